@@ -1,0 +1,19 @@
+//! aircall-monday-bridge: keeps monday.com boards in step with an Aircall phone system.
+//!
+//! Aircall webhooks come in through `ingest`, are stored durably by `store`, folded into the
+//! state of each call or contact and turned into monday commands by `mapping` (pure), and sent
+//! by `worker` through the `monday` client. `sandbox` is a local stand-in for monday's API.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod aircall;
+pub mod config;
+pub mod ingest;
+pub mod mapping;
+pub mod metrics;
+pub mod monday;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod worker;

@@ -1,0 +1,325 @@
+//! Typed settings: built-in defaults, then one TOML file, then `BRIDGE__SECTION__KEY`
+//! environment variables, then secrets read from files. Everything is checked in
+//! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
+
+mod rules;
+mod secrets;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub use rules::{BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference};
+
+/// The defaults compiled into the binary; every key is documented there.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub aircall: AircallSettings,
+    pub monday: MondaySettings,
+    pub worker: WorkerSettings,
+    pub log: LogSettings,
+    #[serde(default)]
+    pub boards: Vec<BoardRule>,
+    /// Where the settings came from, for error messages: the file, or "built-in defaults".
+    #[serde(skip)]
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AircallSettings {
+    pub webhook_tokens: Vec<SecretString>,
+    pub webhook_tokens_file: Option<PathBuf>,
+    pub url_secret: SecretString,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MondaySettings {
+    pub api_url: url::Url,
+    pub api_version: String,
+    pub api_token: SecretString,
+    pub api_token_file: Option<PathBuf>,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub poll_interval_ms: u64,
+    pub lease_secs: u64,
+    #[serde(deserialize_with = "secrets::durations")]
+    pub retry_schedule: Vec<Duration>,
+    pub recreate_deleted_items: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the settings beyond the built-in defaults come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Defaults,
+    File(&'a Path),
+    /// TOML text compiled into the binary (the demo's configuration).
+    Text {
+        name: &'a str,
+        toml: &'a str,
+    },
+}
+
+/// A configuration that cannot be used, with the file, the key and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{source_name}: {message}")]
+    Load {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: key `{key}`: {message}")]
+    Invalid {
+        source_name: String,
+        key: String,
+        message: String,
+    },
+    #[error("cannot read {path}: {message}")]
+    Secret { path: PathBuf, message: String },
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (when given), then the environment, then secret files.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// As [`Settings::load`] with an explicit environment, so tests need not touch the process's.
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        match file {
+            Some(path) => Self::load_from(Source::File(path), env),
+            None => Self::load_from(Source::Defaults, env),
+        }
+    }
+
+    /// Loads defaults, then `source`, then `env` (only its `BRIDGE__` variables), then secrets.
+    pub fn load_from(
+        source: Source<'_>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let source_name = match source {
+            Source::File(path) => path.display().to_string(),
+            Source::Text { name, .. } => name.to_string(),
+            Source::Defaults => "built-in defaults".to_string(),
+        };
+        let load_err = |e: config::ConfigError| ConfigError::Load {
+            source_name: source_name.clone(),
+            message: e.to_string(),
+        };
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
+        match source {
+            Source::File(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Load {
+                        source_name,
+                        message: "no such file (give the path of a TOML file; config/example.toml shows one)"
+                            .into(),
+                    });
+                }
+                builder = builder.add_source(
+                    config::File::from(path)
+                        .format(config::FileFormat::Toml)
+                        .required(true),
+                );
+            }
+            Source::Text { toml, .. } => {
+                builder =
+                    builder.add_source(config::File::from_str(toml, config::FileFormat::Toml));
+            }
+            Source::Defaults => {}
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("BRIDGE__"))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("BRIDGE")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("aircall.webhook_tokens")
+                .with_list_parse_key("worker.retry_schedule")
+                .source(Some(env)),
+        );
+        let mut settings: Settings = builder
+            .build()
+            .map_err(load_err)?
+            .try_deserialize()
+            .map_err(|e| ConfigError::Load {
+                source_name: source_name.clone(),
+                message: explain(e),
+            })?;
+        settings.source = source_name;
+        secrets::resolve(&mut settings)?;
+        if settings.store.path.as_os_str().is_empty() {
+            settings.store.path = default_store_path();
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what serde cannot: ranges, formats and the board mappings' structure.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            source_name: self.source.clone(),
+            key: key.to_string(),
+            message,
+        };
+        if !is_api_version(&self.monday.api_version) {
+            return Err(invalid(
+                "monday.api_version",
+                format!(
+                    "expected YYYY-MM with month 01, 04, 07 or 10 (e.g. \"2026-10\"), got {:?}",
+                    self.monday.api_version
+                ),
+            ));
+        }
+        if !matches!(self.monday.api_url.scheme(), "http" | "https") {
+            return Err(invalid("monday.api_url", "expected an http(s) URL".into()));
+        }
+        if self.monday.timeout_secs == 0 {
+            return Err(invalid("monday.timeout_secs", "expected at least 1".into()));
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return Err(invalid(
+                "server.body_limit_bytes",
+                "expected at least 1024 bytes".into(),
+            ));
+        }
+        if self.server.workers == 0 {
+            return Err(invalid("server.workers", "expected at least 1".into()));
+        }
+        if self.worker.retry_schedule.is_empty() {
+            return Err(invalid(
+                "worker.retry_schedule",
+                "expected at least one delay, e.g. [\"5s\", \"1m\"]".into(),
+            ));
+        }
+        if self.worker.lease_secs < self.monday.timeout_secs + 5 {
+            return Err(invalid(
+                "worker.lease_secs",
+                format!(
+                    "expected at least monday.timeout_secs + 5 = {} so a claim outlives a request",
+                    self.monday.timeout_secs + 5
+                ),
+            ));
+        }
+        if self.aircall.webhook_tokens.is_empty() {
+            return Err(invalid(
+                "aircall.webhook_tokens",
+                "expected at least one token (the `token` Aircall shows for the webhook): set it, \
+                 webhook_tokens_file, or the systemd credential aircall_token"
+                    .into(),
+            ));
+        }
+        if !self.boards.is_empty() && self.monday.api_token.expose_secret().trim().is_empty() {
+            return Err(invalid(
+                "monday.api_token",
+                "expected a monday API token: set it, api_token_file, or the systemd credential \
+                 monday_token"
+                    .into(),
+            ));
+        }
+        for (i, board) in self.boards.iter().enumerate() {
+            board
+                .validate()
+                .map_err(|(key, message)| invalid(&format!("boards[{i}].{key}"), message))?;
+        }
+        Ok(())
+    }
+
+    /// The entities some board mirrors; events of other kinds are acknowledged and not stored.
+    pub fn mirrors(&self, entity: Entity) -> bool {
+        self.boards.iter().any(|b| b.entity == entity)
+    }
+}
+
+fn is_api_version(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 7
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && matches!(&v[5..], "01" | "04" | "07" | "10")
+}
+
+/// `$STATE_DIRECTORY/bridge.db` under systemd, `./data/bridge.db` otherwise.
+pub fn default_store_path() -> PathBuf {
+    match std::env::var_os("STATE_DIRECTORY") {
+        // systemd may pass several directories separated by ':'; the first is ours.
+        Some(dirs) if !dirs.is_empty() => {
+            let first = dirs
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            PathBuf::from(first).join("bridge.db")
+        }
+        _ => PathBuf::from("data").join("bridge.db"),
+    }
+}
+
+/// serde's messages name the field but not always where it sits; config's name the key.
+/// Both are kept, with a hint on the two most common mistakes.
+fn explain(e: config::ConfigError) -> String {
+    let text = e.to_string();
+    if text.starts_with("missing field") {
+        format!("{text} (the key is required; config/example.toml shows it)")
+    } else if text.starts_with("unknown field") {
+        format!("{text} (misspelt key? config/default.toml lists every key)")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+//! Board mappings as the operator writes them in TOML. Only their structure is checked here;
+//! templates and field names are checked by `mapping::Rules::compile`, which knows the fields.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// What a board mirrors: one item per Aircall call, or one per Aircall contact.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Entity {
+    Call,
+    Contact,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Call => "call",
+            Entity::Contact => "contact",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Entity> {
+        match s {
+            "call" => Some(Entity::Call),
+            "contact" => Some(Entity::Contact),
+            _ => None,
+        }
+    }
+}
+
+/// monday column types the bridge knows how to write.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Text,
+    LongText,
+    Numbers,
+    Status,
+    Date,
+    Phone,
+    Email,
+    Link,
+}
+
+/// Which of Aircall's recording/voicemail links fills `recording` and `voicemail`: the
+/// permanent `asset` page (needs an Aircall login), the short URL (about 3 h) or the direct
+/// MP3 URL (about 1 h). A missing preferred link falls back to the next one.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkPreference {
+    #[default]
+    Asset,
+    Short,
+    Direct,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct BoardRule {
+    /// A name for logs and the status page, e.g. "calls".
+    pub name: String,
+    pub entity: Entity,
+    /// The monday board id (digits; monday ids exceed 32 bits, keep them quoted).
+    pub board_id: String,
+    /// The group new items go to; monday's first group when absent.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// Template of the item name, e.g. "{{ direction }} call with {{ counterpart }}".
+    pub item_name: String,
+    /// A text column that receives the Aircall id. With it the bridge finds an item it created
+    /// when a crash lost the item id, instead of creating a second one.
+    #[serde(default)]
+    pub aircall_id_column: Option<String>,
+    /// Let monday add status labels that the board does not have yet.
+    #[serde(default)]
+    pub create_labels_if_missing: bool,
+    #[serde(default)]
+    pub recording_link: LinkPreference,
+    /// monday column id → what it receives.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnSpec>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    #[serde(rename = "type")]
+    pub kind: ColumnKind,
+    /// A named field of the call or contact (see the README's field list).
+    #[serde(default)]
+    pub field: Option<String>,
+    /// A template over those fields; an empty result leaves the column empty.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Status columns: field value → the board's label. Values without a label are not written.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Link columns: the text shown for the link.
+    #[serde(default)]
+    pub link_text: Option<String>,
+}
+
+impl BoardRule {
+    /// Structural checks; the error is (key relative to this board, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
+        if self.name.trim().is_empty() {
+            return err("name", "expected a non-empty name");
+        }
+        if self.board_id.is_empty() || !self.board_id.bytes().all(|b| b.is_ascii_digit()) {
+            return err(
+                "board_id",
+                "expected the board's numeric id as a string, e.g. \"1234567890\"",
+            );
+        }
+        if matches!(&self.group_id, Some(g) if g.trim().is_empty()) {
+            return err("group_id", "expected a group id, or leave the key out");
+        }
+        if self.item_name.trim().is_empty() {
+            return err(
+                "item_name",
+                "expected a template, e.g. \"Call {{ call_id }}\"",
+            );
+        }
+        if let Some(col) = &self.aircall_id_column {
+            if !self.columns.contains_key(col) {
+                return err(
+                    "aircall_id_column",
+                    "expected the id of a column listed under columns (type text, field \"id\")",
+                );
+            }
+        }
+        for (id, spec) in &self.columns {
+            let key = format!("columns.{id}");
+            if id == "name" {
+                return Err((
+                    key,
+                    "\"name\" is the item name; set it with item_name".into(),
+                ));
+            }
+            match (&spec.field, &spec.template) {
+                (Some(_), Some(_)) => {
+                    return Err((key, "expected either field or template, not both".into()))
+                }
+                (None, None) => {
+                    return Err((key, "expected field = \"...\" or template = \"...\"".into()))
+                }
+                _ => {}
+            }
+            if spec.kind == ColumnKind::Status && spec.labels.is_empty() {
+                return Err((
+                    format!("{key}.labels"),
+                    "a status column needs labels = { value = \"Board label\", ... }".into(),
+                ));
+            }
+            if spec.kind != ColumnKind::Status && !spec.labels.is_empty() {
+                return Err((
+                    format!("{key}.labels"),
+                    "labels apply to status columns only".into(),
+                ));
+            }
+            if spec.kind != ColumnKind::Link && spec.link_text.is_some() {
+                return Err((
+                    format!("{key}.link_text"),
+                    "link_text applies to link columns only".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

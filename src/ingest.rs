@@ -1,0 +1,167 @@
+//! The public listener: Aircall's webhooks. A handler verifies, parses, persists and answers;
+//! it never talks to monday, so a monday outage can never turn into a failure Aircall sees.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::Notify;
+
+use crate::aircall::{EnvelopeError, Unverified};
+use crate::config::Entity;
+use crate::metrics::Metrics;
+use crate::store::{Appended, NewEvent, Store, StoreError};
+use crate::worker::now_ms;
+
+pub struct IngestState {
+    pub store: Store,
+    pub tokens: Vec<SecretString>,
+    /// Optional second secret carried in the URL (Aircall cannot send custom headers).
+    pub url_secret: Option<SecretString>,
+    /// Which entities some board mirrors; events of the others are acknowledged, not stored.
+    pub mirrored: Vec<Entity>,
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Malformed(String),
+    #[error("unknown webhook token")]
+    Unauthorized,
+    #[error("the event could not be stored; retry later")]
+    StoreUnavailable(#[source] StoreError),
+}
+
+impl From<EnvelopeError> for IngestError {
+    fn from(e: EnvelopeError) -> Self {
+        match e {
+            EnvelopeError::Malformed(m) => IngestError::Malformed(m),
+            EnvelopeError::BadToken => IngestError::Unauthorized,
+        }
+    }
+}
+
+impl ResponseError for IngestError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            IngestError::Malformed(_) => StatusCode::BAD_REQUEST,
+            IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
+            IngestError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if let IngestError::StoreUnavailable(_) = self {
+            response.insert_header(("Retry-After", "5"));
+        }
+        // The store's own message stays in our logs, not in the answer.
+        response.json(json!({ "error": self.to_string() }))
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/webhooks/aircall", web::post().to(receive))
+        .route("/webhooks/aircall/{secret}", web::post().to(receive));
+}
+
+#[derive(serde::Deserialize)]
+struct SecretQuery {
+    secret: Option<String>,
+}
+
+async fn receive(
+    req: HttpRequest,
+    query: web::Query<SecretQuery>,
+    body: web::Bytes,
+    state: web::Data<IngestState>,
+) -> Result<HttpResponse, IngestError> {
+    let started = Instant::now();
+    let result = handle(&req, query.into_inner(), &body, &state).await;
+    let (event, outcome) = match &result {
+        Ok((event, outcome)) => (event.as_str(), *outcome),
+        Err(IngestError::Malformed(_)) => ("-", "malformed"),
+        Err(IngestError::Unauthorized) => ("-", "unauthorized"),
+        Err(IngestError::StoreUnavailable(_)) => ("-", "store_unavailable"),
+    };
+    state.metrics.inc(
+        "bridge_webhooks_total",
+        &[("event", event), ("outcome", outcome)],
+    );
+    state
+        .metrics
+        .observe("bridge_webhook_ack_seconds", &[], started.elapsed());
+    match result {
+        Ok((_, outcome)) => Ok(HttpResponse::Ok().json(json!({ "status": outcome }))),
+        Err(e) => {
+            match &e {
+                IngestError::StoreUnavailable(cause) => {
+                    tracing::error!(error = %cause, "webhook not stored")
+                }
+                other => tracing::warn!(error = %other, "webhook rejected"),
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn handle(
+    req: &HttpRequest,
+    query: SecretQuery,
+    body: &[u8],
+    state: &IngestState,
+) -> Result<(String, &'static str), IngestError> {
+    if let Some(secret) = &state.url_secret {
+        let given = req
+            .match_info()
+            .get("secret")
+            .map(str::to_string)
+            .or(query.secret);
+        if !same_secret(given.as_deref().unwrap_or(""), secret.expose_secret()) {
+            return Err(IngestError::Unauthorized);
+        }
+    }
+    let verified = Unverified::parse(body)?.verify(&state.tokens)?;
+    let envelope = verified.envelope();
+    let event = envelope.event.clone();
+    let Some(entity) = verified.entity().filter(|e| state.mirrored.contains(e)) else {
+        tracing::debug!(%event, "event not mirrored by any board: acknowledged, not stored");
+        return Ok((event, "ignored"));
+    };
+    let entity_id = verified.entity_id().ok_or_else(|| {
+        IngestError::Malformed("`data.id` should be the call or contact id".into())
+    })?;
+    let appended = state
+        .store
+        .append(NewEvent {
+            kind: entity.as_str().to_string(),
+            entity_id: entity_id.to_string(),
+            event: event.clone(),
+            timestamp: envelope.timestamp,
+            received_ms: now_ms(),
+            data: envelope.data.to_string(),
+            dedup_key: verified.dedup_key(),
+        })
+        .await
+        .map_err(IngestError::StoreUnavailable)?;
+    tracing::info!(%event, entity_id, stored = appended == Appended::Stored, "webhook accepted");
+    if appended == Appended::Stored {
+        state.wake.notify_one();
+        Ok((event, "stored"))
+    } else {
+        Ok((event, "duplicate"))
+    }
+}
+
+fn same_secret(given: &str, want: &str) -> bool {
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(want.as_bytes());
+    bool::from(a.as_slice().ct_eq(b.as_slice()))
+}

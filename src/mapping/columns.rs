@@ -1,0 +1,135 @@
+//! Encodes a field value as the JSON monday expects for a column type (reference/monday.md §3).
+//! A value that does not fit the column gives `None`: the column is left empty rather than
+//! sending something monday would reject.
+
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use super::fields::FieldValue;
+use super::phone;
+use crate::config::{ColumnKind, ColumnSpec};
+
+/// monday's limit for long text columns.
+const LONG_TEXT_MAX: usize = 2000;
+
+pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
+    let text = value.to_text();
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match spec.kind {
+        ColumnKind::Text => Some(Value::String(text.to_string())),
+        ColumnKind::LongText => Some(json!({ "text": truncate(text, LONG_TEXT_MAX) })),
+        ColumnKind::Numbers => match value {
+            FieldValue::Number(n) => Some(Value::String(n.to_string())),
+            _ => text
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|_| Value::String(text.to_string())),
+        },
+        ColumnKind::Status => spec.labels.get(text).map(|label| json!({ "label": label })),
+        ColumnKind::Date => {
+            let secs = match value {
+                FieldValue::Time(t) => Some(*t),
+                _ => crate::aircall::lenient::parse_time(text),
+            }?;
+            let t = OffsetDateTime::from_unix_timestamp(secs).ok()?;
+            Some(json!({
+                "date": format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
+                "time": format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
+            }))
+        }
+        ColumnKind::Phone => {
+            let p = match value {
+                FieldValue::Phone(p) => Some(p.clone()),
+                _ => phone::normalise(text),
+            }?;
+            // monday validates the number against its country; without one it would refuse.
+            let country = p.country?;
+            Some(json!({ "phone": p.e164, "countryShortName": country }))
+        }
+        ColumnKind::Email => {
+            let valid = text.contains('@') && !text.contains(char::is_whitespace);
+            valid.then(|| json!({ "email": text, "text": text }))
+        }
+        ColumnKind::Link => {
+            let valid = text.starts_with("https://") || text.starts_with("http://");
+            let label = spec.link_text.as_deref().unwrap_or(text);
+            valid.then(|| json!({ "url": text, "text": label }))
+        }
+    }
+}
+
+/// Cuts at a character boundary, never inside a UTF-8 sequence.
+pub fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ColumnSpec;
+
+    fn spec(kind: ColumnKind) -> ColumnSpec {
+        ColumnSpec {
+            kind,
+            field: Some("x".into()),
+            template: None,
+            labels: [("answered".to_string(), "Answered".to_string())].into(),
+            link_text: None,
+        }
+    }
+
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Text(s.into())
+    }
+
+    #[test]
+    fn encodes_each_kind_as_monday_documents_it() {
+        use ColumnKind::*;
+        let cases = [
+            (Text, text("hello"), Some(json!("hello"))),
+            (LongText, text("a\nb"), Some(json!({"text": "a\nb"}))),
+            (Numbers, FieldValue::Number(42), Some(json!("42"))),
+            (Numbers, text("4.5"), Some(json!("4.5"))),
+            (Numbers, text("four"), None),
+            (Status, text("answered"), Some(json!({"label": "Answered"}))),
+            (Status, text("ringing"), None),
+            (
+                Date,
+                FieldValue::Time(1795168800),
+                Some(json!({"date": "2026-11-20", "time": "10:00:00"})),
+            ),
+            (
+                Phone,
+                text("+33 6 12 34 56 78"),
+                Some(json!({"phone": "+33612345678", "countryShortName": "FR"})),
+            ),
+            (Phone, text("anonymous"), None),
+            (
+                Email,
+                text("a@b.example"),
+                Some(json!({"email": "a@b.example", "text": "a@b.example"})),
+            ),
+            (Email, text("not an email"), None),
+            (
+                Link,
+                text("https://x.example/r"),
+                Some(json!({"url": "https://x.example/r", "text": "https://x.example/r"})),
+            ),
+            (Link, text("ftp://x"), None),
+            (Text, text("   "), None),
+        ];
+        for (kind, value, want) in cases {
+            assert_eq!(encode(&spec(kind), &value), want, "{kind:?} {value:?}");
+        }
+    }
+
+    #[test]
+    fn long_text_is_cut_to_monday_limit_on_a_char_boundary() {
+        let v = encode(&spec(ColumnKind::LongText), &text(&"é".repeat(3000))).unwrap();
+        assert_eq!(v["text"].as_str().unwrap().chars().count(), LONG_TEXT_MAX);
+    }
+}

@@ -1,0 +1,70 @@
+//! What the worker asks monday to do: our own enum, independent of the GraphQL types.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Column id → monday JSON value; `Value::Null` clears the column, the key `name` renames.
+pub type ColumnValues = BTreeMap<String, Value>;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum MondayCommand {
+    CreateItem {
+        board_id: String,
+        group_id: Option<String>,
+        item_name: String,
+        column_values: ColumnValues,
+        create_labels: bool,
+        idempotency_key: String,
+    },
+    ChangeColumnValues {
+        board_id: String,
+        item_id: String,
+        column_values: ColumnValues,
+        create_labels: bool,
+        idempotency_key: String,
+    },
+    ArchiveItem {
+        board_id: String,
+        item_id: String,
+        idempotency_key: String,
+    },
+}
+
+impl MondayCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            MondayCommand::CreateItem { .. } => "create_item",
+            MondayCommand::ChangeColumnValues { .. } => "change_multiple_column_values",
+            MondayCommand::ArchiveItem { .. } => "archive_item",
+        }
+    }
+
+    pub fn idempotency_key(&self) -> &str {
+        match self {
+            MondayCommand::CreateItem {
+                idempotency_key, ..
+            }
+            | MondayCommand::ChangeColumnValues {
+                idempotency_key, ..
+            }
+            | MondayCommand::ArchiveItem {
+                idempotency_key, ..
+            } => idempotency_key,
+        }
+    }
+}
+
+/// A key derived from what a command does, so that resending the same command after a crash
+/// or a lost answer is recognised by monday and not applied twice.
+pub fn idempotency_key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0x1f]);
+    }
+    let digest = hex::encode(h.finalize());
+    format!("amb-{}", &digest[..40])
+}

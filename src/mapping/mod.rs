@@ -1,0 +1,56 @@
+//! The pure heart of the bridge: fold events into observed state, derive the desired item from
+//! the operator's rules, diff it against what was last synced, and say which `MondayCommand`
+//! brings the board in step. No I/O and no clock here.
+
+mod columns;
+mod command;
+mod fields;
+mod observed;
+mod phone;
+mod plan;
+mod rules;
+
+pub use command::{idempotency_key, ColumnValues, MondayCommand};
+pub use fields::{outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
+pub use observed::{CallState, ContactState, EventInput, Observed, Phase};
+pub use phone::{normalise as normalise_phone, Phone};
+pub use plan::{desired, diff, fields_of, plan, DesiredItem, Step, SyncedItem};
+pub use rules::{field_names, Rules, ITEM_NAME_MAX};
+
+use crate::config::Entity;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MappingError {
+    #[error("key `{key}`: {message}")]
+    Config { key: String, message: String },
+    #[error("cannot read the {event} payload: {message}")]
+    Payload { event: String, message: String },
+    #[error("template failed: {0}")]
+    Template(String),
+}
+
+/// Folds events (in any order, duplicates allowed) into the entity's previous state.
+pub fn fold(
+    entity: Entity,
+    previous: Option<Observed>,
+    events: &[EventInput<'_>],
+) -> Result<Observed, MappingError> {
+    let mut state = previous.unwrap_or(match entity {
+        Entity::Call => Observed::Call(CallState::default()),
+        Entity::Contact => Observed::Contact(ContactState::default()),
+    });
+    for ev in events {
+        let applied = match &mut state {
+            Observed::Call(s) => s.apply(ev),
+            Observed::Contact(s) => s.apply(ev),
+        };
+        applied.map_err(|e| MappingError::Payload {
+            event: ev.event.to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests;

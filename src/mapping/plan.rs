@@ -1,0 +1,213 @@
+//! Desired item (from observed state and rules) minus synced item = the command to send.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::columns::{encode, truncate};
+use super::command::{idempotency_key, ColumnValues, MondayCommand};
+use super::fields::{call_fields, contact_fields, FieldValue, Fields};
+use super::observed::Observed;
+use super::rules::{Rules, ITEM_NAME_MAX};
+use super::MappingError;
+use crate::config::{BoardRule, Entity};
+
+/// What the bridge last wrote to an item. Only what the bridge wrote: a person's edit on the
+/// board survives until the value derived from Aircall changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncedItem {
+    pub name: Option<String>,
+    pub columns: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub archived: bool,
+}
+
+/// The item as the rules say it should be now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredItem {
+    pub name: String,
+    /// `None`: the column has nothing to show.
+    pub columns: BTreeMap<String, Option<Value>>,
+    pub archived: bool,
+}
+
+/// One command and the synced state it leaves behind once monday has applied it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub command: MondayCommand,
+    pub after: SyncedItem,
+}
+
+pub fn desired(
+    rules: &Rules,
+    index: usize,
+    observed: &Observed,
+) -> Result<DesiredItem, MappingError> {
+    let board = &rules.boards()[index];
+    let (fields, archived, entity, id) = match observed {
+        Observed::Call(s) => (
+            call_fields(s, board.recording_link),
+            false,
+            Entity::Call,
+            s.id,
+        ),
+        Observed::Contact(s) => (contact_fields(s), s.deleted(), Entity::Contact, s.id),
+    };
+    if entity != board.entity {
+        return Err(MappingError::Template(format!(
+            "board {} mirrors {}s, not {}s",
+            board.name,
+            board.entity.as_str(),
+            entity.as_str()
+        )));
+    }
+    let name = rules.render(&format!("boards[{index}].item_name"), &fields, entity)?;
+    let name = truncate(name.trim(), ITEM_NAME_MAX);
+    let name = if name.is_empty() {
+        format!(
+            "{} {id}",
+            if entity == Entity::Call {
+                "Call"
+            } else {
+                "Contact"
+            }
+        )
+    } else {
+        name
+    };
+    let mut columns = BTreeMap::new();
+    for (column, spec) in &board.columns {
+        let value = match (&spec.field, &spec.template) {
+            (Some(field), _) => fields.get(field.as_str()).cloned(),
+            (None, Some(_)) => {
+                let key = format!("boards[{index}].columns.{column}.template");
+                Some(FieldValue::Text(rules.render(&key, &fields, entity)?))
+            }
+            (None, None) => None,
+        };
+        columns.insert(column.clone(), value.and_then(|v| encode(spec, &v)));
+    }
+    Ok(DesiredItem {
+        name,
+        columns,
+        archived,
+    })
+}
+
+/// The one command that brings the item on this board in step, if any.
+pub fn plan(
+    board: &BoardRule,
+    entity_id: &str,
+    desired: &DesiredItem,
+    item_id: Option<&str>,
+    synced: &SyncedItem,
+) -> Option<Step> {
+    let Some(item_id) = item_id else {
+        // A contact deleted before it ever reached the board needs no item.
+        if desired.archived {
+            return None;
+        }
+        let column_values: ColumnValues = desired
+            .columns
+            .iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+            .collect();
+        let after = SyncedItem {
+            name: Some(desired.name.clone()),
+            columns: column_values.clone(),
+            archived: false,
+        };
+        let key = idempotency_key(&[&board.board_id, board.entity.as_str(), entity_id, "create"]);
+        return Some(Step {
+            command: MondayCommand::CreateItem {
+                board_id: board.board_id.clone(),
+                group_id: board.group_id.clone(),
+                item_name: desired.name.clone(),
+                column_values,
+                create_labels: board.create_labels_if_missing,
+                idempotency_key: key,
+            },
+            after,
+        });
+    };
+    if synced.archived {
+        return None;
+    }
+    if desired.archived {
+        let after = SyncedItem {
+            archived: true,
+            ..synced.clone()
+        };
+        return Some(Step {
+            command: MondayCommand::ArchiveItem {
+                board_id: board.board_id.clone(),
+                item_id: item_id.to_string(),
+                idempotency_key: idempotency_key(&[&board.board_id, item_id, "archive"]),
+            },
+            after,
+        });
+    }
+    let changes = diff(desired, synced);
+    if changes.is_empty() {
+        return None;
+    }
+    let mut after = synced.clone();
+    for (column, value) in &changes {
+        if column == "name" {
+            after.name = Some(desired.name.clone());
+        } else {
+            after.columns.insert(column.clone(), value.clone());
+        }
+    }
+    // The key covers the state before and after, so A → B → A is three distinct changes.
+    let before_text = serde_json::to_string(synced).unwrap_or_default();
+    let change_text = serde_json::to_string(&changes).unwrap_or_default();
+    let key = idempotency_key(&[
+        &board.board_id,
+        item_id,
+        "change",
+        &before_text,
+        &change_text,
+    ]);
+    Some(Step {
+        command: MondayCommand::ChangeColumnValues {
+            board_id: board.board_id.clone(),
+            item_id: item_id.to_string(),
+            column_values: changes,
+            create_labels: board.create_labels_if_missing,
+            idempotency_key: key,
+        },
+        after,
+    })
+}
+
+/// Columns whose derived value differs from what the bridge last wrote; `null` clears a
+/// column whose value went away; `name` when the item name changed.
+pub fn diff(desired: &DesiredItem, synced: &SyncedItem) -> ColumnValues {
+    let mut out = ColumnValues::new();
+    if synced.name.as_deref() != Some(desired.name.as_str()) {
+        out.insert("name".into(), Value::String(desired.name.clone()));
+    }
+    for (column, want) in &desired.columns {
+        let have = synced.columns.get(column);
+        match want {
+            Some(v) if have != Some(v) => {
+                out.insert(column.clone(), v.clone());
+            }
+            None if have.is_some_and(|h| !h.is_null()) => {
+                out.insert(column.clone(), Value::Null);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Fields are exposed for the snapshot tests and the status page.
+pub fn fields_of(observed: &Observed, board: &BoardRule) -> Fields {
+    match observed {
+        Observed::Call(s) => call_fields(s, board.recording_link),
+        Observed::Contact(s) => contact_fields(s),
+    }
+}

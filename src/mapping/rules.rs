@@ -1,0 +1,131 @@
+//! The operator's board mappings, checked and with their templates compiled once at start-up.
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, Value as TemplateValue};
+
+use super::fields::{FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
+use super::MappingError;
+use crate::config::{BoardRule, Entity};
+
+/// monday's limit on item names.
+pub const ITEM_NAME_MAX: usize = 255;
+
+pub struct Rules {
+    env: Environment<'static>,
+    boards: Vec<BoardRule>,
+}
+
+/// The fields an entity offers, by name.
+pub fn field_names(entity: Entity) -> impl Iterator<Item = &'static str> {
+    let list = match entity {
+        Entity::Call => CALL_FIELDS,
+        Entity::Contact => CONTACT_FIELDS,
+    };
+    list.iter().map(|(name, _)| *name)
+}
+
+impl Rules {
+    /// Checks every field name and template against the fields of the board's entity.
+    /// Errors name the key, e.g. `boards[0].columns.agent.template`.
+    pub fn compile(boards: &[BoardRule]) -> Result<Rules, MappingError> {
+        let mut env = Environment::new();
+        // Templates produce plain text for monday, never HTML.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        for (i, board) in boards.iter().enumerate() {
+            let known: Vec<&str> = field_names(board.entity).collect();
+            let mut add = |key: String, source: &str| -> Result<(), MappingError> {
+                env.add_template_owned(key.clone(), source.to_string())
+                    .map_err(|e| config_error(&key, format!("template does not parse: {e}")))?;
+                let template = env
+                    .get_template(&key)
+                    .map_err(|e| config_error(&key, e.to_string()))?;
+                let mut unknown: Vec<String> = template
+                    .undeclared_variables(false)
+                    .into_iter()
+                    .filter(|v| !known.contains(&v.as_str()))
+                    .collect();
+                unknown.sort();
+                if let Some(name) = unknown.first() {
+                    return Err(config_error(
+                        &key,
+                        format!(
+                            "unknown field `{name}` for a {} board; known fields: {}",
+                            board.entity.as_str(),
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                Ok(())
+            };
+            add(format!("boards[{i}].item_name"), &board.item_name)?;
+            for (column, spec) in &board.columns {
+                let key = format!("boards[{i}].columns.{column}");
+                if let Some(template) = &spec.template {
+                    add(format!("{key}.template"), template)?;
+                }
+                if let Some(field) = &spec.field {
+                    if !known.contains(&field.as_str()) {
+                        return Err(config_error(
+                            &format!("{key}.field"),
+                            format!(
+                                "unknown field `{field}` for a {} board; known fields: {}",
+                                board.entity.as_str(),
+                                known.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(Rules {
+            env,
+            boards: boards.to_vec(),
+        })
+    }
+
+    pub fn boards(&self) -> &[BoardRule] {
+        &self.boards
+    }
+
+    /// The boards that mirror `entity`, with their index (the key of their templates).
+    pub fn boards_for(&self, entity: Entity) -> impl Iterator<Item = (usize, &BoardRule)> {
+        self.boards
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| b.entity == entity)
+    }
+
+    /// Renders a template; absent fields read as empty strings so `{{ a or "none" }}` works.
+    pub(super) fn render(
+        &self,
+        key: &str,
+        fields: &Fields,
+        entity: Entity,
+    ) -> Result<String, MappingError> {
+        let template = self
+            .env
+            .get_template(key)
+            .map_err(|e| MappingError::Template(format!("{key}: {e}")))?;
+        let context: BTreeMap<&str, TemplateValue> = field_names(entity)
+            .map(|name| {
+                let value = match fields.get(name) {
+                    Some(FieldValue::Number(n)) => TemplateValue::from(*n),
+                    Some(other) => TemplateValue::from(other.to_text()),
+                    None => TemplateValue::from(""),
+                };
+                (name, value)
+            })
+            .collect();
+        template
+            .render(context)
+            .map_err(|e| MappingError::Template(format!("{key}: {e}")))
+    }
+}
+
+fn config_error(key: &str, message: String) -> MappingError {
+    MappingError::Config {
+        key: key.to_string(),
+        message,
+    }
+}

@@ -1,0 +1,162 @@
+//! What went wrong with a monday request, and what to do about it. monday answers most
+//! application errors with HTTP 200 and `errors[].extensions.code`; codes changed case and
+//! name across API versions, so they are matched case-insensitively, with the HTTP status and
+//! `extensions.status_code` as the fallback (reference/monday.md §4.4–§4.7).
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum MondayError {
+    /// No answer: connection refused or dropped, timeout, unreadable body.
+    #[error("no answer from monday: {message}")]
+    Transport { message: String, timed_out: bool },
+    /// An HTTP error without a GraphQL error body (e.g. a proxy's 502 page).
+    #[error("monday answered HTTP {status}: {snippet}")]
+    Http {
+        status: u16,
+        retry_after: Option<Duration>,
+        snippet: String,
+    },
+    /// A GraphQL error from monday.
+    #[error("monday error {code}: {message}")]
+    Api {
+        code: String,
+        message: String,
+        http_status: u16,
+        status_code: Option<u16>,
+        retry_after: Option<Duration>,
+        request_id: Option<String>,
+    },
+    /// A 200 answer that is not the shape we asked for.
+    #[error("unexpected answer from monday: {0}")]
+    Decode(String),
+}
+
+/// What the worker does after an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Transient: try again, after the server's hint when it gave one.
+    Retry { hint: Option<Duration> },
+    /// Permanent: the same request will fail again until someone changes something.
+    DeadLetter,
+    /// The daily call budget is spent: send nothing until midnight UTC; keep accepting.
+    PauseUntilMidnight,
+    /// The item is gone from the board (a person deleted it).
+    ItemGone,
+}
+
+const RETRY_CODES: &[&str] = &[
+    "complexity_budget_exhausted",
+    "complexitybudgetexhausted",
+    "complexityexception",
+    "maxconcurrencyexceeded",
+    "max_concurrency_exceeded",
+    "rate_limit_exceeded",
+    "ratelimitexceeded",
+    "rate limit exceeded",
+    "minute limit rate exceeded",
+    "ip_rate_limit_exceeded",
+    "field_limit_exceeded",
+    "idempotency_conflict",
+    "api_temporarily_blocked",
+    "internal_server_error",
+    "internal server error",
+    "resource is currently locked, please try again later",
+    "resource_locked",
+];
+
+const PERMANENT_CODES: &[&str] = &[
+    "columnvalueexception",
+    "correctedvalueexception",
+    "createboardexception",
+    "invalidargumentexception",
+    "invalidboardidexception",
+    "invalidcolumnidexception",
+    "invaliduseridexception",
+    "invalidversionexception",
+    "invalidgroupidexception",
+    "itemnametoolongexception",
+    "itemslimitationexception",
+    "missingrequiredpermissions",
+    "resourcenotfoundexception",
+    "userunauthorizedexception",
+    "user_unauthorized",
+    "user_access_denied",
+    "unauthorized",
+    "undefinedfield",
+    "graphql_validation_failed",
+    "jsonparseexception",
+    "recordinvalidexception",
+    "bad request",
+    "deletelastgroupexception",
+];
+
+impl MondayError {
+    pub fn decision(&self) -> Decision {
+        match self {
+            MondayError::Transport { .. } | MondayError::Decode(_) => {
+                Decision::Retry { hint: None }
+            }
+            MondayError::Http {
+                status,
+                retry_after,
+                ..
+            } => by_status(*status, *retry_after),
+            MondayError::Api {
+                code,
+                http_status,
+                status_code,
+                retry_after,
+                ..
+            } => {
+                let code = code.to_ascii_lowercase();
+                if code == "daily_limit_exceeded" {
+                    Decision::PauseUntilMidnight
+                } else if code == "invaliditemidexception" {
+                    Decision::ItemGone
+                } else if RETRY_CODES.contains(&code.as_str()) {
+                    Decision::Retry { hint: *retry_after }
+                } else if PERMANENT_CODES.contains(&code.as_str())
+                    || code.starts_with("parse error")
+                {
+                    Decision::DeadLetter
+                } else {
+                    // An unknown code: judge by the statuses. A 200 with an unknown code is
+                    // retried; the retry schedule still ends in the dead letter if it persists.
+                    let status = status_code.filter(|s| *s != 200).unwrap_or(*http_status);
+                    if status == 200 {
+                        Decision::Retry { hint: *retry_after }
+                    } else {
+                        by_status(status, *retry_after)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A short label for metrics and logs.
+    pub fn kind(&self) -> String {
+        match self {
+            MondayError::Transport {
+                timed_out: true, ..
+            } => "timeout".into(),
+            MondayError::Transport { .. } => "transport".into(),
+            MondayError::Http { status, .. } => format!("http_{status}"),
+            MondayError::Api { code, .. } => code.clone(),
+            MondayError::Decode(_) => "decode".into(),
+        }
+    }
+}
+
+fn by_status(status: u16, retry_after: Option<Duration>) -> Decision {
+    match status {
+        501 => Decision::DeadLetter,
+        408 | 409 | 423 | 425 | 429 | 500..=599 => Decision::Retry { hint: retry_after },
+        401 | 403 => Decision::DeadLetter,
+        400..=499 => Decision::DeadLetter,
+        _ => Decision::Retry { hint: retry_after },
+    }
+}
+
+#[cfg(test)]
+mod tests;

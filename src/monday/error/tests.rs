@@ -1,0 +1,145 @@
+use std::time::Duration;
+
+use super::*;
+
+fn api(code: &str, http_status: u16, retry: Option<u64>) -> MondayError {
+    MondayError::Api {
+        code: code.into(),
+        message: "m".into(),
+        http_status,
+        status_code: None,
+        retry_after: retry.map(Duration::from_secs),
+        request_id: None,
+    }
+}
+
+#[test]
+fn rate_limits_retry_after_the_servers_hint() {
+    for code in [
+        "COMPLEXITY_BUDGET_EXHAUSTED",
+        "ComplexityException",
+        "complexityBudgetExhausted",
+        "maxConcurrencyExceeded",
+        "IP_RATE_LIMIT_EXCEEDED",
+        "RATE_LIMIT_EXCEEDED",
+        "Rate Limit Exceeded",
+        "Minute limit rate exceeded",
+        "FIELD_LIMIT_EXCEEDED",
+    ] {
+        assert_eq!(
+            api(code, 429, Some(17)).decision(),
+            Decision::Retry {
+                hint: Some(Duration::from_secs(17))
+            },
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn conflicts_locks_and_server_errors_retry() {
+    assert_eq!(
+        api("IDEMPOTENCY_CONFLICT", 409, Some(2)).decision(),
+        Decision::Retry {
+            hint: Some(Duration::from_secs(2))
+        }
+    );
+    assert_eq!(
+        api("API_TEMPORARILY_BLOCKED", 200, None).decision(),
+        Decision::Retry { hint: None }
+    );
+    assert_eq!(
+        api("INTERNAL_SERVER_ERROR", 500, None).decision(),
+        Decision::Retry { hint: None }
+    );
+    for status in [423, 500, 502, 503, 504] {
+        let e = MondayError::Http {
+            status,
+            retry_after: None,
+            snippet: String::new(),
+        };
+        assert_eq!(e.decision(), Decision::Retry { hint: None }, "{status}");
+    }
+    let locked = MondayError::Http {
+        status: 423,
+        retry_after: Some(Duration::from_secs(1)),
+        snippet: String::new(),
+    };
+    assert_eq!(
+        locked.decision(),
+        Decision::Retry {
+            hint: Some(Duration::from_secs(1))
+        }
+    );
+}
+
+#[test]
+fn timeouts_and_dropped_connections_retry() {
+    for timed_out in [true, false] {
+        let e = MondayError::Transport {
+            message: "x".into(),
+            timed_out,
+        };
+        assert_eq!(e.decision(), Decision::Retry { hint: None });
+    }
+    assert_eq!(
+        MondayError::Decode("html".into()).decision(),
+        Decision::Retry { hint: None }
+    );
+}
+
+#[test]
+fn bad_values_ids_and_auth_go_to_the_dead_letter() {
+    for code in [
+        "ColumnValueException",
+        "InvalidBoardIdException",
+        "InvalidColumnIdException",
+        "InvalidUserIdException",
+        "InvalidArgumentException",
+        "ItemNameTooLongException",
+        "USER_UNAUTHORIZED",
+        "UserUnauthorizedException",
+        "Unauthorized",
+        "undefinedField",
+    ] {
+        assert_eq!(
+            api(code, 200, None).decision(),
+            Decision::DeadLetter,
+            "{code}"
+        );
+    }
+    for status in [400, 401, 403, 404, 501] {
+        let e = MondayError::Http {
+            status,
+            retry_after: None,
+            snippet: String::new(),
+        };
+        assert_eq!(e.decision(), Decision::DeadLetter, "{status}");
+    }
+}
+
+#[test]
+fn a_deleted_item_and_the_daily_limit_have_their_own_answers() {
+    assert_eq!(
+        api("InvalidItemIdException", 200, None).decision(),
+        Decision::ItemGone
+    );
+    assert_eq!(
+        api("DAILY_LIMIT_EXCEEDED", 429, Some(3600)).decision(),
+        Decision::PauseUntilMidnight
+    );
+}
+
+#[test]
+fn unknown_codes_are_judged_by_status() {
+    let mut e = api("SomethingNew", 200, None);
+    assert_eq!(e.decision(), Decision::Retry { hint: None });
+    if let MondayError::Api { status_code, .. } = &mut e {
+        *status_code = Some(403);
+    }
+    assert_eq!(e.decision(), Decision::DeadLetter);
+    assert_eq!(
+        api("SomethingNew", 503, None).decision(),
+        Decision::Retry { hint: None }
+    );
+}

@@ -1,0 +1,390 @@
+//! The monday.com GraphQL client: our commands in, item ids or classified errors out.
+//! graphql_client types the operations; the HTTP post is ours, so that every answer's
+//! status, headers (`Retry-After`, `Idempotency-Replayed`, `API-Version`) and `errors[]` are read.
+
+mod error;
+mod ops;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use graphql_client::GraphQLQuery;
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use error::{Decision, MondayError};
+
+use crate::config::MondaySettings;
+use crate::mapping::{ColumnValues, MondayCommand};
+use crate::metrics::Metrics;
+
+/// What monday did with a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub item_id: String,
+    /// monday answered from its idempotency cache: the request had been applied before,
+    /// possibly with other values, so what the item holds is not known for sure.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundItem {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardInfo {
+    pub id: String,
+    pub name: String,
+    pub groups: Vec<(String, String)>,
+    /// id, title, type, settings (status labels live there).
+    pub columns: Vec<(String, String, String, Option<Value>)>,
+}
+
+#[derive(Clone)]
+pub struct MondayClient {
+    http: reqwest::Client,
+    url: String,
+    token: SecretString,
+    version: String,
+    metrics: Arc<Metrics>,
+}
+
+struct Reply<T> {
+    data: T,
+    replayed: bool,
+}
+
+impl MondayClient {
+    pub fn new(
+        settings: &MondaySettings,
+        metrics: Arc<Metrics>,
+    ) -> Result<MondayClient, MondayError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_secs))
+            .connect_timeout(Duration::from_secs(settings.timeout_secs.min(10)))
+            .user_agent(concat!("aircall-monday-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| MondayError::Transport {
+                message: e.to_string(),
+                timed_out: false,
+            })?;
+        Ok(MondayClient {
+            http,
+            url: settings.api_url.to_string(),
+            token: settings.api_token.clone(),
+            version: settings.api_version.clone(),
+            metrics,
+        })
+    }
+
+    /// Sends one command. Column values travel as a JSON-encoded string, as monday documents.
+    #[tracing::instrument(skip_all, fields(op = command.name(), item_id))]
+    pub async fn execute(&self, command: &MondayCommand) -> Result<Applied, MondayError> {
+        let key = Some(command.idempotency_key());
+        let (item_id, replayed) = match command {
+            MondayCommand::CreateItem {
+                board_id,
+                group_id,
+                item_name,
+                column_values,
+                create_labels,
+                ..
+            } => {
+                let vars = ops::create_item::Variables {
+                    board_id: board_id.clone(),
+                    group_id: group_id.clone(),
+                    item_name: item_name.clone(),
+                    column_values: Some(encode(column_values)),
+                    create_labels: create_labels.then_some(true),
+                };
+                let reply = self
+                    .post::<ops::CreateItem>(vars, key, "create_item")
+                    .await?;
+                (reply.data.create_item.map(|i| i.id), reply.replayed)
+            }
+            MondayCommand::ChangeColumnValues {
+                board_id,
+                item_id,
+                column_values,
+                create_labels,
+                ..
+            } => {
+                let vars = ops::change_column_values::Variables {
+                    board_id: board_id.clone(),
+                    item_id: item_id.clone(),
+                    column_values: encode(column_values),
+                    create_labels: create_labels.then_some(true),
+                };
+                let reply = self
+                    .post::<ops::ChangeColumnValues>(vars, key, "change_multiple_column_values")
+                    .await?;
+                (
+                    reply.data.change_multiple_column_values.map(|i| i.id),
+                    reply.replayed,
+                )
+            }
+            MondayCommand::ArchiveItem { item_id, .. } => {
+                let vars = ops::archive_item::Variables {
+                    item_id: item_id.clone(),
+                };
+                let reply = self
+                    .post::<ops::ArchiveItem>(vars, key, "archive_item")
+                    .await?;
+                (reply.data.archive_item.map(|i| i.id), reply.replayed)
+            }
+        };
+        let item_id = item_id
+            .ok_or_else(|| MondayError::Decode(format!("{} returned no item", command.name())))?;
+        tracing::Span::current().record("item_id", item_id.as_str());
+        Ok(Applied { item_id, replayed })
+    }
+
+    /// Items on a board whose column holds `value` (used to find an item a crash lost track of).
+    pub async fn find_items(
+        &self,
+        board_id: &str,
+        column_id: &str,
+        value: &str,
+    ) -> Result<Vec<FoundItem>, MondayError> {
+        let vars = ops::find_items_by_column::Variables {
+            board_id: board_id.to_string(),
+            column_id: column_id.to_string(),
+            values: vec![Some(value.to_string())],
+        };
+        let reply = self
+            .post::<ops::FindItemsByColumn>(vars, None, "items_page_by_column_values")
+            .await?;
+        Ok(reply
+            .data
+            .items_page_by_column_values
+            .items
+            .into_iter()
+            .map(|i| FoundItem {
+                active: matches!(
+                    i.state,
+                    Some(ops::find_items_by_column::State::active) | None
+                ),
+                id: i.id,
+                name: i.name,
+            })
+            .collect())
+    }
+
+    /// Boards the token can see (all, or the given ids), with groups and columns.
+    pub async fn boards(&self, ids: Option<Vec<String>>) -> Result<Vec<BoardInfo>, MondayError> {
+        let vars = ops::boards::Variables {
+            ids,
+            limit: Some(100),
+            page: Some(1),
+        };
+        let reply = self.post::<ops::Boards>(vars, None, "boards").await?;
+        Ok(reply
+            .data
+            .boards
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .map(|b| BoardInfo {
+                id: b.id,
+                name: b.name,
+                groups: b
+                    .groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .map(|g| (g.id, g.title))
+                    .collect(),
+                columns: b
+                    .columns
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| (c.id, c.title, format!("{:?}", c.type_), c.settings))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn post<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+        idempotency_key: Option<&str>,
+        op: &'static str,
+    ) -> Result<Reply<Q::ResponseData>, MondayError>
+    where
+        Q::ResponseData: DeserializeOwned,
+    {
+        let started = Instant::now();
+        let result = self.send::<Q>(variables, idempotency_key).await;
+        let outcome = match &result {
+            Ok(r) if r.replayed => "replayed".to_string(),
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.kind(),
+        };
+        self.metrics.inc(
+            "bridge_monday_requests_total",
+            &[("op", op), ("outcome", &outcome)],
+        );
+        self.metrics.observe(
+            "bridge_monday_request_seconds",
+            &[("op", op)],
+            started.elapsed(),
+        );
+        if let Err(e) = &result {
+            tracing::warn!(op, error = %e, "monday request failed");
+        }
+        result
+    }
+
+    async fn send<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+        idempotency_key: Option<&str>,
+    ) -> Result<Reply<Q::ResponseData>, MondayError>
+    where
+        Q::ResponseData: DeserializeOwned,
+    {
+        let body = Q::build_query(variables);
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header(AUTHORIZATION, self.token.expose_secret())
+            .header("API-Version", &self.version)
+            .header(CONTENT_TYPE, "application/json")
+            .json(&body);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(transport)?;
+        let retry_after = retry_after(&headers);
+        if let Some(v) = headers.get("api-version").and_then(|v| v.to_str().ok()) {
+            if v != self.version {
+                tracing::debug!(asked = %self.version, answered = v, "monday served another API version");
+            }
+        }
+        let json: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(_) if !(200..300).contains(&status) => {
+                return Err(MondayError::Http {
+                    status,
+                    retry_after,
+                    snippet: snippet(&text),
+                })
+            }
+            Err(e) => return Err(MondayError::Decode(format!("{e}: {}", snippet(&text)))),
+        };
+        if let Some(err) = first_error(&json, status, retry_after) {
+            return Err(err);
+        }
+        if !(200..300).contains(&status) {
+            return Err(MondayError::Http {
+                status,
+                retry_after,
+                snippet: snippet(&text),
+            });
+        }
+        let data = json.get("data").cloned().unwrap_or(Value::Null);
+        let data: Q::ResponseData = serde_json::from_value(data)
+            .map_err(|e| MondayError::Decode(format!("{e}: {}", snippet(&text))))?;
+        let replayed = headers
+            .get("idempotency-replayed")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Ok(Reply { data, replayed })
+    }
+}
+
+/// `column_values` is monday's `JSON` scalar, sent as a JSON-encoded string of the object.
+fn encode(values: &ColumnValues) -> Value {
+    Value::String(serde_json::to_string(values).unwrap_or_else(|_| "{}".into()))
+}
+
+fn transport(e: reqwest::Error) -> MondayError {
+    MondayError::Transport {
+        message: e.to_string(),
+        timed_out: e.is_timeout(),
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get("retry-after")?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn snippet(text: &str) -> String {
+    let s: String = text.chars().take(200).collect();
+    s.replace('\n', " ")
+}
+
+/// The first GraphQL error (modern `errors[]`, or the legacy top-level `error_code`).
+fn first_error(
+    json: &Value,
+    http_status: u16,
+    header_hint: Option<Duration>,
+) -> Option<MondayError> {
+    let request_id = json
+        .pointer("/extensions/request_id")
+        .and_then(Value::as_str)
+        .map(String::from);
+    if let Some(err) = json
+        .get("errors")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
+        let ext = err.get("extensions");
+        let message = err
+            .get("message")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| err.to_string());
+        let code = ext
+            .and_then(|e| e.get("code"))
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| message.clone());
+        let status_code = ext
+            .and_then(|e| e.get("status_code"))
+            .and_then(Value::as_u64)
+            .map(|s| s as u16);
+        let hint = ext
+            .and_then(|e| {
+                e.get("retry_in_seconds")
+                    .or_else(|| e.pointer("/error_data/retry_in_seconds"))
+            })
+            .and_then(Value::as_f64)
+            .map(|s| Duration::from_secs_f64(s.max(0.0)))
+            .or(header_hint);
+        return Some(MondayError::Api {
+            code,
+            message,
+            http_status,
+            status_code,
+            retry_after: hint,
+            request_id,
+        });
+    }
+    let legacy = json.get("error_code").and_then(Value::as_str)?;
+    Some(MondayError::Api {
+        code: legacy.to_string(),
+        message: json
+            .get("error_message")
+            .and_then(Value::as_str)
+            .unwrap_or(legacy)
+            .to_string(),
+        http_status,
+        status_code: json
+            .get("status_code")
+            .and_then(Value::as_u64)
+            .map(|s| s as u16),
+        retry_after: header_hint,
+        request_id,
+    })
+}

@@ -1,0 +1,49 @@
+//! The GraphQL operations in `graphql/`, typed by graphql_client. These generated types stay
+//! inside `monday`: the rest of the crate speaks `MondayCommand` and our own result types.
+
+#![allow(clippy::all, non_camel_case_types)]
+
+use graphql_client::GraphQLQuery;
+
+/// monday's `JSON` scalar. Column values travel as a JSON-encoded string inside it.
+type JSON = serde_json::Value;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/create_item.graphql",
+    response_derives = "Debug"
+)]
+pub struct CreateItem;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/change_column_values.graphql",
+    response_derives = "Debug"
+)]
+pub struct ChangeColumnValues;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/archive_item.graphql",
+    response_derives = "Debug"
+)]
+pub struct ArchiveItem;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/find_items_by_column.graphql",
+    response_derives = "Debug"
+)]
+pub struct FindItemsByColumn;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/boards.graphql",
+    response_derives = "Debug"
+)]
+pub struct Boards;

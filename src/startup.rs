@@ -1,0 +1,228 @@
+//! Building and running the bridge: open the store (migrations), compile the rules, bind both
+//! listeners, start the worker, tell systemd we are ready; on shutdown, drain in order.
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::admin::{self, AdminState};
+use crate::config::{Entity, Settings};
+use crate::ingest::{self, IngestState};
+use crate::mapping::{MappingError, Rules};
+use crate::metrics::Metrics;
+use crate::monday::{MondayClient, MondayError};
+use crate::store::{Store, StoreError};
+use crate::worker::{now_ms, Worker, WorkerHealth};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{source_name}: {error}")]
+    Rules {
+        source_name: String,
+        error: MappingError,
+    },
+    #[error("cannot listen on {addr}: {message}")]
+    Bind { addr: SocketAddr, message: String },
+    #[error("cannot build the monday client: {0}")]
+    Monday(#[from] MondayError),
+}
+
+pub struct Application {
+    public_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    public: Server,
+    admin: Server,
+    worker: Worker,
+    health: Arc<WorkerHealth>,
+    watchdog_limit: Duration,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let rules = Rules::compile(&settings.boards).map_err(|error| StartupError::Rules {
+            source_name: settings.source.clone(),
+            error,
+        })?;
+        let store = Store::open(&settings.store.path)?;
+        let metrics = Arc::new(Metrics::default());
+        let wake = Arc::new(Notify::new());
+        let health = Arc::new(WorkerHealth::default());
+        health.heartbeat_ms.store(now_ms(), Ordering::Relaxed);
+        let monday = MondayClient::new(&settings.monday, metrics.clone())?;
+        let worker_settings = Arc::new(settings.worker);
+        let worker = Worker::new(
+            store.clone(),
+            Arc::new(rules),
+            monday,
+            worker_settings.clone(),
+            wake.clone(),
+            metrics.clone(),
+            health.clone(),
+        );
+        // A reconcile may wait for a whole monday request, so the heartbeat can be that old.
+        let watchdog_limit = Duration::from_secs(settings.monday.timeout_secs * 2 + 10)
+            + Duration::from_millis(worker_settings.poll_interval_ms);
+
+        let mirrored: Vec<Entity> = [Entity::Call, Entity::Contact]
+            .into_iter()
+            .filter(|e| settings.boards.iter().any(|b| b.entity == *e))
+            .collect();
+        let url_secret = {
+            use secrecy::ExposeSecret;
+            let s = settings.aircall.url_secret.expose_secret();
+            (!s.is_empty()).then(|| settings.aircall.url_secret.clone())
+        };
+        let ingest_state = web::Data::new(IngestState {
+            store: store.clone(),
+            tokens: settings.aircall.webhook_tokens,
+            url_secret,
+            mirrored,
+            wake,
+            metrics: metrics.clone(),
+        });
+        let body_limit = settings.server.body_limit_bytes;
+        let public_listener = bind(settings.server.listen)?;
+        let public_addr = local_addr(&public_listener, settings.server.listen)?;
+        let public = HttpServer::new(move || {
+            App::new()
+                .app_data(ingest_state.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .configure(ingest::routes)
+        })
+        .workers(settings.server.workers)
+        .disable_signals()
+        .shutdown_timeout(30)
+        .listen(public_listener)
+        .map_err(|e| StartupError::Bind {
+            addr: public_addr,
+            message: e.to_string(),
+        })?
+        .run();
+
+        let admin_state = web::Data::new(AdminState {
+            store,
+            metrics,
+            health: health.clone(),
+            heartbeat_limit_ms: watchdog_limit.as_millis() as i64,
+            started_ms: now_ms(),
+        });
+        let admin_listener = bind(settings.server.admin_listen)?;
+        let admin_addr = local_addr(&admin_listener, settings.server.admin_listen)?;
+        let admin = HttpServer::new(move || {
+            App::new()
+                .app_data(admin_state.clone())
+                .configure(admin::routes)
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(5)
+        .listen(admin_listener)
+        .map_err(|e| StartupError::Bind {
+            addr: admin_addr,
+            message: e.to_string(),
+        })?
+        .run();
+
+        Ok(Application {
+            public_addr,
+            admin_addr,
+            public,
+            admin,
+            worker,
+            health,
+            watchdog_limit,
+        })
+    }
+
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public_addr
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking webhooks, lets requests in flight
+    /// finish, lets the worker finish its reconcile, and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let public_handle = self.public.handle();
+        let admin_handle = self.admin.handle();
+        let public = tokio::spawn(self.public);
+        let admin = tokio::spawn(self.admin);
+        let cancel = CancellationToken::new();
+        let worker = tokio::spawn(self.worker.run(cancel.clone()));
+        let watchdog = tokio::spawn(watchdog(
+            self.health.clone(),
+            self.watchdog_limit,
+            cancel.clone(),
+        ));
+        notify(&[sd_notify::NotifyState::Ready]);
+        tracing::info!(public = %self.public_addr, admin = %self.admin_addr, "bridge ready");
+
+        shutdown.await;
+        tracing::info!("shutting down: no new webhooks, finishing the work in flight");
+        notify(&[sd_notify::NotifyState::Stopping]);
+        public_handle.stop(true).await;
+        cancel.cancel();
+        let _ = worker.await;
+        let _ = watchdog.await;
+        admin_handle.stop(true).await;
+        let _ = public.await;
+        let _ = admin.await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|e| StartupError::Bind {
+        addr,
+        message: e.to_string(),
+    })
+}
+
+fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, StartupError> {
+    listener.local_addr().map_err(|e| StartupError::Bind {
+        addr,
+        message: e.to_string(),
+    })
+}
+
+fn notify(states: &[sd_notify::NotifyState<'_>]) {
+    // Outside systemd there is no socket and nothing to tell; that is not an error.
+    let _ = sd_notify::notify(false, states);
+}
+
+/// Pings systemd's watchdog at half its interval, but only while the worker's heartbeat is
+/// fresh: a wedged worker stops the pings and systemd restarts the service.
+async fn watchdog(health: Arc<WorkerHealth>, limit: Duration, cancel: CancellationToken) {
+    let mut usec = 0u64;
+    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+        return;
+    }
+    let every = Duration::from_micros(usec / 2);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let age = now_ms() - health.heartbeat_ms.load(Ordering::Relaxed);
+        if age <= limit.as_millis() as i64 {
+            notify(&[sd_notify::NotifyState::Watchdog]);
+        } else {
+            tracing::error!(
+                heartbeat_age_ms = age,
+                "worker heartbeat is stale: not pinging the watchdog"
+            );
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The durable side of the bridge: the event journal (deduplicated), per-entity state with
+//! leases, and the links between Aircall entities and monday items with the values last
+//! written there. SQLite in WAL mode; one writer thread commits in groups (see `writer`).
+//!
+//! The store knows nothing of calls, mappings or monday: observed state and synced values are
+//! opaque JSON owned by `mapping`.
+
+mod queries;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use queries::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("cannot open the store at {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("the claim on {0} expired and was taken by another worker")]
+    LeaseLost(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+
+/// Cheap to clone; all clones share the writer thread and the read connection.
+#[derive(Clone)]
+pub struct Store {
+    writer: writer::Writer,
+    reader: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite file and runs the migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |message: String| StoreError::Open {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        configure(&conn).map_err(|e| open_err(e.to_string()))?;
+        schema::migrate(&mut conn).map_err(|e| open_err(e.to_string()))?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_err(e.to_string()))?;
+        reader
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| open_err(e.to_string()))?;
+        Ok(Store {
+            writer: writer::Writer::start(conn),
+            reader: Arc::new(Mutex::new(reader)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs a read-only query on the reader connection, off the async threads.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = reader
+                .lock()
+                .map_err(|_| StoreError::Unavailable("reader poisoned".into()))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+
+    /// Stores one verified event; a delivery seen before is `Duplicate` and stores nothing.
+    /// Returns once the event is committed to disk.
+    pub async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
+        self.writer.write(move |c| queries::append(c, &event)).await
+    }
+
+    /// Reserves the entity whose pending events are due first, for `lease_ms`.
+    pub async fn claim(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        owner: &str,
+    ) -> Result<Option<Claim>, StoreError> {
+        let owner = owner.to_string();
+        self.writer
+            .write(move |c| queries::claim(c, now_ms, lease_ms, &owner))
+            .await
+    }
+
+    /// Records what happened to a claim: links and observed state always, and the events as
+    /// done, to retry, or dead.
+    pub async fn complete(&self, completion: Completion, now_ms: i64) -> Result<(), StoreError> {
+        self.writer
+            .write(move |c| queries::complete(c, &completion, now_ms))
+            .await
+    }
+
+    /// A write that proves the database accepts commits (for readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.writer
+            .write(|c| {
+                c.query_row("SELECT 1", [], |_| Ok(()))?;
+                Ok(())
+            })
+            .await
+    }
+
+    pub async fn stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
+        self.read(move |c| queries::stats(c, now_ms)).await
+    }
+
+    /// Links of one entity, e.g. to show where a call landed.
+    pub async fn links(&self, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError> {
+        let (kind, entity_id) = (kind.to_string(), entity_id.to_string());
+        self.read(move |c| queries::links(c, &kind, &entity_id))
+            .await
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // WAL lets readers work while the writer commits; FULL makes every acknowledged event
+    // survive a power cut, and group commit keeps that affordable.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

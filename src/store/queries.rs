@@ -1,0 +1,305 @@
+//! The SQL behind `Store`. Each function runs inside the writer's transaction (or on the
+//! reader) and is small enough to read in one go.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: String,
+    pub entity_id: String,
+    pub event: String,
+    pub timestamp: i64,
+    pub received_ms: i64,
+    /// The envelope's `data`, as JSON text. The token is never stored.
+    pub data: String,
+    pub dedup_key: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    Stored,
+    Duplicate,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub event: String,
+    pub timestamp: i64,
+    pub data: String,
+}
+
+/// The monday item that mirrors one entity on one board, and what was last written there
+/// (opaque JSON owned by `mapping`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub board_id: String,
+    pub item_id: Option<String>,
+    pub synced: String,
+}
+
+/// An entity reserved for one worker until `lease_until_ms`.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub row: i64,
+    pub kind: String,
+    pub entity_id: String,
+    pub owner: String,
+    /// How many times this entity has been claimed since its last success, this time included.
+    pub attempts: u32,
+    pub observed: Option<String>,
+    pub events: Vec<StoredEvent>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Every board is in step: the claimed events are done.
+    Synced,
+    /// Try again at `due_ms`; the events stay pending. `counts` is false when monday said the
+    /// request was not processed (rate limits): such waits do not use up the retry schedule.
+    Retry {
+        due_ms: i64,
+        error: String,
+        counts: bool,
+    },
+    /// A permanent failure: the claimed events go to the dead letter with the reason.
+    Dead { error: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub row: i64,
+    pub owner: String,
+    pub event_ids: Vec<i64>,
+    pub observed: String,
+    pub links: Vec<Link>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueStats {
+    pub pending_events: i64,
+    pub dead_events: i64,
+    pub done_events: i64,
+    pub pending_entities: i64,
+    pub oldest_pending_age_ms: Option<i64>,
+}
+
+pub(super) fn append(c: &Connection, e: &NewEvent) -> Result<Appended, StoreError> {
+    let inserted = c.execute(
+        "INSERT OR IGNORE INTO events
+            (dedup_key, entity_kind, entity_id, event, event_ts, received_ms, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            e.dedup_key,
+            e.kind,
+            e.entity_id,
+            e.event,
+            e.timestamp,
+            e.received_ms,
+            e.data
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(Appended::Duplicate);
+    }
+    // A new event gives a dead entity another chance; an entity waiting for a retry keeps
+    // its due time, so a burst of events cannot hammer a monday that is failing.
+    c.execute(
+        "INSERT INTO entities (kind, entity_id, pending, due_ms, updated_ms)
+         VALUES (?1, ?2, 1, ?3, ?3)
+         ON CONFLICT (kind, entity_id) DO UPDATE SET
+            pending = 1,
+            due_ms = CASE WHEN dead = 1 THEN ?3 ELSE due_ms END,
+            attempts = CASE WHEN dead = 1 THEN 0 ELSE attempts END,
+            dead = 0,
+            updated_ms = ?3",
+        params![e.kind, e.entity_id, e.received_ms],
+    )?;
+    Ok(Appended::Stored)
+}
+
+pub(super) fn claim(
+    c: &Connection,
+    now_ms: i64,
+    lease_ms: i64,
+    owner: &str,
+) -> Result<Option<Claim>, StoreError> {
+    let row = c
+        .query_row(
+            "UPDATE entities
+                SET lease_until_ms = ?1 + ?2, lease_owner = ?3, attempts = attempts + 1
+              WHERE id = (SELECT id FROM entities
+                           WHERE pending = 1 AND dead = 0 AND due_ms <= ?1 AND lease_until_ms <= ?1
+                           ORDER BY due_ms, id LIMIT 1)
+          RETURNING id, kind, entity_id, observed, attempts",
+            params![now_ms, lease_ms, owner],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, u32>(4)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((row, kind, entity_id, observed, attempts)) = row else {
+        return Ok(None);
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT id, event, event_ts, data FROM events
+          WHERE entity_kind = ?1 AND entity_id = ?2 AND state = 'pending'
+          ORDER BY event_ts, id",
+    )?;
+    let events = stmt
+        .query_map(params![kind, entity_id], |r| {
+            Ok(StoredEvent {
+                id: r.get(0)?,
+                event: r.get(1)?,
+                timestamp: r.get(2)?,
+                data: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let links = links(c, &kind, &entity_id)?;
+    Ok(Some(Claim {
+        row,
+        kind,
+        entity_id,
+        owner: owner.to_string(),
+        attempts,
+        observed,
+        events,
+        links,
+    }))
+}
+
+pub(super) fn links(c: &Connection, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT board_id, item_id, synced FROM links WHERE kind = ?1 AND entity_id = ?2
+          ORDER BY board_id",
+    )?;
+    let links = stmt
+        .query_map(params![kind, entity_id], |r| {
+            Ok(Link {
+                board_id: r.get(0)?,
+                item_id: r.get(1)?,
+                synced: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(links)
+}
+
+pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result<(), StoreError> {
+    let (kind, entity_id, owner): (String, String, Option<String>) = c.query_row(
+        "SELECT kind, entity_id, lease_owner FROM entities WHERE id = ?1",
+        [done.row],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if owner.as_deref() != Some(done.owner.as_str()) {
+        return Err(StoreError::LeaseLost(format!("{kind} {entity_id}")));
+    }
+    for link in &done.links {
+        c.execute(
+            "INSERT INTO links (board_id, kind, entity_id, item_id, synced, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (board_id, kind, entity_id) DO UPDATE SET
+                item_id = excluded.item_id, synced = excluded.synced,
+                updated_ms = excluded.updated_ms",
+            params![
+                link.board_id,
+                kind,
+                entity_id,
+                link.item_id,
+                link.synced,
+                now_ms
+            ],
+        )?;
+    }
+    let mark = |state: &str, error: Option<&str>| -> Result<(), StoreError> {
+        let mut stmt = c.prepare_cached(
+            "UPDATE events SET state = ?2, error = ?3, done_ms = ?4
+              WHERE id = ?1 AND state = 'pending'",
+        )?;
+        for id in &done.event_ids {
+            stmt.execute(params![id, state, error, now_ms])?;
+        }
+        Ok(())
+    };
+    let still_pending = "EXISTS (SELECT 1 FROM events e WHERE e.entity_kind = entities.kind
+                           AND e.entity_id = entities.entity_id AND e.state = 'pending')";
+    match &done.outcome {
+        Outcome::Synced => {
+            mark("done", None)?;
+            c.execute(
+                &format!(
+                    "UPDATE entities SET observed = ?2, pending = {still_pending}, attempts = 0,
+                        due_ms = ?3, lease_until_ms = 0, lease_owner = NULL, last_error = NULL,
+                        updated_ms = ?3
+                      WHERE id = ?1"
+                ),
+                params![done.row, done.observed, now_ms],
+            )?;
+        }
+        Outcome::Retry {
+            due_ms,
+            error,
+            counts,
+        } => {
+            c.execute(
+                "UPDATE entities SET observed = ?2, due_ms = ?3, lease_until_ms = 0,
+                    lease_owner = NULL, last_error = ?4, updated_ms = ?5,
+                    attempts = CASE WHEN ?6 THEN attempts ELSE MAX(attempts - 1, 0) END
+                  WHERE id = ?1",
+                params![done.row, done.observed, due_ms, error, now_ms, counts],
+            )?;
+        }
+        Outcome::Dead { error } => {
+            mark("dead", Some(error))?;
+            // Events that arrived during the attempt still get their own try.
+            c.execute(
+                &format!(
+                    "UPDATE entities SET observed = ?2, pending = {still_pending},
+                        dead = NOT {still_pending}, attempts = 0, due_ms = ?3,
+                        lease_until_ms = 0, lease_owner = NULL, last_error = ?4, updated_ms = ?3
+                      WHERE id = ?1"
+                ),
+                params![done.row, done.observed, now_ms, error],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn stats(c: &Connection, now_ms: i64) -> Result<QueueStats, StoreError> {
+    let mut stats = QueueStats::default();
+    let mut stmt = c.prepare_cached("SELECT state, COUNT(*) FROM events GROUP BY state")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (state, n) = row?;
+        match state.as_str() {
+            "pending" => stats.pending_events = n,
+            "dead" => stats.dead_events = n,
+            "done" => stats.done_events = n,
+            _ => {}
+        }
+    }
+    stats.pending_entities = c.query_row(
+        "SELECT COUNT(*) FROM entities WHERE pending = 1 AND dead = 0",
+        [],
+        |r| r.get(0),
+    )?;
+    let oldest: Option<i64> = c.query_row(
+        "SELECT MIN(received_ms) FROM events WHERE state = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    stats.oldest_pending_age_ms = oldest.map(|t| (now_ms - t).max(0));
+    Ok(stats)
+}

@@ -1,0 +1,72 @@
+//! Migrations, applied in order at start-up; `PRAGMA user_version` records how far we are.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry moves the schema one version forward. Never edit a released entry: add one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the journal, entity state and item links.
+    r#"
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        dedup_key TEXT NOT NULL UNIQUE,
+        entity_kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        event_ts INTEGER NOT NULL,
+        received_ms INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'dead')),
+        error TEXT,
+        done_ms INTEGER
+    );
+    CREATE INDEX events_by_entity ON events(entity_kind, entity_id, state);
+    CREATE INDEX events_by_state ON events(state, received_ms);
+
+    CREATE TABLE entities (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        observed TEXT,
+        pending INTEGER NOT NULL DEFAULT 0,
+        dead INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_ms INTEGER NOT NULL DEFAULT 0,
+        lease_until_ms INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        last_error TEXT,
+        updated_ms INTEGER NOT NULL,
+        UNIQUE (kind, entity_id)
+    );
+    CREATE INDEX entities_due ON entities(pending, dead, due_ms);
+
+    CREATE TABLE links (
+        board_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        item_id TEXT,
+        synced TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (board_id, kind, entity_id)
+    );
+    "#,
+];
+
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(StoreError::Db(format!(
+            "the database is at schema version {current}, newer than this binary knows ({}); \
+             run the newer version or restore a backup",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

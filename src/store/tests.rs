@@ -1,0 +1,152 @@
+use super::*;
+
+fn event(entity_id: &str, key: &str, ts: i64) -> NewEvent {
+    NewEvent {
+        kind: "call".into(),
+        entity_id: entity_id.into(),
+        event: "call.created".into(),
+        timestamp: ts,
+        received_ms: ts * 1000,
+        data: format!(r#"{{"id":{entity_id}}}"#),
+        dedup_key: key.into(),
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("nested/bridge.db")).unwrap();
+    (dir, store)
+}
+
+fn synced(claim: &Claim) -> Completion {
+    Completion {
+        row: claim.row,
+        owner: claim.owner.clone(),
+        event_ids: claim.events.iter().map(|e| e.id).collect(),
+        observed: "{}".into(),
+        links: vec![Link {
+            board_id: "1".into(),
+            item_id: Some("99".into()),
+            synced: "{}".into(),
+        }],
+        outcome: Outcome::Synced,
+    }
+}
+
+#[tokio::test]
+async fn duplicates_are_stored_once() {
+    let (_dir, store) = open();
+    assert_eq!(
+        store.append(event("1", "a", 10)).await.unwrap(),
+        Appended::Stored
+    );
+    assert_eq!(
+        store.append(event("1", "a", 10)).await.unwrap(),
+        Appended::Duplicate
+    );
+    assert_eq!(store.stats(0).await.unwrap().pending_events, 1);
+}
+
+#[tokio::test]
+async fn a_claimed_entity_is_not_claimed_twice_until_its_lease_expires() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    store.append(event("1", "b", 11)).await.unwrap();
+    let first = store.claim(20_000, 1_000, "w1").await.unwrap().unwrap();
+    assert_eq!(
+        first.events.len(),
+        2,
+        "all pending events of the entity come together"
+    );
+    assert!(store.claim(20_500, 1_000, "w2").await.unwrap().is_none());
+    let again = store.claim(21_000, 1_000, "w2").await.unwrap().unwrap();
+    assert_eq!(again.entity_id, "1");
+    assert_eq!(again.attempts, 2);
+    // The first worker lost its lease: its completion is refused.
+    let err = store.complete(synced(&first), 21_100).await.unwrap_err();
+    assert!(matches!(err, StoreError::LeaseLost(_)), "{err}");
+    store.complete(synced(&again), 21_200).await.unwrap();
+    let stats = store.stats(21_200).await.unwrap();
+    assert_eq!((stats.pending_events, stats.done_events), (0, 2));
+    assert_eq!(
+        store.links("call", "1").await.unwrap()[0]
+            .item_id
+            .as_deref(),
+        Some("99")
+    );
+}
+
+#[tokio::test]
+async fn events_arriving_during_an_attempt_stay_pending() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    let claim = store.claim(20_000, 5_000, "w").await.unwrap().unwrap();
+    store.append(event("1", "late", 12)).await.unwrap();
+    store.complete(synced(&claim), 20_100).await.unwrap();
+    let next = store.claim(20_200, 5_000, "w").await.unwrap().unwrap();
+    assert_eq!(next.events.len(), 1);
+    assert_eq!(next.events[0].timestamp, 12);
+}
+
+#[tokio::test]
+async fn retries_wait_for_their_due_time_and_dead_work_is_kept() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    let claim = store.claim(20_000, 5_000, "w").await.unwrap().unwrap();
+    let mut retry = synced(&claim);
+    retry.outcome = Outcome::Retry {
+        due_ms: 30_000,
+        error: "monday 503".into(),
+        counts: true,
+    };
+    store.complete(retry, 20_100).await.unwrap();
+    assert!(store.claim(29_999, 5_000, "w").await.unwrap().is_none());
+    let claim = store.claim(30_000, 5_000, "w").await.unwrap().unwrap();
+    let mut dead = synced(&claim);
+    dead.outcome = Outcome::Dead {
+        error: "ColumnValueException".into(),
+    };
+    store.complete(dead, 30_100).await.unwrap();
+    let stats = store.stats(30_100).await.unwrap();
+    assert_eq!((stats.pending_events, stats.dead_events), (0, 1));
+    assert!(store.claim(99_000, 5_000, "w").await.unwrap().is_none());
+    // A new event revives the entity.
+    store.append(event("1", "b", 40)).await.unwrap();
+    assert!(store.claim(99_000, 5_000, "w").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn concurrent_appends_all_commit() {
+    let (_dir, store) = open();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .append(event(&(i % 20).to_string(), &i.to_string(), i))
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), Appended::Stored);
+    }
+    let stats = store.stats(0).await.unwrap();
+    assert_eq!((stats.pending_events, stats.pending_entities), (200, 20));
+}
+
+#[tokio::test]
+async fn reopening_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bridge.db");
+    {
+        let store = Store::open(&path).unwrap();
+        store.append(event("1", "a", 10)).await.unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.append(event("1", "a", 10)).await.unwrap(),
+        Appended::Duplicate
+    );
+    assert!(store.claim(20_000, 1_000, "w").await.unwrap().is_some());
+}
