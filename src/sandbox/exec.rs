@@ -13,7 +13,7 @@ use super::state::State;
 use super::{mutations, nodes, queries};
 
 /// Budget figures reported by the `complexity` field.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ComplexityInfo {
     pub before: u64,
     pub query: u64,

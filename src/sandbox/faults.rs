@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
+    #[serde(rename = "http_500")]
     Http500,
+    #[serde(rename = "http_503")]
     Http503,
     /// Sleep before answering (the request still runs afterwards, unless the client left).
-    Timeout {
-        ms: u64,
-    },
+    Timeout { ms: u64 },
     RateLimited {
         #[serde(default = "default_retry")]
         retry_in_seconds: u64,

@@ -462,10 +462,9 @@ fn included(
             .find(|(k, _)| k == "if")
             .map(|(_, v)| to_json(v, vars))
             .and_then(|v| v.as_bool());
-        match (d.name.as_str(), cond) {
-            ("skip", Some(true)) => false,
-            ("include", Some(false)) => false,
-            _ => true,
-        }
+        !matches!(
+            (d.name.as_str(), cond),
+            ("skip", Some(true)) | ("include", Some(false))
+        )
     })
 }
