@@ -3,13 +3,13 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::faults::FaultUpdate;
 use super::limits::Limits;
-use super::nodes::{fmt_time, item_snapshot};
+use super::nodes::fmt_time;
 use super::state::{ItemState, State};
 use super::Shared;
 
@@ -175,4 +175,46 @@ async fn set_limits(body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse
 async fn reset(shared: web::Data<Shared>) -> HttpResponse {
     shared.reset();
     HttpResponse::Ok().json(json!({ "reset": true }))
+}
+
+/// The JSON shape of a whole item for the control endpoints and the board page.
+pub fn item_snapshot(state: &State, id: u64) -> Value {
+    let Some(item) = state.items.get(&id) else {
+        return Value::Null;
+    };
+    let values: Map<String, Value> = item
+        .values
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!({"value": v.value.to_string(), "text": v.text}),
+            )
+        })
+        .collect();
+    let updates: Vec<Value> = item
+        .update_ids
+        .iter()
+        .filter_map(|u| state.updates.get(u))
+        .map(|u| json!({"id": u.id.to_string(), "body": u.body, "created_at": fmt_time(u.created_at)}))
+        .collect();
+    let files: Vec<Value> = item
+        .assets
+        .iter()
+        .map(|a| {
+            json!({"id": a.id.to_string(), "column_id": a.column_id, "name": a.name,
+                   "size": a.size, "sha256": a.sha256, "created_at": fmt_time(a.created_at)})
+        })
+        .collect();
+    json!({
+        "id": id.to_string(),
+        "name": item.name,
+        "state": item.state.as_str(),
+        "group_id": item.group_id,
+        "column_values": values,
+        "updates": updates,
+        "files": files,
+        "created_at": fmt_time(item.created_at),
+        "updated_at": fmt_time(item.updated_at),
+    })
 }

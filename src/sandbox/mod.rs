@@ -20,6 +20,7 @@ mod schema;
 mod seed;
 mod state;
 mod stats;
+mod validate;
 mod values;
 
 use std::net::SocketAddr;

@@ -1,7 +1,7 @@
 //! Field resolution for the object types (Board, Item, ColumnValue, ...): each node reads the
 //! state lazily, so a selection only costs what it asks for. IDs always come out as strings.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -387,46 +387,4 @@ fn strip_tags(html: &str) -> String {
         }
     }
     out
-}
-
-/// The JSON shape of a whole item for the control endpoints and the board page.
-pub fn item_snapshot(state: &State, id: u64) -> Value {
-    let Some(item) = state.items.get(&id) else {
-        return Value::Null;
-    };
-    let values: Map<String, Value> = item
-        .values
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                json!({"value": v.value.to_string(), "text": v.text}),
-            )
-        })
-        .collect();
-    let updates: Vec<Value> = item
-        .update_ids
-        .iter()
-        .filter_map(|u| state.updates.get(u))
-        .map(|u| json!({"id": u.id.to_string(), "body": u.body, "created_at": fmt_time(u.created_at)}))
-        .collect();
-    let files: Vec<Value> = item
-        .assets
-        .iter()
-        .map(|a| {
-            json!({"id": a.id.to_string(), "column_id": a.column_id, "name": a.name,
-                   "size": a.size, "sha256": a.sha256, "created_at": fmt_time(a.created_at)})
-        })
-        .collect();
-    json!({
-        "id": id.to_string(),
-        "name": item.name,
-        "state": item.state.as_str(),
-        "group_id": item.group_id,
-        "column_values": values,
-        "updates": updates,
-        "files": files,
-        "created_at": fmt_time(item.created_at),
-        "updated_at": fmt_time(item.updated_at),
-    })
 }
