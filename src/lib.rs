@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod mapping;
 pub mod metrics;
 pub mod monday;
+pub mod sandbox;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,0 +1,139 @@
+//! Fault injection: a queue of scripted faults for the next API requests, a steady fault for
+//! every request, a random 500 rate, and an outage switch. Every fault served is counted.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    #[serde(rename = "http_500")]
+    Http500,
+    #[serde(rename = "http_503")]
+    Http503,
+    /// Sleep before answering (the request still runs afterwards, unless the client left).
+    Timeout { ms: u64 },
+    RateLimited {
+        #[serde(default = "default_retry")]
+        retry_in_seconds: u64,
+    },
+    /// 423 "Resource is currently locked, please try again later".
+    Locked,
+    /// No HTTP answer: nothing is applied and the connection is cut.
+    DropConnection,
+    /// The request is applied, then the connection is cut so the answer is lost.
+    ApplyThenDrop,
+}
+
+fn default_retry() -> u64 {
+    2
+}
+
+impl Fault {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Http500 => "http_500",
+            Fault::Http503 => "http_503",
+            Fault::Timeout { .. } => "timeout",
+            Fault::RateLimited { .. } => "rate_limited",
+            Fault::Locked => "locked",
+            Fault::DropConnection => "drop_connection",
+            Fault::ApplyThenDrop => "apply_then_drop",
+        }
+    }
+}
+
+/// Body of `POST /_sandbox/faults`; absent fields keep their current setting.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultUpdate {
+    /// Replaces the queue (or extends it with `append: true`).
+    pub queue: Option<Vec<Fault>>,
+    #[serde(default)]
+    pub append: bool,
+    /// `null` turns the steady fault off.
+    #[serde(default, with = "double_option")]
+    pub steady: Option<Option<Fault>>,
+    pub error_rate: Option<f64>,
+    pub outage: Option<bool>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Faults {
+    queue: VecDeque<Fault>,
+    steady: Option<Fault>,
+    error_rate: f64,
+    outage: bool,
+    pub served: BTreeMap<String, u64>,
+}
+
+impl Faults {
+    pub fn update(&mut self, u: FaultUpdate) {
+        if let Some(q) = u.queue {
+            if !u.append {
+                self.queue.clear();
+            }
+            self.queue.extend(q);
+        }
+        if let Some(s) = u.steady {
+            self.steady = s;
+        }
+        if let Some(r) = u.error_rate {
+            self.error_rate = r.clamp(0.0, 1.0);
+        }
+        if let Some(o) = u.outage {
+            self.outage = o;
+        }
+    }
+
+    /// Clears the configuration; the served counters stay (they are statistics).
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.steady = None;
+        self.error_rate = 0.0;
+        self.outage = false;
+    }
+
+    /// The fault for the next API request, if any; counts it as served.
+    pub fn next(&mut self) -> Option<Fault> {
+        let (fault, label) = if self.outage {
+            (Fault::Http503, "outage")
+        } else if let Some(f) = self.queue.pop_front() {
+            let label = f.name();
+            (f, label)
+        } else if let Some(f) = self.steady.clone() {
+            let label = f.name();
+            (f, label)
+        } else if self.error_rate > 0.0 && rand::thread_rng().gen::<f64>() < self.error_rate {
+            (Fault::Http500, "error_rate")
+        } else {
+            return None;
+        };
+        *self.served.entry(label.to_string()).or_default() += 1;
+        Some(fault)
+    }
+
+    pub fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "queue": self.queue,
+            "steady": self.steady,
+            "error_rate": self.error_rate,
+            "outage": self.outage,
+            "served": self.served,
+        })
+    }
+}
