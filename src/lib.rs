@@ -8,7 +8,9 @@
 
 pub mod admin;
 pub mod aircall;
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod ingest;
 pub mod mapping;
 pub mod metrics;

@@ -1,1 +1,163 @@
-fn main() {}
+//! Thin entry point: parse the command line, set up logging, hand over to the library.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aircall_monday_bridge::cli::{Cli, Command};
+use aircall_monday_bridge::config::{LogFormat, Settings};
+use aircall_monday_bridge::mapping::Rules;
+use aircall_monday_bridge::startup::Application;
+use aircall_monday_bridge::{demo, sandbox, telemetry};
+use clap::Parser;
+
+/// Exit status for a configuration that cannot be used (scripts and ExecStartPre= read it).
+const EXIT_CONFIG: u8 = 2;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config, ready_file } => {
+            let settings = match Settings::load(config.as_deref()) {
+                Ok(s) => s,
+                Err(e) => return Ok(config_error(e)),
+            };
+            telemetry::init(settings.log.format, &settings.log.level);
+            let app = match Application::build(settings).await {
+                Ok(app) => app,
+                Err(e @ aircall_monday_bridge::startup::StartupError::Rules { .. }) => {
+                    return Ok(config_error(e))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(path) = ready_file {
+                let ready =
+                    serde_json::json!({ "public": app.public_addr(), "admin": app.admin_addr() });
+                std::fs::write(&path, ready.to_string())?;
+            }
+            app.run_until(shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config } => {
+            let checked = Settings::load(config.as_deref())
+                .map_err(|e| e.to_string())
+                .and_then(|s| {
+                    Rules::compile(&s.boards).map_err(|e| format!("{}: {e}", s.source))?;
+                    Ok(s)
+                });
+            match checked {
+                Ok(s) => {
+                    println!("{}: valid", s.source);
+                    for b in &s.boards {
+                        println!(
+                            "  board {:<12} {} board {} group {}, {} columns",
+                            b.name,
+                            b.entity.as_str(),
+                            b.board_id,
+                            b.group_id.as_deref().unwrap_or("(first)"),
+                            b.columns.len()
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(config_error(e)),
+            }
+        }
+        Command::Sandbox {
+            listen,
+            boards,
+            token,
+            limits,
+            ready_file,
+        } => {
+            telemetry::init(LogFormat::Text, "info");
+            let boards = match boards {
+                Some(path) => sandbox::load_seed(&path)?,
+                None => sandbox::parse_seed(demo::SANDBOX_BOARDS_TOML)?,
+            };
+            let limits = match limits {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)?;
+                    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                }
+                None => sandbox::Limits::default(),
+            };
+            let handle = sandbox::spawn(sandbox::SandboxConfig {
+                listen,
+                boards,
+                api_token: token,
+                limits,
+            })
+            .await?;
+            println!(
+                "monday sandbox: API {}  board page {}",
+                handle.api_url(),
+                handle.page_url()
+            );
+            if let Some(path) = ready_file {
+                std::fs::write(
+                    &path,
+                    serde_json::json!({ "addr": handle.addr() }).to_string(),
+                )?;
+            }
+            shutdown_signal().await;
+            handle.stop().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            sandbox_listen,
+            data_dir,
+            calls,
+            pace_ms,
+            seed,
+            exit_when_done,
+        } => {
+            telemetry::init(LogFormat::Text, "warn");
+            let opts = demo::DemoOptions {
+                sandbox_listen,
+                data_dir,
+                calls,
+                pace: Duration::from_millis(pace_ms),
+                seed,
+                exit_when_done,
+            };
+            demo::run(opts, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn config_error(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("configuration error: {e}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+/// SIGTERM (systemd) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

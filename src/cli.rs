@@ -1,0 +1,96 @@
+//! Command-line interface: one subcommand per job an operator has.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aircall-monday-bridge",
+    version,
+    about = "Keeps monday.com boards in step with an Aircall phone system",
+    long_about = "Receives Aircall webhooks, stores them durably, and keeps one monday.com item per \
+                  call and per contact up to date on the boards you map in a TOML file.",
+    after_help = "Examples:\n  \
+        aircall-monday-bridge demo                                  # see it work, no account needed\n  \
+        aircall-monday-bridge check --config /etc/aircall-monday-bridge/config.toml\n  \
+        aircall-monday-bridge run --config /etc/aircall-monday-bridge/config.toml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bridge: receive Aircall webhooks and keep the monday boards in step.
+    #[command(
+        after_help = "Example:\n  aircall-monday-bridge run --config config/example.toml\n\n\
+        Environment variables override the file: BRIDGE__SECTION__KEY, e.g.\n  \
+        BRIDGE__MONDAY__API_URL=http://127.0.0.1:8900/v2 aircall-monday-bridge run --config bridge.toml\n\n\
+        Stops cleanly on SIGTERM or Ctrl-C: no new webhooks, work in flight finished."
+    )]
+    Run {
+        /// TOML configuration laid over the built-in defaults (config/default.toml lists every key).
+        #[arg(long, short, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Once listening, write the bound addresses there as JSON (for scripts and tests).
+        #[arg(long, value_name = "PATH")]
+        ready_file: Option<PathBuf>,
+    },
+    /// Check a configuration offline: keys, types, templates and field names, secrets present.
+    #[command(
+        after_help = "Example:\n  aircall-monday-bridge check --config config/example.toml\n\n\
+        Exit status: 0 valid, 2 invalid (the message names the file and the key)."
+    )]
+    Check {
+        #[arg(long, short, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Run the local stand-in for monday.com's API, with a board page, limits and fault injection.
+    #[command(
+        after_help = "Example:\n  aircall-monday-bridge sandbox --listen 127.0.0.1:8900\n  \
+        then open http://127.0.0.1:8900/ and point the bridge at BRIDGE__MONDAY__API_URL=http://127.0.0.1:8900/v2"
+    )]
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8900", value_name = "ADDR")]
+        listen: SocketAddr,
+        /// Boards to start with (config/sandbox-boards.toml shows the format); the built-in
+        /// example boards when absent.
+        #[arg(long, value_name = "PATH")]
+        boards: Option<PathBuf>,
+        /// Token that requests must send in Authorization; any token is accepted when absent.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+        /// Limits and cost model as TOML (minute_requests, daily_requests, ...).
+        #[arg(long, value_name = "PATH")]
+        limits: Option<PathBuf>,
+        /// Once listening, write the bound address there as JSON (for scripts and tests).
+        #[arg(long, value_name = "PATH")]
+        ready_file: Option<PathBuf>,
+    },
+    /// See it work with no account anywhere: sandbox + bridge + a realistic day of calls.
+    #[command(after_help = "Example:\n  aircall-monday-bridge demo\n  \
+        then open the board page it prints, and watch items appear and change.")]
+    Demo {
+        /// Where the sandbox (and its board page) listens.
+        #[arg(long, default_value = "127.0.0.1:8900", value_name = "ADDR")]
+        sandbox_listen: SocketAddr,
+        /// Where the demo keeps its SQLite file.
+        #[arg(long, default_value = "data", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// How many calls the day has.
+        #[arg(long, default_value_t = 40)]
+        calls: usize,
+        /// Pause between two webhooks, in milliseconds.
+        #[arg(long, default_value_t = 40)]
+        pace_ms: u64,
+        /// Seed of the generated day (the same seed gives the same day).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Exit once every webhook is on the boards instead of keeping the page up.
+        #[arg(long)]
+        exit_when_done: bool,
+    },
+}

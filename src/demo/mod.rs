@@ -1,0 +1,176 @@
+//! `aircall-monday-bridge demo`: the whole path on one machine with no account anywhere.
+//! Starts the monday sandbox with the example boards, starts the bridge pointed at it (the
+//! real `Application`, configured from config/example.toml plus environment overrides),
+//! replays a realistic day of Aircall webhooks over HTTP, and shows where to watch.
+
+pub mod day;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::config::{Settings, Source};
+use crate::sandbox::{self, Limits, SandboxConfig};
+use crate::startup::Application;
+use crate::store::Store;
+use crate::worker::now_ms;
+
+pub const EXAMPLE_TOML: &str = include_str!("../../config/example.toml");
+pub const SANDBOX_BOARDS_TOML: &str = include_str!("../../config/sandbox-boards.toml");
+const DEMO_AIRCALL_TOKEN: &str = "demo-aircall-token";
+const DEMO_MONDAY_TOKEN: &str = "demo-monday-token";
+
+pub struct DemoOptions {
+    pub sandbox_listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub calls: usize,
+    pub pace: Duration,
+    pub seed: u64,
+    pub exit_when_done: bool,
+}
+
+pub async fn run(
+    opts: DemoOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let boards = sandbox::parse_seed(SANDBOX_BOARDS_TOML).context("the built-in sandbox boards")?;
+    let sandbox = sandbox::spawn(SandboxConfig {
+        listen: opts.sandbox_listen,
+        boards,
+        api_token: Some(DEMO_MONDAY_TOKEN.into()),
+        limits: Limits::default(),
+    })
+    .await
+    .with_context(|| format!("starting the monday sandbox on {}", opts.sandbox_listen))?;
+
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("creating {}", opts.data_dir.display()))?;
+    let db = opts.data_dir.join("demo.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    // The real configuration path: the example file, then environment-style overrides.
+    let overrides = [
+        ("BRIDGE__MONDAY__API_URL", sandbox.api_url()),
+        ("BRIDGE__MONDAY__API_TOKEN", DEMO_MONDAY_TOKEN.into()),
+        ("BRIDGE__AIRCALL__WEBHOOK_TOKENS", DEMO_AIRCALL_TOKEN.into()),
+        ("BRIDGE__SERVER__LISTEN", "127.0.0.1:0".into()),
+        ("BRIDGE__SERVER__ADMIN_LISTEN", "127.0.0.1:0".into()),
+        ("BRIDGE__STORE__PATH", db.display().to_string()),
+    ];
+    let settings = Settings::load_from(
+        Source::Text {
+            name: "config/example.toml (built in)",
+            toml: EXAMPLE_TOML,
+        },
+        overrides.iter().map(|(k, v)| (k.to_string(), v.clone())),
+    )?;
+    let app = Application::build(settings).await?;
+    let webhook_url = format!("http://{}/webhooks/aircall", app.public_addr());
+    let admin = app.admin_addr();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let bridge = tokio::spawn(app.run_until(async {
+        let _ = stop_rx.await;
+    }));
+
+    println!();
+    println!("  monday sandbox board page:  {}", sandbox.page_url());
+    println!("  bridge webhook endpoint:    {webhook_url}");
+    println!("  bridge metrics:             http://{admin}/metrics");
+    println!();
+    println!("  Open the board page, then watch a day of Aircall calls arrive.");
+    println!();
+
+    let day = day::realistic_day(
+        DEMO_AIRCALL_TOKEN,
+        opts.seed,
+        opts.calls,
+        now_ms() / 1000 - 10 * 3600,
+    );
+    let http = reqwest::Client::new();
+    let mut acknowledged = 0usize;
+    for (i, envelope) in day.iter().enumerate() {
+        let response = http.post(&webhook_url).json(envelope).send().await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "the bridge answered {} to a webhook",
+            response.status()
+        );
+        acknowledged += 1;
+        if (i + 1) % 25 == 0 || i + 1 == day.len() {
+            println!("  delivered {:>4}/{} webhooks", i + 1, day.len());
+        }
+        tokio::time::sleep(opts.pace).await;
+    }
+
+    let store = Store::open(&db)?;
+    let drained = wait_until_drained(&store, Duration::from_secs(120)).await?;
+    let summary: serde_json::Value = http
+        .get(format!("http://{}/_sandbox/stats", sandbox.addr()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let boards: serde_json::Value = http
+        .get(format!("http://{}/_sandbox/boards", sandbox.addr()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!();
+    println!(
+        "  {acknowledged} webhooks acknowledged; queue {}",
+        if drained {
+            "drained"
+        } else {
+            "NOT drained (see the logs)"
+        }
+    );
+    for board in boards["boards"].as_array().into_iter().flatten() {
+        let items = board["items"].as_array().map(|a| a.len()).unwrap_or(0);
+        println!(
+            "  board {:<10} {items} items",
+            board["name"].as_str().unwrap_or("?")
+        );
+    }
+    let requests = summary
+        .pointer("/requests/requests_total")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
+    let calls = opts.calls.max(1) as f64;
+    println!(
+        "  requests to monday: {requests} ({:.1} per call or contact)",
+        requests as f64 / (calls + 6.0)
+    );
+    println!();
+    if opts.exit_when_done {
+        println!("  done.");
+    } else {
+        println!(
+            "  The board page stays up: {}  (Ctrl-C to stop)",
+            sandbox.page_url()
+        );
+        shutdown.await;
+    }
+    let _ = stop_tx.send(());
+    let _ = bridge.await;
+    sandbox.stop().await;
+    anyhow::ensure!(drained, "the queue did not drain");
+    Ok(())
+}
+
+async fn wait_until_drained(store: &Store, limit: Duration) -> anyhow::Result<bool> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let stats = store.stats(now_ms()).await?;
+        if stats.pending_events == 0 {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
