@@ -31,7 +31,7 @@ pub struct IngestState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{0}")]
+    #[error("body is not an Aircall webhook envelope: {0}")]
     Malformed(String),
     #[error("unknown webhook token")]
     Unauthorized,

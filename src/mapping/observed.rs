@@ -62,6 +62,8 @@ impl ContactState {
 /// The state of one entity, as the store keeps it between events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// One value per reconcile, never in a hot collection: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Observed {
     Call(CallState),
     Contact(ContactState),
@@ -106,7 +108,11 @@ impl CallState {
         ] {
             fill(mine, theirs, newer);
         }
-        fill(&mut c.user, new.user, newer);
+        // On these events `user` is the agent being rung or declining, not the call's agent:
+        // a call nobody answered has no agent.
+        if !matches!(ev.event, "call.ringing_on_agent" | "call.agent_declined") {
+            fill(&mut c.user, new.user, newer);
+        }
         fill(&mut c.contact, new.contact, newer);
         fill(&mut c.assigned_to, new.assigned_to, newer);
         fill(&mut c.transferred_by, new.transferred_by, newer);

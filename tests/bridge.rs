@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `aircall-monday-bridge` binary as a child process, the monday
+//! sandbox in this process, real HTTP between them. Assertions poll until they hold.
+
+#[path = "bridge/helpers.rs"]
+mod helpers;
+
+#[path = "bridge/bad_input.rs"]
+mod bad_input;
+#[path = "bridge/lifecycle.rs"]
+mod lifecycle;

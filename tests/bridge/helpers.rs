@@ -1,0 +1,329 @@
+//! Test harness: a sandbox (in this process) with the example boards, and the bridge binary
+//! started on random ports with the example configuration pointed at that sandbox.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aircall_monday_bridge::sandbox::{self, Limits, SandboxConfig, SandboxHandle};
+use serde_json::{json, Value};
+
+pub const AIRCALL_TOKEN: &str = "test-aircall-token";
+pub const MONDAY_TOKEN: &str = "test-monday-token";
+pub const CALLS_BOARD: &str = "1000000001";
+pub const CONTACTS_BOARD: &str = "1000000002";
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Envelopes of a fixture file, in delivery order.
+pub fn fixture(name: &str) -> Vec<Value> {
+    let text =
+        std::fs::read_to_string(repo_path(&format!("tests/fixtures/aircall/{name}.json"))).unwrap();
+    let mut envelopes: Vec<Value> = serde_json::from_str(&text).unwrap();
+    for e in &mut envelopes {
+        e["token"] = json!(AIRCALL_TOKEN);
+    }
+    envelopes
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub struct Sandbox {
+    pub handle: SandboxHandle,
+    pub http: reqwest::Client,
+}
+
+impl Sandbox {
+    pub async fn start() -> Sandbox {
+        Self::start_with(Limits::default()).await
+    }
+
+    pub async fn start_with(limits: Limits) -> Sandbox {
+        let boards = sandbox::load_seed(&repo_path("config/sandbox-boards.toml")).unwrap();
+        let handle = sandbox::spawn(SandboxConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            boards,
+            api_token: Some(MONDAY_TOKEN.into()),
+            limits,
+        })
+        .await
+        .unwrap();
+        Sandbox {
+            handle,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.handle.addr())
+    }
+
+    pub async fn board(&self, id: &str) -> Value {
+        self.http
+            .get(self.url(&format!("/_sandbox/boards/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn items(&self, board: &str) -> Vec<Value> {
+        self.board(board).await["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Items of a board whose Aircall id column holds `aircall_id`.
+    pub async fn items_for(&self, board: &str, aircall_id: u64) -> Vec<Value> {
+        self.items(board)
+            .await
+            .into_iter()
+            .filter(|i| text(i, "aircall_id") == Some(aircall_id.to_string()))
+            .collect()
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.http
+            .get(self.url("/_sandbox/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn faults(&self, body: Value) {
+        let r = self
+            .http
+            .post(self.url("/_sandbox/faults"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    pub async fn delete_item(&self, id: &str) {
+        let r = self
+            .http
+            .post(self.url(&format!("/_sandbox/items/{id}/delete")))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+}
+
+/// A column's display text on a sandbox item.
+pub fn text(item: &Value, column: &str) -> Option<String> {
+    item["column_values"][column]["text"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+/// A column's stored monday value, parsed.
+pub fn value(item: &Value, column: &str) -> Option<Value> {
+    item["column_values"][column]["value"]
+        .as_str()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .filter(|v: &Value| !v.is_null())
+}
+
+pub struct Bridge {
+    child: Child,
+    pub public: SocketAddr,
+    pub admin: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+    env: Vec<(String, String)>,
+}
+
+impl Bridge {
+    /// The bridge with config/example.toml, pointed at `sandbox`, fast retries.
+    pub async fn start(sandbox: &Sandbox, extra_env: &[(&str, &str)]) -> Bridge {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env: Vec<(String, String)> = vec![
+            ("BRIDGE__MONDAY__API_URL".into(), sandbox.handle.api_url()),
+            ("BRIDGE__MONDAY__API_TOKEN".into(), MONDAY_TOKEN.into()),
+            ("BRIDGE__MONDAY__TIMEOUT_SECS".into(), "5".into()),
+            (
+                "BRIDGE__AIRCALL__WEBHOOK_TOKENS".into(),
+                AIRCALL_TOKEN.into(),
+            ),
+            ("BRIDGE__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
+            ("BRIDGE__SERVER__ADMIN_LISTEN".into(), "127.0.0.1:0".into()),
+            (
+                "BRIDGE__STORE__PATH".into(),
+                dir.path().join("bridge.db").display().to_string(),
+            ),
+            ("BRIDGE__WORKER__POLL_INTERVAL_MS".into(), "50".into()),
+            ("BRIDGE__WORKER__LEASE_SECS".into(), "10".into()),
+            (
+                "BRIDGE__WORKER__RETRY_SCHEDULE".into(),
+                "50ms,100ms,200ms,400ms,800ms,1s".into(),
+            ),
+        ];
+        for (k, v) in extra_env {
+            env.retain(|(key, _)| key != k);
+            env.push((k.to_string(), v.to_string()));
+        }
+        Self::spawn(dir, env).await
+    }
+
+    async fn spawn(dir: tempfile::TempDir, env: Vec<(String, String)>) -> Bridge {
+        let ready = dir.path().join("ready.json");
+        let _ = std::fs::remove_file(&ready);
+        let log = std::fs::File::create(dir.path().join("bridge.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_aircall-monday-bridge"))
+            .args(["run", "--config"])
+            .arg(repo_path("config/example.toml"))
+            .arg("--ready-file")
+            .arg(&ready)
+            .envs(env.iter().cloned())
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut bridge = Bridge {
+            child,
+            public: "127.0.0.1:0".parse().unwrap(),
+            admin: "127.0.0.1:0".parse().unwrap(),
+            dir,
+            http: reqwest::Client::new(),
+            env,
+        };
+        let addrs: Value = eventually(Duration::from_secs(20), "the bridge to start", || {
+            let text = std::fs::read_to_string(&ready).ok();
+            async move { text.and_then(|t| serde_json::from_str(&t).ok()) }
+        })
+        .await;
+        bridge.public = addrs["public"].as_str().unwrap().parse().unwrap();
+        bridge.admin = addrs["admin"].as_str().unwrap().parse().unwrap();
+        bridge
+    }
+
+    /// Starts the bridge again on the same store (after a kill or a stop).
+    pub async fn restart(self) -> Bridge {
+        let mut old = self;
+        let _ = old.child.kill();
+        let _ = old.child.wait();
+        let dir = std::mem::replace(&mut old.dir, tempfile::tempdir().unwrap());
+        let env = std::mem::take(&mut old.env);
+        drop(old);
+        Self::spawn(dir, env).await
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("bridge.log")).unwrap_or_default()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("bridge.db")
+    }
+
+    pub async fn post(&self, envelope: &Value) -> reqwest::Response {
+        self.post_raw("/webhooks/aircall", envelope.to_string().into_bytes())
+            .await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(format!("http://{}{path}", self.public))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts every envelope and checks each was acknowledged.
+    pub async fn deliver(&self, envelopes: &[Value]) {
+        for e in envelopes {
+            let r = self.post(e).await;
+            assert_eq!(
+                r.status(),
+                200,
+                "{}: {}",
+                e["event"],
+                r.text().await.unwrap()
+            );
+        }
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("http://{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// A metric's value: the sum over every series whose line starts with `prefix`.
+    pub async fn metric(&self, prefix: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// Waits until no event is pending.
+    pub async fn drained(&self) {
+        eventually(Duration::from_secs(30), "the queue to drain", || async {
+            (self.metric("bridge_queue_pending_events ").await == 0.0).then_some(())
+        })
+        .await;
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- bridge log ---\n{}", self.log());
+        }
+    }
+}
