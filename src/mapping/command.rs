@@ -42,6 +42,14 @@ impl MondayCommand {
         }
     }
 
+    pub fn board_id(&self) -> &str {
+        match self {
+            MondayCommand::CreateItem { board_id, .. }
+            | MondayCommand::ChangeColumnValues { board_id, .. }
+            | MondayCommand::ArchiveItem { board_id, .. } => board_id,
+        }
+    }
+
     pub fn idempotency_key(&self) -> &str {
         match self {
             MondayCommand::CreateItem {

@@ -29,12 +29,14 @@ pub struct CallState {
     pub call: Call,
     /// Event names seen (`call.voicemail_left`, `call.transferred`, ...).
     pub seen: BTreeSet<String>,
-    /// Comments by id, so a redelivered or replayed comment is one comment.
-    pub comments: BTreeMap<u64, Comment>,
+    /// Comments by id (as a string: JSON object keys are strings), so a redelivered or
+    /// replayed comment is one comment.
+    pub comments: BTreeMap<String, Comment>,
     /// Envelope timestamp behind `call.tags` and `call.archived`.
     pub changeable_ts: i64,
-    /// Envelope timestamp of the newest payload that filled in a link or a person.
-    pub fill_ts: i64,
+    /// Per field, the envelope timestamp of the payload its value came from, so that a late
+    /// older payload cannot replace a newer value (links, people).
+    pub stamps: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,7 +85,8 @@ impl CallState {
             self.id = id;
         }
         self.seen.insert(ev.event.to_string());
-        let newer = ev.timestamp >= self.fill_ts;
+        let ts = ev.timestamp;
+        let stamps = &mut self.stamps;
         let c = &mut self.call;
         // Facts that do not change once known: keep the first value, take a missing one.
         keep_first(&mut c.direction, new.direction);
@@ -99,28 +102,51 @@ impl CallState {
             c.status = new.status;
         }
         // Links expire and people change hands (transfers): the newest non-empty value wins.
-        for (mine, theirs) in [
-            (&mut c.recording, new.recording),
-            (&mut c.recording_short_url, new.recording_short_url),
-            (&mut c.voicemail, new.voicemail),
-            (&mut c.voicemail_short_url, new.voicemail_short_url),
-            (&mut c.asset, new.asset),
+        for (name, mine, theirs) in [
+            ("recording", &mut c.recording, new.recording),
+            (
+                "recording_short_url",
+                &mut c.recording_short_url,
+                new.recording_short_url,
+            ),
+            ("voicemail", &mut c.voicemail, new.voicemail),
+            (
+                "voicemail_short_url",
+                &mut c.voicemail_short_url,
+                new.voicemail_short_url,
+            ),
+            ("asset", &mut c.asset, new.asset),
         ] {
-            fill(mine, theirs, newer);
+            fill(stamps, name, mine, theirs, ts);
         }
         // On these events `user` is the agent being rung or declining, not the call's agent:
         // a call nobody answered has no agent.
         if !matches!(ev.event, "call.ringing_on_agent" | "call.agent_declined") {
-            fill(&mut c.user, new.user, newer);
+            fill(stamps, "user", &mut c.user, new.user, ts);
         }
-        fill(&mut c.contact, new.contact, newer);
-        fill(&mut c.assigned_to, new.assigned_to, newer);
-        fill(&mut c.transferred_by, new.transferred_by, newer);
-        fill(&mut c.transferred_to, new.transferred_to, newer);
-        fill(&mut c.teams, new.teams, newer);
-        if newer {
-            self.fill_ts = ev.timestamp;
-        }
+        fill(stamps, "contact", &mut c.contact, new.contact, ts);
+        fill(
+            stamps,
+            "assigned_to",
+            &mut c.assigned_to,
+            new.assigned_to,
+            ts,
+        );
+        fill(
+            stamps,
+            "transferred_by",
+            &mut c.transferred_by,
+            new.transferred_by,
+            ts,
+        );
+        fill(
+            stamps,
+            "transferred_to",
+            &mut c.transferred_to,
+            new.transferred_to,
+            ts,
+        );
+        fill(stamps, "teams", &mut c.teams, new.teams, ts);
         // Tags and archived can go back: the payload with the newest timestamp decides.
         if ev.timestamp >= self.changeable_ts {
             let mut changed = false;
@@ -138,7 +164,7 @@ impl CallState {
         }
         for comment in new.comments.into_iter().flatten() {
             if let Some(id) = comment.id {
-                self.comments.entry(id).or_insert(comment);
+                self.comments.entry(id.to_string()).or_insert(comment);
             }
         }
         self.phase = self.phase.max(phase_of(ev.event, c));
@@ -180,9 +206,22 @@ fn keep_first<T>(mine: &mut Option<T>, theirs: Option<T>) {
     }
 }
 
-fn fill<T>(mine: &mut Option<T>, theirs: Option<T>, newer: bool) {
-    if theirs.is_some() && (newer || mine.is_none()) {
+/// Takes a present value when the field is empty or the value is at least as new as the one
+/// it replaces (ties: the later arrival).
+fn fill<T>(
+    stamps: &mut BTreeMap<String, i64>,
+    field: &str,
+    mine: &mut Option<T>,
+    theirs: Option<T>,
+    ts: i64,
+) {
+    if theirs.is_none() {
+        return;
+    }
+    let stamp = stamps.get(field).copied();
+    if mine.is_none() || stamp.is_none_or(|s| ts >= s) {
         *mine = theirs;
+        stamps.insert(field.to_string(), ts);
     }
 }
 
