@@ -64,6 +64,9 @@ pub struct MondaySettings {
     pub api_token: SecretString,
     pub api_token_file: Option<PathBuf>,
     pub timeout_secs: u64,
+    pub max_in_flight: usize,
+    pub max_in_flight_per_board: usize,
+    pub max_batch: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +77,7 @@ pub struct WorkerSettings {
     #[serde(deserialize_with = "secrets::durations")]
     pub retry_schedule: Vec<Duration>,
     pub recreate_deleted_items: bool,
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Deserialize)]

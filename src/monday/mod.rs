@@ -2,8 +2,10 @@
 //! graphql_client types the operations; the HTTP post is ours, so that every answer's
 //! status, headers (`Retry-After`, `Idempotency-Replayed`, `API-Version`) and `errors[]` are read.
 
+mod batch;
 mod error;
 mod ops;
+mod throttle;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,9 +17,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use error::{Decision, MondayError};
+pub use throttle::{Snapshot as BudgetSnapshot, Throttle};
 
 use crate::config::MondaySettings;
-use crate::mapping::{ColumnValues, MondayCommand};
+use crate::mapping::MondayCommand;
 use crate::metrics::Metrics;
 
 /// What monday did with a command.
@@ -52,6 +55,15 @@ pub struct MondayClient {
     token: SecretString,
     version: String,
     metrics: Arc<Metrics>,
+    throttle: Arc<Throttle>,
+}
+
+/// A raw answer: parsed JSON body and whether monday replayed it from its idempotency cache.
+struct Answer {
+    json: Value,
+    status: u16,
+    retry_after: Option<Duration>,
+    replayed: bool,
 }
 
 struct Reply<T> {
@@ -79,7 +91,61 @@ impl MondayClient {
             token: settings.api_token.clone(),
             version: settings.api_version.clone(),
             metrics,
+            throttle: Arc::new(Throttle::new(
+                settings.max_in_flight,
+                settings.max_in_flight_per_board,
+            )),
         })
+    }
+
+    /// What monday last said of our budgets.
+    pub fn budget(&self) -> BudgetSnapshot {
+        self.throttle.snapshot()
+    }
+
+    /// Sends several commands in one request (aliased), or one the typed way. Each command
+    /// gets its own result: a failure of the whole request is every command's failure.
+    pub async fn execute_many(
+        &self,
+        commands: &[&MondayCommand],
+    ) -> Vec<Result<Applied, MondayError>> {
+        if let [single] = commands {
+            return vec![self.execute(single).await];
+        }
+        let (query, variables) = batch::document(commands);
+        let body =
+            serde_json::json!({ "query": query, "variables": variables, "operationName": "Batch" });
+        let keys: Vec<&str> = commands.iter().map(|c| c.idempotency_key()).collect();
+        let key = crate::mapping::idempotency_key(&keys);
+        let boards: Vec<&str> = commands.iter().map(|c| c.board_id()).collect();
+        let answer = match self.post_json(body, Some(&key), &boards, "batch").await {
+            Ok(a) => a,
+            Err(e) => return vec![Err(e); commands.len()],
+        };
+        commands
+            .iter()
+            .enumerate()
+            .map(|(i, command)| {
+                let alias = format!("c{i}");
+                if let Some(err) = error_at(&answer, &alias) {
+                    return Err(err);
+                }
+                match answer.json.pointer(&format!("/data/{alias}/id")) {
+                    Some(Value::String(id)) => Ok(Applied {
+                        item_id: id.clone(),
+                        replayed: answer.replayed,
+                    }),
+                    Some(Value::Number(n)) => Ok(Applied {
+                        item_id: n.to_string(),
+                        replayed: answer.replayed,
+                    }),
+                    _ => Err(MondayError::Decode(format!(
+                        "{} under {alias} returned no item",
+                        command.name()
+                    ))),
+                }
+            })
+            .collect()
     }
 
     /// Sends one command. Column values travel as a JSON-encoded string, as monday documents.
@@ -103,7 +169,7 @@ impl MondayClient {
                     create_labels: create_labels.then_some(true),
                 };
                 let reply = self
-                    .post::<ops::CreateItem>(vars, key, "create_item")
+                    .post::<ops::CreateItem>(vars, key, &[board_id], "create_item")
                     .await?;
                 (reply.data.create_item.map(|i| i.id), reply.replayed)
             }
@@ -121,19 +187,26 @@ impl MondayClient {
                     create_labels: create_labels.then_some(true),
                 };
                 let reply = self
-                    .post::<ops::ChangeColumnValues>(vars, key, "change_multiple_column_values")
+                    .post::<ops::ChangeColumnValues>(
+                        vars,
+                        key,
+                        &[board_id],
+                        "change_multiple_column_values",
+                    )
                     .await?;
                 (
                     reply.data.change_multiple_column_values.map(|i| i.id),
                     reply.replayed,
                 )
             }
-            MondayCommand::ArchiveItem { item_id, .. } => {
+            MondayCommand::ArchiveItem {
+                board_id, item_id, ..
+            } => {
                 let vars = ops::archive_item::Variables {
                     item_id: item_id.clone(),
                 };
                 let reply = self
-                    .post::<ops::ArchiveItem>(vars, key, "archive_item")
+                    .post::<ops::ArchiveItem>(vars, key, &[board_id], "archive_item")
                     .await?;
                 (reply.data.archive_item.map(|i| i.id), reply.replayed)
             }
@@ -157,7 +230,7 @@ impl MondayClient {
             values: vec![Some(value.to_string())],
         };
         let reply = self
-            .post::<ops::FindItemsByColumn>(vars, None, "items_page_by_column_values")
+            .post::<ops::FindItemsByColumn>(vars, None, &[], "items_page_by_column_values")
             .await?;
         Ok(reply
             .data
@@ -182,7 +255,7 @@ impl MondayClient {
             limit: Some(100),
             page: Some(1),
         };
-        let reply = self.post::<ops::Boards>(vars, None, "boards").await?;
+        let reply = self.post::<ops::Boards>(vars, None, &[], "boards").await?;
         Ok(reply
             .data
             .boards
@@ -214,16 +287,46 @@ impl MondayClient {
         &self,
         variables: Q::Variables,
         idempotency_key: Option<&str>,
+        boards: &[&str],
         op: &'static str,
     ) -> Result<Reply<Q::ResponseData>, MondayError>
     where
         Q::ResponseData: DeserializeOwned,
     {
+        let body = serde_json::to_value(Q::build_query(variables))
+            .map_err(|e| MondayError::Decode(format!("cannot encode {op}: {e}")))?;
+        let answer = self.post_json(body, idempotency_key, boards, op).await?;
+        if let Some(err) = first_error(&answer.json, answer.status, answer.retry_after) {
+            return Err(err);
+        }
+        let data = answer.json.get("data").cloned().unwrap_or(Value::Null);
+        let data: Q::ResponseData = serde_json::from_value(data).map_err(|e| {
+            MondayError::Decode(format!("{e}: {}", snippet(&answer.json.to_string())))
+        })?;
+        Ok(Reply {
+            data,
+            replayed: answer.replayed,
+        })
+    }
+
+    /// One POST: waits for the throttle, sends, reads the budgets from the headers, counts
+    /// and times it. Errors here are the whole request's; per-field errors are the caller's.
+    async fn post_json(
+        &self,
+        body: Value,
+        idempotency_key: Option<&str>,
+        boards: &[&str],
+        op: &'static str,
+    ) -> Result<Answer, MondayError> {
+        let _permit = self.throttle.acquire(boards).await;
         let started = Instant::now();
-        let result = self.send::<Q>(variables, idempotency_key).await;
+        let result = self.send(&body, idempotency_key).await;
         let outcome = match &result {
-            Ok(r) if r.replayed => "replayed".to_string(),
-            Ok(_) => "ok".to_string(),
+            Ok(a) if a.replayed => "replayed".to_string(),
+            Ok(a) => match first_error(&a.json, a.status, a.retry_after) {
+                Some(e) => e.kind(),
+                None => "ok".to_string(),
+            },
             Err(e) => e.kind(),
         };
         self.metrics.inc(
@@ -235,34 +338,50 @@ impl MondayClient {
             &[("op", op)],
             started.elapsed(),
         );
-        if let Err(e) = &result {
+        let error = match &result {
+            Ok(a) if (200..300).contains(&a.status) => None,
+            Ok(a) => first_error(&a.json, a.status, a.retry_after),
+            Err(e) => Some(e.clone()),
+        };
+        if let Some(e) = &error {
             tracing::warn!(op, error = %e, "monday request failed");
+            // Every request waits after a rate limit or a lock, not only this one's retry.
+            if let Decision::Retry { hint: Some(wait) } = e.decision() {
+                self.throttle.back_off(wait);
+            }
         }
-        result
+        let answer = result?;
+        if !(200..300).contains(&answer.status) {
+            return Err(error.unwrap_or(MondayError::Http {
+                status: answer.status,
+                retry_after: answer.retry_after,
+                snippet: snippet(&answer.json.to_string()),
+            }));
+        }
+        Ok(answer)
     }
 
-    async fn send<Q: GraphQLQuery>(
+    async fn send(
         &self,
-        variables: Q::Variables,
+        body: &Value,
         idempotency_key: Option<&str>,
-    ) -> Result<Reply<Q::ResponseData>, MondayError>
-    where
-        Q::ResponseData: DeserializeOwned,
-    {
-        let body = Q::build_query(variables);
+    ) -> Result<Answer, MondayError> {
         let mut request = self
             .http
             .post(&self.url)
             .header(AUTHORIZATION, self.token.expose_secret())
             .header("API-Version", &self.version)
             .header(CONTENT_TYPE, "application/json")
-            .json(&body);
+            .json(body);
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        self.throttle.observe(&headers);
+        // A connection cut after the headers is still "no answer": the write may or may not
+        // have been applied, which the idempotency key and the item lookup take care of.
         let text = response.text().await.map_err(transport)?;
         let retry_after = retry_after(&headers);
         if let Some(v) = headers.get("api-version").and_then(|v| v.to_str().ok()) {
@@ -281,31 +400,37 @@ impl MondayClient {
             }
             Err(e) => return Err(MondayError::Decode(format!("{e}: {}", snippet(&text)))),
         };
-        if let Some(err) = first_error(&json, status, retry_after) {
-            return Err(err);
-        }
-        if !(200..300).contains(&status) {
-            return Err(MondayError::Http {
-                status,
-                retry_after,
-                snippet: snippet(&text),
-            });
-        }
-        let data = json.get("data").cloned().unwrap_or(Value::Null);
-        let data: Q::ResponseData = serde_json::from_value(data)
-            .map_err(|e| MondayError::Decode(format!("{e}: {}", snippet(&text))))?;
         let replayed = headers
             .get("idempotency-replayed")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        Ok(Reply { data, replayed })
+        Ok(Answer {
+            json,
+            status,
+            retry_after,
+            replayed,
+        })
     }
 }
 
-/// `column_values` is monday's `JSON` scalar, sent as a JSON-encoded string of the object.
-fn encode(values: &ColumnValues) -> Value {
-    Value::String(serde_json::to_string(values).unwrap_or_else(|_| "{}".into()))
+/// The error monday reported for the field under `alias`, if any.
+fn error_at(answer: &Answer, alias: &str) -> Option<MondayError> {
+    let errors = answer.json.get("errors")?.as_array()?;
+    let own = errors.iter().find(|e| {
+        e.get("path")
+            .and_then(Value::as_array)
+            .and_then(|p| p.first())
+            .and_then(Value::as_str)
+            == Some(alias)
+    });
+    // An error without a path (a validation error) concerns the whole request.
+    let err = own.or_else(|| errors.iter().find(|e| e.get("path").is_none()))?;
+    let wrapped =
+        serde_json::json!({ "errors": [err], "extensions": answer.json.get("extensions") });
+    first_error(&wrapped, answer.status, answer.retry_after)
 }
+
+use batch::encode;
 
 fn transport(e: reqwest::Error) -> MondayError {
     MondayError::Transport {

@@ -79,7 +79,7 @@ trait OptEq {
 }
 impl OptEq for Option<&str> {
     fn is_none_or_eq(&self, other: &str) -> bool {
-        self.map_or(true, |s| s == other)
+        self.is_none_or(|s| s == other)
     }
 }
 
@@ -272,7 +272,7 @@ trait OptContains {
 }
 impl OptContains for Option<&Vec<String>> {
     fn is_none_or_contains(&self, s: &str) -> bool {
-        self.map_or(true, |v| v.iter().any(|x| x == s))
+        self.is_none_or(|v| v.iter().any(|x| x == s))
     }
 }
 

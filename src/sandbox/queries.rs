@@ -70,7 +70,7 @@ fn boards(ctx: &ExecCtx, args: &Map<String, Value>) -> Resolved {
         .state
         .boards
         .keys()
-        .filter(|id| wanted.as_ref().map_or(true, |w| w.contains(&Some(**id))))
+        .filter(|id| wanted.as_ref().is_none_or(|w| w.contains(&Some(**id))))
         .copied()
         .collect();
     Resolved::nodes(paginate(ids, args, 25).into_iter().map(Node::Board))
@@ -114,11 +114,11 @@ fn users(ctx: &ExecCtx, args: &Map<String, Value>) -> Resolved {
         .state
         .users
         .iter()
-        .filter(|u| ids.as_ref().map_or(true, |w| w.contains(&Some(u.id))))
+        .filter(|u| ids.as_ref().is_none_or(|w| w.contains(&Some(u.id))))
         .filter(|u| {
             emails
                 .as_ref()
-                .map_or(true, |e| e.contains(&u.email.to_lowercase()))
+                .is_none_or(|e| e.contains(&u.email.to_lowercase()))
         })
         .map(|u| u.id)
         .collect();

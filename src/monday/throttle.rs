@@ -1,0 +1,326 @@
+//! Keeps the bridge under monday's budgets instead of running into them. monday states its
+//! budgets on every answer (`RateLimit-Policy`: quotas; `RateLimit`: what is left and when it
+//! resets, reference/monday.md §4.3). Before each request we wait while the minute quota or the
+//! complexity budget is spent, or while a 429 told us to; and we bound requests in flight,
+//! overall and per board (monday advises against concurrent writes to one board).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+#[derive(Debug, Default)]
+struct Budget {
+    /// Requests we sent, for a local sliding window over the minute quota.
+    sent: VecDeque<Instant>,
+    minute_quota: Option<(u64, Duration)>,
+    minute_left: Option<u64>,
+    minute_reset: Option<Instant>,
+    complexity_left: Option<u64>,
+    complexity_reset: Option<Instant>,
+    /// Cost of the last request (the drop in the budget monday reported), as the estimate
+    /// for the next.
+    last_cost: u64,
+    complexity_seen: Option<u64>,
+    /// Nothing goes out before this (set from 429 hints).
+    blocked_until: Option<Instant>,
+}
+
+pub struct Throttle {
+    budget: Mutex<Budget>,
+    global: Arc<Semaphore>,
+    per_board_limit: usize,
+    boards: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Held while a request is in flight.
+pub struct Permit {
+    _global: OwnedSemaphorePermit,
+    _boards: Vec<OwnedSemaphorePermit>,
+}
+
+/// What monday's headers said, in numbers.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Snapshot {
+    pub minute_left: Option<u64>,
+    pub complexity_left: Option<u64>,
+}
+
+impl Throttle {
+    pub fn new(max_in_flight: usize, per_board: usize) -> Throttle {
+        Throttle {
+            budget: Mutex::new(Budget::default()),
+            global: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            per_board_limit: per_board.max(1),
+            boards: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a slot (overall and on `board`) and for the budgets to allow one more request.
+    pub async fn acquire(&self, boards: &[&str]) -> Permit {
+        // Sorted and deduplicated, so two batches never wait on each other's boards in turn.
+        let mut ids: Vec<&str> = boards.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut board_permits = Vec::with_capacity(ids.len());
+        for id in ids {
+            let sem = {
+                let mut map = self.boards.lock().unwrap_or_else(|e| e.into_inner());
+                map.entry(id.to_string())
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.per_board_limit)))
+                    .clone()
+            };
+            if let Ok(p) = sem.acquire_owned().await {
+                board_permits.push(p);
+            }
+        }
+        let global = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
+        loop {
+            let wait = self.wait_needed(Instant::now());
+            match wait {
+                Some(d) => tokio::time::sleep(d).await,
+                None => break,
+            }
+        }
+        Permit {
+            _global: global,
+            _boards: board_permits,
+        }
+    }
+
+    /// How long to wait before one more request may go out; records it when none.
+    fn wait_needed(&self, now: Instant) -> Option<Duration> {
+        let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = b.blocked_until.filter(|u| *u > now) {
+            return Some(until - now);
+        }
+        if let Some((quota, window)) = b.minute_quota {
+            while b.sent.front().is_some_and(|t| *t + window <= now) {
+                b.sent.pop_front();
+            }
+            if b.sent.len() as u64 >= quota {
+                let oldest = b.sent.front().copied().unwrap_or(now);
+                return Some(
+                    (oldest + window)
+                        .saturating_duration_since(now)
+                        .max(Duration::from_millis(5)),
+                );
+            }
+        }
+        if b.minute_left == Some(0) {
+            if let Some(reset) = b.minute_reset.filter(|r| *r > now) {
+                return Some(reset - now);
+            }
+        }
+        if let (Some(left), Some(reset)) = (b.complexity_left, b.complexity_reset) {
+            if left < b.last_cost.max(1) && reset > now {
+                return Some(reset - now);
+            }
+        }
+        // Optimistically count this request against what is left, until the answer says more.
+        b.sent.push_back(now);
+        b.minute_left = b.minute_left.map(|l| l.saturating_sub(1));
+        if let Some(left) = b.complexity_left {
+            b.complexity_left = Some(left.saturating_sub(b.last_cost));
+        }
+        None
+    }
+
+    /// Reads `RateLimit-Policy` and `RateLimit` from an answer.
+    pub fn observe(&self, headers: &HeaderMap) -> Snapshot {
+        let now = Instant::now();
+        let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(policy) = header(headers, "ratelimit-policy") {
+            for (name, params) in parse_structured(&policy) {
+                if name == "minuteRate" {
+                    if let Some(q) = param(&params, "q") {
+                        let w = param(&params, "w").unwrap_or(60);
+                        b.minute_quota = Some((q, Duration::from_secs(w)));
+                    }
+                }
+            }
+        }
+        if let Some(state) = header(headers, "ratelimit") {
+            for (name, params) in parse_structured(&state) {
+                let reset = param(&params, "t").map(|t| now + Duration::from_secs(t));
+                match name.as_str() {
+                    "minuteRate" => {
+                        b.minute_left = param(&params, "r");
+                        b.minute_reset = reset;
+                    }
+                    "complexityMinute" => {
+                        let left = param(&params, "r");
+                        if let (Some(before), Some(now_left)) = (b.complexity_seen, left) {
+                            if before > now_left {
+                                b.last_cost = before - now_left;
+                            }
+                        }
+                        b.complexity_seen = left;
+                        b.complexity_left = left;
+                        b.complexity_reset = reset;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Snapshot {
+            minute_left: b.minute_left,
+            complexity_left: b.complexity_left,
+        }
+    }
+
+    /// monday said to wait (a 429 or a 423): hold every request until then.
+    pub fn back_off(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        if b.blocked_until.is_none_or(|u| u < until) {
+            b.blocked_until = Some(until);
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        Snapshot {
+            minute_left: b.minute_left,
+            complexity_left: b.complexity_left,
+        }
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
+/// Parses `"name";k=v;k=v, "name";k=v` (an IETF structured-field list) loosely.
+fn parse_structured(value: &str) -> Vec<(String, Vec<(String, String)>)> {
+    value
+        .split(',')
+        .filter_map(|member| {
+            let mut parts = member.split(';');
+            let name = parts.next()?.trim().trim_matches('"').to_string();
+            let params = parts
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    Some((k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+                })
+                .collect();
+            (!name.is_empty()).then_some((name, params))
+        })
+        .collect()
+}
+
+fn param(params: &[(String, String)], key: &str) -> Option<u64> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(policy: &str, state: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("ratelimit-policy", HeaderValue::from_str(policy).unwrap());
+        h.insert("ratelimit", HeaderValue::from_str(state).unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_monday_rate_limit_headers() {
+        let t = Throttle::new(4, 1);
+        let snap = t.observe(
+            &headers(
+                "\"minuteRate\";q=5000;w=60, \"concurrency\";q=250;qu=\"concurrent-requests\", \"complexityMinute\";q=5000000;w=60;qu=\"content-bytes\"",
+                "\"minuteRate\";r=4999, \"concurrency\";r=249, \"complexityMinute\";r=4950000;t=45",
+            ),
+        );
+        assert_eq!(
+            snap,
+            Snapshot {
+                minute_left: Some(4999),
+                complexity_left: Some(4_950_000)
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_instead_of_exceeding_the_minute_quota() {
+        let t = Throttle::new(4, 4);
+        t.observe(&headers("\"minuteRate\";q=3;w=60", "\"minuteRate\";r=3"));
+        let start = Instant::now();
+        for _ in 0..3 {
+            drop(t.acquire(&[]).await);
+        }
+        assert!(start.elapsed() < Duration::from_secs(1));
+        drop(t.acquire(&[]).await);
+        assert!(
+            start.elapsed() >= Duration::from_secs(60),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_for_the_complexity_budget_to_reset() {
+        let t = Throttle::new(4, 4);
+        // Two answers 10,000 points apart: the next request will cost about that much.
+        t.observe(&headers(
+            "\"complexityMinute\";q=100000;w=60",
+            "\"complexityMinute\";r=15000;t=30",
+        ));
+        t.observe(&headers(
+            "\"complexityMinute\";q=100000;w=60",
+            "\"complexityMinute\";r=5000;t=30",
+        ));
+        let start = Instant::now();
+        drop(t.acquire(&[]).await);
+        assert!(
+            start.elapsed() >= Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_back_off_holds_every_request() {
+        let t = Throttle::new(4, 4);
+        t.back_off(Duration::from_secs(7));
+        let start = Instant::now();
+        drop(t.acquire(&[]).await);
+        assert!(start.elapsed() >= Duration::from_secs(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_request_at_a_time_per_board() {
+        let t = Arc::new(Throttle::new(8, 1));
+        let first = t.acquire(&["1"]).await;
+        let other_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["2"])).await;
+        assert!(other_board.is_ok(), "another board is not held up");
+        let same_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"])).await;
+        assert!(
+            same_board.is_err(),
+            "a second request on the same board waited"
+        );
+        drop(first);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"]))
+                .await
+                .is_ok()
+        );
+    }
+}
