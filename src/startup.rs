@@ -64,6 +64,7 @@ impl Application {
             Arc::new(rules),
             monday,
             worker_settings.clone(),
+            settings.monday.max_batch,
             wake.clone(),
             metrics.clone(),
             health.clone(),
@@ -159,7 +160,7 @@ impl Application {
         let public = tokio::spawn(self.public);
         let admin = tokio::spawn(self.admin);
         let cancel = CancellationToken::new();
-        let worker = tokio::spawn(self.worker.run(cancel.clone()));
+        let worker = tokio::spawn(Arc::new(self.worker).run(cancel.clone()));
         let watchdog = tokio::spawn(watchdog(
             self.health.clone(),
             self.watchdog_limit,

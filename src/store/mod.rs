@@ -110,6 +110,50 @@ impl Store {
             .await
     }
 
+    /// Reserves up to `max` due entities at once (a backlog is sent in batches).
+    pub async fn claim_many(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        owner: &str,
+        max: usize,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let owner = owner.to_string();
+        self.writer
+            .write(move |c| {
+                let mut claims = Vec::new();
+                while claims.len() < max {
+                    match queries::claim(c, now_ms, lease_ms, &owner)? {
+                        Some(claim) => claims.push(claim),
+                        None => break,
+                    }
+                }
+                Ok(claims)
+            })
+            .await
+    }
+
+    /// Records several outcomes in one transaction. A claim whose lease was lost is skipped
+    /// (another worker owns it now); the others are recorded.
+    pub async fn complete_many(&self, completions: Vec<Completion>, now_ms: i64) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |c| {
+                let mut lost = 0;
+                for done in &completions {
+                    match queries::complete(c, done, now_ms) {
+                        Ok(()) => {}
+                        Err(StoreError::LeaseLost(what)) => {
+                            tracing::warn!(%what, "claim expired before its outcome was recorded");
+                            lost += 1;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(lost)
+            })
+            .await
+    }
+
     /// Records what happened to a claim: links and observed state always, and the events as
     /// done, to retry, or dead.
     pub async fn complete(&self, completion: Completion, now_ms: i64) -> Result<(), StoreError> {

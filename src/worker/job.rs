@@ -1,0 +1,158 @@
+//! One claimed call or contact on its way through a reconcile: folded, planned per board,
+//! updated with monday's answers, and turned into the outcome the store records.
+
+use crate::config::{BoardRule, Entity};
+use crate::mapping::{self, DesiredItem, EventInput, MappingError, Observed, Rules, Step, SyncedItem};
+use crate::monday::{Applied, Decision, MondayError};
+use crate::store::{Claim, Link};
+
+pub(super) struct BoardJob {
+    pub index: usize,
+    pub item_id: Option<String>,
+    pub synced: SyncedItem,
+    pub desired: DesiredItem,
+}
+
+pub(super) enum Failure {
+    /// The events cannot be mapped (bad payload, template error): no retry will help.
+    Mapping(String),
+    Monday { board: String, error: MondayError },
+}
+
+pub(super) struct Job {
+    pub claim: Claim,
+    pub observed: String,
+    pub boards: Vec<BoardJob>,
+    pub failure: Option<Failure>,
+    /// A command succeeded but left more to do (a create answered from monday's cache, an
+    /// item deleted on the board): reconcile again right away.
+    pub another_round: bool,
+}
+
+impl Job {
+    pub fn prepare(rules: &Rules, claim: Claim) -> Job {
+        let mut job = Job {
+            observed: claim.observed.clone().unwrap_or_default(),
+            claim,
+            boards: Vec::new(),
+            failure: None,
+            another_round: false,
+        };
+        let observed = match fold(&job.claim) {
+            Ok(o) => o,
+            Err(e) => {
+                job.failure = Some(Failure::Mapping(e.to_string()));
+                return job;
+            }
+        };
+        job.observed = serde_json::to_string(&observed).unwrap_or_default();
+        let entity = Entity::parse(&job.claim.kind).unwrap_or(Entity::Call);
+        for (index, board) in rules.boards_for(entity) {
+            let link = job.claim.links.iter().find(|l| l.board_id == board.board_id);
+            let desired = match mapping::desired(rules, index, &observed) {
+                Ok(d) => d,
+                Err(e) => {
+                    job.failure = Some(Failure::Mapping(format!("board {}: {e}", board.name)));
+                    return job;
+                }
+            };
+            job.boards.push(BoardJob {
+                index,
+                item_id: link.and_then(|l| l.item_id.clone()),
+                synced: link.and_then(|l| serde_json::from_str(&l.synced).ok()).unwrap_or_default(),
+                desired,
+            });
+        }
+        job
+    }
+
+    /// An earlier attempt may have created items and died before storing their ids.
+    pub fn uncertain(&self) -> bool {
+        self.claim.attempts > 1
+    }
+
+    pub fn plan(&self, rules: &Rules, board: usize) -> Option<Step> {
+        let b = &self.boards[board];
+        mapping::plan(&rules.boards()[b.index], &self.claim.entity_id, &b.desired, b.item_id.as_deref(), &b.synced)
+    }
+
+    /// Records monday's answer to the step planned for `board`.
+    pub fn apply(&mut self, rule: &BoardRule, board: usize, step: Step, result: Result<Applied, MondayError>, recreate: bool) {
+        let b = &mut self.boards[board];
+        match result {
+            Ok(applied) => {
+                let created = b.item_id.is_none();
+                b.item_id = Some(applied.item_id);
+                if created && applied.replayed {
+                    // Created earlier with values we no longer know: write them all again.
+                    b.synced = SyncedItem::default();
+                    self.another_round = true;
+                } else {
+                    b.synced = step.after;
+                }
+            }
+            Err(e) if e.decision() == Decision::ItemGone && b.item_id.is_some() => {
+                tracing::warn!(item_id = ?b.item_id, board = %rule.name, recreate, "the item was deleted on monday");
+                if recreate {
+                    b.item_id = None;
+                    b.synced = SyncedItem::default();
+                    self.another_round = true;
+                } else {
+                    // Leave the board alone for this entity from now on.
+                    b.synced.archived = true;
+                }
+            }
+            Err(error) => {
+                if self.failure.is_none() {
+                    self.failure = Some(Failure::Monday { board: rule.name.clone(), error });
+                }
+            }
+        }
+    }
+
+    pub fn adopt(&mut self, board: usize, item_id: String) {
+        let b = &mut self.boards[board];
+        b.item_id = Some(item_id);
+        // What the item holds is not known: the next plan writes every column.
+        b.synced = SyncedItem::default();
+    }
+
+    pub fn links(&self, rules: &Rules) -> Vec<Link> {
+        self.boards
+            .iter()
+            .map(|b| Link {
+                board_id: rules.boards()[b.index].board_id.clone(),
+                item_id: b.item_id.clone(),
+                synced: serde_json::to_string(&b.synced).unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+fn fold(claim: &Claim) -> Result<Observed, MappingError> {
+    let entity = Entity::parse(&claim.kind).ok_or_else(|| MappingError::Payload {
+        event: claim.kind.clone(),
+        message: "unknown entity kind".into(),
+    })?;
+    let previous: Option<Observed> = match claim.observed.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(serde_json::from_str(text).map_err(|e| MappingError::Payload {
+            event: "stored state".into(),
+            message: format!("cannot read the stored state of {} {}: {e}", claim.kind, claim.entity_id),
+        })?),
+    };
+    let data: Vec<(String, i64, serde_json::Value)> = claim
+        .events
+        .iter()
+        .map(|e| {
+            let value = serde_json::from_str(&e.data)
+                .map_err(|err| MappingError::Payload { event: e.event.clone(), message: err.to_string() })?;
+            Ok((e.event.clone(), e.timestamp, value))
+        })
+        .collect::<Result<_, MappingError>>()?;
+    let inputs: Vec<EventInput<'_>> = data
+        .iter()
+        .map(|(event, timestamp, data)| EventInput { event, timestamp: *timestamp, data })
+        .collect();
+    mapping::fold(entity, previous, &inputs)
+}

@@ -1,0 +1,267 @@
+//! The reconcile loop: claim the calls and contacts with pending events, fold each into its
+//! observed state, plan the commands for each board, send them (several items in one request
+//! when a backlog builds up), and record the outcomes. No database transaction is held across
+//! a monday request: the claim is a lease, the outcome a second short write.
+
+mod job;
+mod retry;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::WorkerSettings;
+use crate::mapping::{MondayCommand, Rules, Step};
+use crate::metrics::Metrics;
+use crate::monday::{MondayClient, MondayError};
+use crate::store::{Completion, Outcome, Store, StoreError};
+use job::{Failure, Job};
+
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Some calls or contacts were reconciled (or rescheduled).
+    Ran,
+    /// Nothing is due.
+    Empty,
+    /// Sending is paused (monday's daily limit) until the given time.
+    Paused { until_ms: i64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// State shared with the admin listener and the systemd watchdog.
+#[derive(Default)]
+pub struct WorkerHealth {
+    /// Updated at every loop turn; a stale heartbeat means the worker is wedged.
+    pub heartbeat_ms: AtomicI64,
+    /// Last time monday answered at all (success or application error).
+    pub monday_ok_ms: AtomicI64,
+    /// Sending is paused until then (monday's daily limit).
+    pub paused_until_ms: AtomicI64,
+}
+
+pub struct Worker {
+    store: Store,
+    rules: Arc<Rules>,
+    monday: MondayClient,
+    settings: Arc<WorkerSettings>,
+    max_batch: usize,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+    health: Arc<WorkerHealth>,
+    owner: String,
+}
+
+/// One planned command: which job, which of its boards.
+struct Planned {
+    job: usize,
+    board: usize,
+    step: Step,
+}
+
+impl Worker {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Store,
+        rules: Arc<Rules>,
+        monday: MondayClient,
+        settings: Arc<WorkerSettings>,
+        max_batch: usize,
+        wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
+        health: Arc<WorkerHealth>,
+    ) -> Worker {
+        let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        Worker { store, rules, monday, settings, max_batch: max_batch.max(1), wake, metrics, health, owner }
+    }
+
+    /// Runs `worker.concurrency` loops until `cancel` fires; each finishes its reconcile first.
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let mut loops = tokio::task::JoinSet::new();
+        for _ in 0..self.settings.concurrency.max(1) {
+            loops.spawn(self.clone().run_loop(cancel.clone()));
+        }
+        while loops.join_next().await.is_some() {}
+        tracing::info!("worker stopped");
+    }
+
+    async fn run_loop(self: Arc<Self>, cancel: CancellationToken) {
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(1));
+        loop {
+            self.health.heartbeat_ms.store(now_ms(), Ordering::Relaxed);
+            // Register for a wake-up before looking for work, so an event stored between the
+            // look and the wait is not missed.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let wait = match self.try_run_one().await {
+                Ok(RunOutcome::Ran) if !cancel.is_cancelled() => continue,
+                Ok(RunOutcome::Ran) => break,
+                Ok(RunOutcome::Empty) => poll,
+                Ok(RunOutcome::Paused { until_ms }) => {
+                    Duration::from_millis((until_ms - now_ms()).clamp(1, poll.as_millis() as i64) as u64)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "worker could not use the store");
+                    poll
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Reconciles what is due: one call or contact when traffic is live, up to `max_batch` of
+    /// them in one request when a backlog built up. Tests call this to drain the queue.
+    pub async fn try_run_one(&self) -> Result<RunOutcome, WorkerError> {
+        let now = now_ms();
+        let paused = self.health.paused_until_ms.load(Ordering::Relaxed);
+        if now < paused {
+            return Ok(RunOutcome::Paused { until_ms: paused });
+        }
+        let lease_ms = (self.settings.lease_secs * 1000) as i64;
+        let claims = self.store.claim_many(now, lease_ms, &self.owner, self.max_batch).await?;
+        if claims.is_empty() {
+            return Ok(RunOutcome::Empty);
+        }
+        let mut jobs: Vec<Job> = claims.into_iter().map(|c| Job::prepare(&self.rules, c)).collect();
+        self.find_lost_items(&mut jobs).await;
+        let planned = self.plan(&jobs);
+        self.send(&mut jobs, planned).await;
+        let completions: Vec<Completion> = jobs.into_iter().map(|j| self.finish(j)).collect();
+        self.store.complete_many(completions, now_ms()).await?;
+        Ok(RunOutcome::Ran)
+    }
+
+    /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
+    async fn find_lost_items(&self, jobs: &mut [Job]) {
+        for job in jobs.iter_mut().filter(|j| j.failure.is_none() && j.uncertain()) {
+            for board in 0..job.boards.len() {
+                let rule = &self.rules.boards()[job.boards[board].index];
+                let (Some(column), None) = (&rule.aircall_id_column, &job.boards[board].item_id) else {
+                    continue;
+                };
+                match self.monday.find_items(&rule.board_id, column, &job.claim.entity_id).await {
+                    Ok(items) => {
+                        if let Some(found) = items.into_iter().find(|i| i.active) {
+                            tracing::info!(item_id = %found.id, board = %rule.name, entity_id = %job.claim.entity_id,
+                                "found the item an earlier attempt created");
+                            job.adopt(board, found.id);
+                        }
+                    }
+                    Err(error) => {
+                        job.failure = Some(Failure::Monday { board: rule.name.clone(), error });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn plan(&self, jobs: &[Job]) -> Vec<Planned> {
+        let mut planned = Vec::new();
+        for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
+            for board in 0..job.boards.len() {
+                if let Some(step) = job.plan(&self.rules, board) {
+                    planned.push(Planned { job: j, board, step });
+                }
+            }
+        }
+        planned
+    }
+
+    /// Sends the planned commands: in batches, except a create after an uncertain attempt,
+    /// which goes alone so that its own idempotency key protects it.
+    async fn send(&self, jobs: &mut [Job], planned: Vec<Planned>) {
+        let (alone, batchable): (Vec<Planned>, Vec<Planned>) = planned.into_iter().partition(|p| {
+            jobs[p.job].uncertain() && matches!(p.step.command, MondayCommand::CreateItem { .. })
+        });
+        let mut chunks: Vec<Vec<Planned>> = alone.into_iter().map(|p| vec![p]).collect();
+        let mut rest = batchable.into_iter().peekable();
+        while rest.peek().is_some() {
+            chunks.push(rest.by_ref().take(self.max_batch).collect());
+        }
+        for chunk in chunks {
+            let commands: Vec<&MondayCommand> = chunk.iter().map(|p| &p.step.command).collect();
+            let results = self.monday.execute_many(&commands).await;
+            for (p, result) in chunk.into_iter().zip(results) {
+                if !matches!(&result, Err(MondayError::Transport { .. } | MondayError::Http { .. })) {
+                    self.health.monday_ok_ms.store(now_ms(), Ordering::Relaxed);
+                }
+                let rule = &self.rules.boards()[jobs[p.job].boards[p.board].index];
+                jobs[p.job].apply(rule, p.board, p.step, result, self.settings.recreate_deleted_items);
+            }
+        }
+    }
+
+    fn finish(&self, job: Job) -> Completion {
+        let links = job.links(&self.rules);
+        let claim = &job.claim;
+        let outcome = match job.failure {
+            Some(Failure::Mapping(error)) => {
+                tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
+                Outcome::Dead { error }
+            }
+            Some(Failure::Monday { board, error }) => {
+                let message = format!("board {board}: {error}");
+                let after = retry::after_failure(
+                    &error,
+                    message,
+                    claim.attempts,
+                    &self.settings.retry_schedule,
+                    now_ms(),
+                    retry::jitter(),
+                );
+                if let Some(until) = after.pause_until_ms {
+                    self.health.paused_until_ms.fetch_max(until, Ordering::Relaxed);
+                    tracing::warn!(until_ms = until, "monday's daily limit is spent: sending paused, webhooks still accepted");
+                }
+                match &after.outcome {
+                    Outcome::Dead { error } => {
+                        tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter")
+                    }
+                    Outcome::Retry { due_ms, error, .. } => {
+                        self.metrics.inc("bridge_retries_total", &[("reason", after.reason)]);
+                        tracing::warn!(kind = %claim.kind, entity_id = %claim.entity_id, %error,
+                            retry_in_ms = due_ms - now_ms(), "will retry");
+                    }
+                    Outcome::Synced => {}
+                }
+                after.outcome
+            }
+            None if job.another_round => Outcome::Retry { due_ms: now_ms(), error: "another round".into(), counts: false },
+            None => Outcome::Synced,
+        };
+        let label = match &outcome {
+            Outcome::Synced => "synced",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Dead { .. } => {
+                self.metrics.inc("bridge_dead_letters_total", &[]);
+                "dead"
+            }
+        };
+        self.metrics.inc("bridge_reconciles_total", &[("outcome", label)]);
+        Completion {
+            row: claim.row,
+            owner: claim.owner.clone(),
+            event_ids: claim.events.iter().map(|e| e.id).collect(),
+            observed: job.observed,
+            links,
+            outcome,
+        }
+    }
+}
