@@ -6,5 +6,9 @@ mod helpers;
 
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/delivery.rs"]
+mod delivery;
+#[path = "bridge/expected.rs"]
+mod expected;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;

@@ -240,10 +240,16 @@ impl Settings {
             ));
         }
         if self.monday.max_batch == 0 || self.monday.max_batch > 100 {
-            return Err(invalid("monday.max_batch", "expected 1 to 100 commands per request".into()));
+            return Err(invalid(
+                "monday.max_batch",
+                "expected 1 to 100 commands per request".into(),
+            ));
         }
         if self.monday.max_in_flight == 0 || self.monday.max_in_flight_per_board == 0 {
-            return Err(invalid("monday.max_in_flight", "expected at least 1 request in flight".into()));
+            return Err(invalid(
+                "monday.max_in_flight",
+                "expected at least 1 request in flight".into(),
+            ));
         }
         if self.worker.concurrency == 0 {
             return Err(invalid("worker.concurrency", "expected at least 1".into()));

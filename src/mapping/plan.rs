@@ -21,6 +21,10 @@ pub struct SyncedItem {
     pub columns: BTreeMap<String, Value>,
     #[serde(default)]
     pub archived: bool,
+    /// The item a person deleted, when this one is to replace it: part of the create's
+    /// idempotency key, so monday does not answer the new create from the old one's cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// The item as the rules say it should be now.
@@ -117,8 +121,16 @@ pub fn plan(
             name: Some(desired.name.clone()),
             columns: column_values.clone(),
             archived: false,
+            replaces: None,
         };
-        let key = idempotency_key(&[&board.board_id, board.entity.as_str(), entity_id, "create"]);
+        let replaces = synced.replaces.as_deref().unwrap_or("");
+        let key = idempotency_key(&[
+            &board.board_id,
+            board.entity.as_str(),
+            entity_id,
+            "create",
+            replaces,
+        ]);
         return Some(Step {
             command: MondayCommand::CreateItem {
                 board_id: board.board_id.clone(),

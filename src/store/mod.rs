@@ -135,7 +135,11 @@ impl Store {
 
     /// Records several outcomes in one transaction. A claim whose lease was lost is skipped
     /// (another worker owns it now); the others are recorded.
-    pub async fn complete_many(&self, completions: Vec<Completion>, now_ms: i64) -> Result<usize, StoreError> {
+    pub async fn complete_many(
+        &self,
+        completions: Vec<Completion>,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
         self.writer
             .write(move |c| {
                 let mut lost = 0;

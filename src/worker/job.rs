@@ -2,7 +2,9 @@
 //! updated with monday's answers, and turned into the outcome the store records.
 
 use crate::config::{BoardRule, Entity};
-use crate::mapping::{self, DesiredItem, EventInput, MappingError, Observed, Rules, Step, SyncedItem};
+use crate::mapping::{
+    self, DesiredItem, EventInput, MappingError, Observed, Rules, Step, SyncedItem,
+};
 use crate::monday::{Applied, Decision, MondayError};
 use crate::store::{Claim, Link};
 
@@ -16,7 +18,10 @@ pub(super) struct BoardJob {
 pub(super) enum Failure {
     /// The events cannot be mapped (bad payload, template error): no retry will help.
     Mapping(String),
-    Monday { board: String, error: MondayError },
+    Monday {
+        board: String,
+        error: MondayError,
+    },
 }
 
 pub(super) struct Job {
@@ -48,7 +53,11 @@ impl Job {
         job.observed = serde_json::to_string(&observed).unwrap_or_default();
         let entity = Entity::parse(&job.claim.kind).unwrap_or(Entity::Call);
         for (index, board) in rules.boards_for(entity) {
-            let link = job.claim.links.iter().find(|l| l.board_id == board.board_id);
+            let link = job
+                .claim
+                .links
+                .iter()
+                .find(|l| l.board_id == board.board_id);
             let desired = match mapping::desired(rules, index, &observed) {
                 Ok(d) => d,
                 Err(e) => {
@@ -59,7 +68,9 @@ impl Job {
             job.boards.push(BoardJob {
                 index,
                 item_id: link.and_then(|l| l.item_id.clone()),
-                synced: link.and_then(|l| serde_json::from_str(&l.synced).ok()).unwrap_or_default(),
+                synced: link
+                    .and_then(|l| serde_json::from_str(&l.synced).ok())
+                    .unwrap_or_default(),
                 desired,
             });
         }
@@ -73,11 +84,24 @@ impl Job {
 
     pub fn plan(&self, rules: &Rules, board: usize) -> Option<Step> {
         let b = &self.boards[board];
-        mapping::plan(&rules.boards()[b.index], &self.claim.entity_id, &b.desired, b.item_id.as_deref(), &b.synced)
+        mapping::plan(
+            &rules.boards()[b.index],
+            &self.claim.entity_id,
+            &b.desired,
+            b.item_id.as_deref(),
+            &b.synced,
+        )
     }
 
     /// Records monday's answer to the step planned for `board`.
-    pub fn apply(&mut self, rule: &BoardRule, board: usize, step: Step, result: Result<Applied, MondayError>, recreate: bool) {
+    pub fn apply(
+        &mut self,
+        rule: &BoardRule,
+        board: usize,
+        step: Step,
+        result: Result<Applied, MondayError>,
+        recreate: bool,
+    ) {
         let b = &mut self.boards[board];
         match result {
             Ok(applied) => {
@@ -94,8 +118,10 @@ impl Job {
             Err(e) if e.decision() == Decision::ItemGone && b.item_id.is_some() => {
                 tracing::warn!(item_id = ?b.item_id, board = %rule.name, recreate, "the item was deleted on monday");
                 if recreate {
-                    b.item_id = None;
-                    b.synced = SyncedItem::default();
+                    b.synced = SyncedItem {
+                        replaces: b.item_id.take(),
+                        ..SyncedItem::default()
+                    };
                     self.another_round = true;
                 } else {
                     // Leave the board alone for this entity from now on.
@@ -104,7 +130,10 @@ impl Job {
             }
             Err(error) => {
                 if self.failure.is_none() {
-                    self.failure = Some(Failure::Monday { board: rule.name.clone(), error });
+                    self.failure = Some(Failure::Monday {
+                        board: rule.name.clone(),
+                        error,
+                    });
                 }
             }
         }
@@ -136,23 +165,34 @@ fn fold(claim: &Claim) -> Result<Observed, MappingError> {
     })?;
     let previous: Option<Observed> = match claim.observed.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(serde_json::from_str(text).map_err(|e| MappingError::Payload {
-            event: "stored state".into(),
-            message: format!("cannot read the stored state of {} {}: {e}", claim.kind, claim.entity_id),
-        })?),
+        Some(text) => Some(
+            serde_json::from_str(text).map_err(|e| MappingError::Payload {
+                event: "stored state".into(),
+                message: format!(
+                    "cannot read the stored state of {} {}: {e}",
+                    claim.kind, claim.entity_id
+                ),
+            })?,
+        ),
     };
     let data: Vec<(String, i64, serde_json::Value)> = claim
         .events
         .iter()
         .map(|e| {
-            let value = serde_json::from_str(&e.data)
-                .map_err(|err| MappingError::Payload { event: e.event.clone(), message: err.to_string() })?;
+            let value = serde_json::from_str(&e.data).map_err(|err| MappingError::Payload {
+                event: e.event.clone(),
+                message: err.to_string(),
+            })?;
             Ok((e.event.clone(), e.timestamp, value))
         })
         .collect::<Result<_, MappingError>>()?;
     let inputs: Vec<EventInput<'_>> = data
         .iter()
-        .map(|(event, timestamp, data)| EventInput { event, timestamp: *timestamp, data })
+        .map(|(event, timestamp, data)| EventInput {
+            event,
+            timestamp: *timestamp,
+            data,
+        })
         .collect();
     mapping::fold(entity, previous, &inputs)
 }

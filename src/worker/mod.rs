@@ -6,7 +6,7 @@
 mod job;
 mod retry;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +57,9 @@ pub struct Worker {
     monday: MondayClient,
     settings: Arc<WorkerSettings>,
     max_batch: usize,
+    /// Commands per request now: halved when monday says a batch exceeded the complexity
+    /// budget, grown back one by one on success.
+    batch_limit: AtomicUsize,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
     health: Arc<WorkerHealth>,
@@ -83,7 +86,19 @@ impl Worker {
         health: Arc<WorkerHealth>,
     ) -> Worker {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        Worker { store, rules, monday, settings, max_batch: max_batch.max(1), wake, metrics, health, owner }
+        let max_batch = max_batch.max(1);
+        Worker {
+            store,
+            rules,
+            monday,
+            settings,
+            max_batch,
+            batch_limit: AtomicUsize::new(max_batch),
+            wake,
+            metrics,
+            health,
+            owner,
+        }
     }
 
     /// Runs `worker.concurrency` loops until `cancel` fires; each finishes its reconcile first.
@@ -109,9 +124,9 @@ impl Worker {
                 Ok(RunOutcome::Ran) if !cancel.is_cancelled() => continue,
                 Ok(RunOutcome::Ran) => break,
                 Ok(RunOutcome::Empty) => poll,
-                Ok(RunOutcome::Paused { until_ms }) => {
-                    Duration::from_millis((until_ms - now_ms()).clamp(1, poll.as_millis() as i64) as u64)
-                }
+                Ok(RunOutcome::Paused { until_ms }) => Duration::from_millis(
+                    (until_ms - now_ms()).clamp(1, poll.as_millis() as i64) as u64,
+                ),
                 Err(e) => {
                     tracing::error!(error = %e, "worker could not use the store");
                     poll
@@ -134,11 +149,18 @@ impl Worker {
             return Ok(RunOutcome::Paused { until_ms: paused });
         }
         let lease_ms = (self.settings.lease_secs * 1000) as i64;
-        let claims = self.store.claim_many(now, lease_ms, &self.owner, self.max_batch).await?;
+        let batch = self.batch_limit.load(Ordering::Relaxed).max(1);
+        let claims = self
+            .store
+            .claim_many(now, lease_ms, &self.owner, batch)
+            .await?;
         if claims.is_empty() {
             return Ok(RunOutcome::Empty);
         }
-        let mut jobs: Vec<Job> = claims.into_iter().map(|c| Job::prepare(&self.rules, c)).collect();
+        let mut jobs: Vec<Job> = claims
+            .into_iter()
+            .map(|c| Job::prepare(&self.rules, c))
+            .collect();
         self.find_lost_items(&mut jobs).await;
         let planned = self.plan(&jobs);
         self.send(&mut jobs, planned).await;
@@ -149,13 +171,21 @@ impl Worker {
 
     /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
     async fn find_lost_items(&self, jobs: &mut [Job]) {
-        for job in jobs.iter_mut().filter(|j| j.failure.is_none() && j.uncertain()) {
+        for job in jobs
+            .iter_mut()
+            .filter(|j| j.failure.is_none() && j.uncertain())
+        {
             for board in 0..job.boards.len() {
                 let rule = &self.rules.boards()[job.boards[board].index];
-                let (Some(column), None) = (&rule.aircall_id_column, &job.boards[board].item_id) else {
+                let (Some(column), None) = (&rule.aircall_id_column, &job.boards[board].item_id)
+                else {
                     continue;
                 };
-                match self.monday.find_items(&rule.board_id, column, &job.claim.entity_id).await {
+                match self
+                    .monday
+                    .find_items(&rule.board_id, column, &job.claim.entity_id)
+                    .await
+                {
                     Ok(items) => {
                         if let Some(found) = items.into_iter().find(|i| i.active) {
                             tracing::info!(item_id = %found.id, board = %rule.name, entity_id = %job.claim.entity_id,
@@ -164,7 +194,10 @@ impl Worker {
                         }
                     }
                     Err(error) => {
-                        job.failure = Some(Failure::Monday { board: rule.name.clone(), error });
+                        job.failure = Some(Failure::Monday {
+                            board: rule.name.clone(),
+                            error,
+                        });
                         break;
                     }
                 }
@@ -177,7 +210,11 @@ impl Worker {
         for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
             for board in 0..job.boards.len() {
                 if let Some(step) = job.plan(&self.rules, board) {
-                    planned.push(Planned { job: j, board, step });
+                    planned.push(Planned {
+                        job: j,
+                        board,
+                        step,
+                    });
                 }
             }
         }
@@ -191,20 +228,49 @@ impl Worker {
             jobs[p.job].uncertain() && matches!(p.step.command, MondayCommand::CreateItem { .. })
         });
         let mut chunks: Vec<Vec<Planned>> = alone.into_iter().map(|p| vec![p]).collect();
+        let size = self.batch_limit.load(Ordering::Relaxed).max(1);
         let mut rest = batchable.into_iter().peekable();
         while rest.peek().is_some() {
-            chunks.push(rest.by_ref().take(self.max_batch).collect());
+            chunks.push(rest.by_ref().take(size).collect());
         }
         for chunk in chunks {
             let commands: Vec<&MondayCommand> = chunk.iter().map(|p| &p.step.command).collect();
             let results = self.monday.execute_many(&commands).await;
+            self.adapt_batch(commands.len(), &results);
             for (p, result) in chunk.into_iter().zip(results) {
-                if !matches!(&result, Err(MondayError::Transport { .. } | MondayError::Http { .. })) {
+                if !matches!(
+                    &result,
+                    Err(MondayError::Transport { .. } | MondayError::Http { .. })
+                ) {
                     self.health.monday_ok_ms.store(now_ms(), Ordering::Relaxed);
                 }
                 let rule = &self.rules.boards()[jobs[p.job].boards[p.board].index];
-                jobs[p.job].apply(rule, p.board, p.step, result, self.settings.recreate_deleted_items);
+                jobs[p.job].apply(
+                    rule,
+                    p.board,
+                    p.step,
+                    result,
+                    self.settings.recreate_deleted_items,
+                );
             }
+        }
+    }
+
+    fn adapt_batch(&self, sent: usize, results: &[Result<crate::monday::Applied, MondayError>]) {
+        let over_budget = results.iter().any(
+            |r| matches!(r, Err(e) if e.kind().eq_ignore_ascii_case("COMPLEXITY_BUDGET_EXHAUSTED")),
+        );
+        let current = self.batch_limit.load(Ordering::Relaxed);
+        let next = if over_budget && sent > 1 {
+            (sent / 2).max(1)
+        } else if results.iter().all(Result::is_ok) && sent >= current {
+            (current + 1).min(self.max_batch)
+        } else {
+            current
+        };
+        if next != current {
+            tracing::debug!(from = current, to = next, "batch size adjusted");
+            self.batch_limit.store(next, Ordering::Relaxed);
         }
     }
 
@@ -227,15 +293,21 @@ impl Worker {
                     retry::jitter(),
                 );
                 if let Some(until) = after.pause_until_ms {
-                    self.health.paused_until_ms.fetch_max(until, Ordering::Relaxed);
-                    tracing::warn!(until_ms = until, "monday's daily limit is spent: sending paused, webhooks still accepted");
+                    self.health
+                        .paused_until_ms
+                        .fetch_max(until, Ordering::Relaxed);
+                    tracing::warn!(
+                        until_ms = until,
+                        "monday's daily limit is spent: sending paused, webhooks still accepted"
+                    );
                 }
                 match &after.outcome {
                     Outcome::Dead { error } => {
                         tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter")
                     }
                     Outcome::Retry { due_ms, error, .. } => {
-                        self.metrics.inc("bridge_retries_total", &[("reason", after.reason)]);
+                        self.metrics
+                            .inc("bridge_retries_total", &[("reason", after.reason)]);
                         tracing::warn!(kind = %claim.kind, entity_id = %claim.entity_id, %error,
                             retry_in_ms = due_ms - now_ms(), "will retry");
                     }
@@ -243,7 +315,11 @@ impl Worker {
                 }
                 after.outcome
             }
-            None if job.another_round => Outcome::Retry { due_ms: now_ms(), error: "another round".into(), counts: false },
+            None if job.another_round => Outcome::Retry {
+                due_ms: now_ms(),
+                error: "another round".into(),
+                counts: false,
+            },
             None => Outcome::Synced,
         };
         let label = match &outcome {
@@ -254,7 +330,8 @@ impl Worker {
                 "dead"
             }
         };
-        self.metrics.inc("bridge_reconciles_total", &[("outcome", label)]);
+        self.metrics
+            .inc("bridge_reconciles_total", &[("outcome", label)]);
         Completion {
             row: claim.row,
             owner: claim.owner.clone(),

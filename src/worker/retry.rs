@@ -38,7 +38,11 @@ pub fn after_failure(
                 None => next_midnight_utc_ms(now_ms),
             };
             AfterFailure {
-                outcome: Outcome::Retry { due_ms: until, error: message, counts: false },
+                outcome: Outcome::Retry {
+                    due_ms: until,
+                    error: message,
+                    counts: false,
+                },
                 pause_until_ms: Some(until),
                 reason: "daily_limit",
             }
@@ -49,7 +53,9 @@ pub fn after_failure(
             let rate_limited = hint.is_some() && error.kind() != "IDEMPOTENCY_CONFLICT";
             if !rate_limited && attempt > schedule.len() {
                 return AfterFailure {
-                    outcome: Outcome::Dead { error: format!("gave up after {attempt} attempts: {message}") },
+                    outcome: Outcome::Dead {
+                        error: format!("gave up after {attempt} attempts: {message}"),
+                    },
                     pause_until_ms: None,
                     reason: "",
                 };
@@ -60,9 +66,17 @@ pub fn after_failure(
             };
             let delay = base + base.mul_f64(jitter.clamp(0.0, 0.2));
             AfterFailure {
-                outcome: Outcome::Retry { due_ms: now_ms + delay.as_millis() as i64, error: message, counts: !rate_limited },
+                outcome: Outcome::Retry {
+                    due_ms: now_ms + delay.as_millis() as i64,
+                    error: message,
+                    counts: !rate_limited,
+                },
                 pause_until_ms: None,
-                reason: if rate_limited { "rate_limited" } else { "error" },
+                reason: if rate_limited {
+                    "rate_limited"
+                } else {
+                    "error"
+                },
             }
         }
     }
@@ -74,7 +88,9 @@ pub fn jitter() -> f64 {
 
 fn hint_of(error: &MondayError) -> Option<Duration> {
     match error {
-        MondayError::Api { retry_after, .. } | MondayError::Http { retry_after, .. } => *retry_after,
+        MondayError::Api { retry_after, .. } | MondayError::Http { retry_after, .. } => {
+            *retry_after
+        }
         _ => None,
     }
 }
@@ -99,7 +115,11 @@ mod tests {
         }
     }
 
-    const SCHEDULE: &[Duration] = &[Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)];
+    const SCHEDULE: &[Duration] = &[
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        Duration::from_secs(120),
+    ];
 
     fn due(a: &AfterFailure) -> i64 {
         match &a.outcome {
@@ -110,17 +130,38 @@ mod tests {
 
     #[test]
     fn follows_the_schedule_then_gives_up() {
-        let e = MondayError::Transport { message: "refused".into(), timed_out: false };
-        assert_eq!(due(&after_failure(&e, "x".into(), 1, SCHEDULE, 0, 0.0)), 5_000);
-        assert_eq!(due(&after_failure(&e, "x".into(), 3, SCHEDULE, 0, 0.0)), 120_000);
-        assert_eq!(due(&after_failure(&e, "x".into(), 3, SCHEDULE, 0, 0.1)), 132_000);
+        let e = MondayError::Transport {
+            message: "refused".into(),
+            timed_out: false,
+        };
+        assert_eq!(
+            due(&after_failure(&e, "x".into(), 1, SCHEDULE, 0, 0.0)),
+            5_000
+        );
+        assert_eq!(
+            due(&after_failure(&e, "x".into(), 3, SCHEDULE, 0, 0.0)),
+            120_000
+        );
+        assert_eq!(
+            due(&after_failure(&e, "x".into(), 3, SCHEDULE, 0, 0.1)),
+            132_000
+        );
         let last = after_failure(&e, "refused".into(), 4, SCHEDULE, 0, 0.0);
-        assert!(matches!(&last.outcome, Outcome::Dead { error } if error.contains("gave up after 4 attempts: refused")));
+        assert!(
+            matches!(&last.outcome, Outcome::Dead { error } if error.contains("gave up after 4 attempts: refused"))
+        );
     }
 
     #[test]
     fn rate_limits_wait_as_told_and_do_not_use_up_attempts() {
-        let a = after_failure(&api("COMPLEXITY_BUDGET_EXHAUSTED", Some(42)), "x".into(), 99, SCHEDULE, 1_000, 0.0);
+        let a = after_failure(
+            &api("COMPLEXITY_BUDGET_EXHAUSTED", Some(42)),
+            "x".into(),
+            99,
+            SCHEDULE,
+            1_000,
+            0.0,
+        );
         assert_eq!(due(&a), 43_000);
         assert!(matches!(a.outcome, Outcome::Retry { counts: false, .. }));
         assert_eq!(a.reason, "rate_limited");
@@ -128,15 +169,36 @@ mod tests {
 
     #[test]
     fn permanent_errors_are_dead_letters_with_their_reason() {
-        let a = after_failure(&api("ColumnValueException", None), "bad label".into(), 1, SCHEDULE, 0, 0.0);
+        let a = after_failure(
+            &api("ColumnValueException", None),
+            "bad label".into(),
+            1,
+            SCHEDULE,
+            0,
+            0.0,
+        );
         assert!(matches!(&a.outcome, Outcome::Dead { error } if error == "bad label"));
     }
 
     #[test]
     fn the_daily_limit_pauses_until_the_hint_or_midnight_utc() {
-        let a = after_failure(&api("DAILY_LIMIT_EXCEEDED", Some(10)), "x".into(), 1, SCHEDULE, 5_000, 0.0);
+        let a = after_failure(
+            &api("DAILY_LIMIT_EXCEEDED", Some(10)),
+            "x".into(),
+            1,
+            SCHEDULE,
+            5_000,
+            0.0,
+        );
         assert_eq!(a.pause_until_ms, Some(15_000));
-        let b = after_failure(&api("DAILY_LIMIT_EXCEEDED", None), "x".into(), 1, SCHEDULE, 86_400_000 + 5, 0.0);
+        let b = after_failure(
+            &api("DAILY_LIMIT_EXCEEDED", None),
+            "x".into(),
+            1,
+            SCHEDULE,
+            86_400_000 + 5,
+            0.0,
+        );
         assert_eq!(b.pause_until_ms, Some(2 * 86_400_000));
         assert!(matches!(b.outcome, Outcome::Retry { counts: false, .. }));
     }

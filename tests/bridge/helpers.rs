@@ -116,6 +116,28 @@ impl Sandbox {
             .unwrap()
     }
 
+    pub async fn set_limits(&self, limits: Value) {
+        let r = self
+            .http
+            .post(self.url("/_sandbox/limits"))
+            .json(&limits)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    pub async fn set_clock(&self, body: Value) {
+        let r = self
+            .http
+            .post(self.url("/_sandbox/clock"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
     pub async fn faults(&self, body: Value) {
         let r = self
             .http
@@ -136,6 +158,14 @@ impl Sandbox {
             .unwrap();
         assert!(r.status().is_success());
     }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A column's display text on a sandbox item.
@@ -166,7 +196,30 @@ pub struct Bridge {
 impl Bridge {
     /// The bridge with config/example.toml, pointed at `sandbox`, fast retries.
     pub async fn start(sandbox: &Sandbox, extra_env: &[(&str, &str)]) -> Bridge {
+        let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+        Self::start_with_config(sandbox, &example, extra_env).await
+    }
+
+    /// As `start`, listening on fixed free ports so that a restarted bridge keeps its address.
+    pub async fn start_on_fixed_ports(sandbox: &Sandbox, extra_env: &[(&str, &str)]) -> Bridge {
+        let public = format!("127.0.0.1:{}", free_port());
+        let admin = format!("127.0.0.1:{}", free_port());
+        let mut env: Vec<(&str, &str)> = vec![
+            ("BRIDGE__SERVER__LISTEN", &public),
+            ("BRIDGE__SERVER__ADMIN_LISTEN", &admin),
+        ];
+        env.extend_from_slice(extra_env);
+        Self::start(sandbox, &env).await
+    }
+
+    /// The bridge with the given configuration text instead of config/example.toml.
+    pub async fn start_with_config(
+        sandbox: &Sandbox,
+        config: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Bridge {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bridge.toml"), config).unwrap();
         let mut env: Vec<(String, String)> = vec![
             ("BRIDGE__MONDAY__API_URL".into(), sandbox.handle.api_url()),
             ("BRIDGE__MONDAY__API_TOKEN".into(), MONDAY_TOKEN.into()),
@@ -198,10 +251,14 @@ impl Bridge {
     async fn spawn(dir: tempfile::TempDir, env: Vec<(String, String)>) -> Bridge {
         let ready = dir.path().join("ready.json");
         let _ = std::fs::remove_file(&ready);
-        let log = std::fs::File::create(dir.path().join("bridge.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("bridge.log"))
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_aircall-monday-bridge"))
             .args(["run", "--config"])
-            .arg(repo_path("config/example.toml"))
+            .arg(dir.path().join("bridge.toml"))
             .arg("--ready-file")
             .arg(&ready)
             .envs(env.iter().cloned())
@@ -232,15 +289,20 @@ impl Bridge {
         bridge
     }
 
-    /// Starts the bridge again on the same store (after a kill or a stop).
-    pub async fn restart(self) -> Bridge {
-        let mut old = self;
-        let _ = old.child.kill();
-        let _ = old.child.wait();
-        let dir = std::mem::replace(&mut old.dir, tempfile::tempdir().unwrap());
-        let env = std::mem::take(&mut old.env);
+    /// kill -9, then start again on the same store, configuration and ports.
+    pub async fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let env = std::mem::take(&mut self.env);
+        let fresh = Self::spawn(dir, env).await;
+        let old = std::mem::replace(self, fresh);
         drop(old);
-        Self::spawn(dir, env).await
+    }
+
+    /// Starts the bridge again after it exited (e.g. after `terminate`).
+    pub async fn start_again(&mut self) {
+        self.kill_and_restart().await;
     }
 
     pub fn log(&self) -> String {

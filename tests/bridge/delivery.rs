@@ -1,0 +1,335 @@
+//! Delivery guarantees under faults: nothing acknowledged is lost, nothing is doubled, through
+//! kill -9, monday outages, rate limits, lost answers, deleted items and the daily limit.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aircall_monday_bridge::demo::day::realistic_day;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+
+use crate::expected::expected;
+use crate::helpers::*;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Posts until acknowledged, as Aircall retries a failed delivery.
+async fn deliver_until_acknowledged(http: &reqwest::Client, url: &str, envelope: &Value) -> usize {
+    let mut failures = 0;
+    loop {
+        match http
+            .post(url)
+            .json(envelope)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => return failures,
+            Ok(r) => panic!(
+                "the bridge answered {} to {}",
+                r.status(),
+                envelope["event"]
+            ),
+            Err(_) => {
+                failures += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// Every item on the boards matches what the events say, and there is one per call/contact.
+async fn assert_boards_match(sandbox: &Sandbox, envelopes: &[Value]) {
+    let want = expected(envelopes);
+    for board in [CALLS_BOARD, CONTACTS_BOARD] {
+        let items = sandbox.items(board).await;
+        let mut seen = std::collections::BTreeMap::new();
+        for item in &items {
+            let id: u64 = text(item, "aircall_id").unwrap().parse().unwrap();
+            assert!(
+                seen.insert(id, item.clone()).is_none(),
+                "two items for {id} on board {board}"
+            );
+        }
+        for ((b, id), (name, status, archived)) in want.iter().filter(|((b, _), _)| b == board) {
+            let Some(item) = seen.get(id) else {
+                assert!(*archived, "no item for {id} on board {b}");
+                continue;
+            };
+            assert_eq!(item["name"].as_str().unwrap(), name, "stale name for {id}");
+            assert_eq!(text(item, "status"), *status, "stale status for {id}");
+            assert_eq!(
+                item["state"] == "archived",
+                *archived,
+                "archived state of {id}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_under_load_loses_nothing_and_doubles_nothing() {
+    let sandbox = Sandbox::start().await;
+    let mut bridge = Bridge::start_on_fixed_ports(&sandbox, &[]).await;
+    let day = realistic_day(AIRCALL_TOKEN, 11, 360, 1_795_168_800);
+    assert!(day.len() > 2000, "a few thousand events: {}", day.len());
+    let url = format!("http://{}/webhooks/aircall", bridge.public);
+    let next = Arc::new(AtomicUsize::new(0));
+    let day = Arc::new(day);
+    let senders: Vec<_> = (0..8)
+        .map(|_| {
+            let (next, day, url) = (next.clone(), day.clone(), url.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut refused = 0;
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(envelope) = day.get(i) else {
+                        return refused;
+                    };
+                    refused += deliver_until_acknowledged(&http, &url, envelope).await;
+                }
+            })
+        })
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut kills = 0;
+    while next.load(Ordering::SeqCst) < day.len() || kills < 2 {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(150..600))).await;
+        bridge.kill_and_restart().await;
+        kills += 1;
+    }
+    let mut refused = 0;
+    for s in senders {
+        refused += s.await.unwrap();
+    }
+    bridge.drained().await;
+    assert!(kills >= 3, "killed only {kills} times");
+    assert!(
+        refused > 0,
+        "no delivery ever failed: the kills came too late to test anything"
+    );
+    assert_boards_match(&sandbox, &day).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monday_outage_is_waited_out_and_aircall_never_sees_an_error() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[("BRIDGE__MONDAY__TIMEOUT_SECS", "1")]).await;
+    let day = realistic_day(AIRCALL_TOKEN, 3, 30, 1_795_168_800);
+    let (first, second) = day.split_at(day.len() / 2);
+    sandbox.faults(json!({ "outage": true })).await;
+    bridge.deliver(first).await; // asserts 200 for each
+                                 // Timeouts too: monday hangs longer than the bridge waits.
+    sandbox.faults(json!({ "outage": false, "queue": [{"kind": "timeout", "ms": 1500}, {"kind": "timeout", "ms": 1500}, {"kind": "http_503"}] })).await;
+    bridge.deliver(second).await;
+    bridge.drained().await;
+    assert_boards_match(&sandbox, &day).await;
+    let metrics = bridge.metrics().await;
+    assert!(
+        bridge.metric("bridge_retries_total").await >= 1.0,
+        "{metrics}"
+    );
+    assert_eq!(bridge.metric("bridge_dead_events").await, 0.0, "{metrics}");
+    assert!(
+        bridge.metric("bridge_webhooks_total{event=\"-\"").await == 0.0,
+        "an error answer: {metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_a_small_rate_limit_the_backlog_drains_with_few_429s() {
+    let sandbox = Sandbox::start().await;
+    // 20 requests and 200,000 complexity points per 5 s (a create or change costs 10,000).
+    sandbox
+        .set_limits(json!({ "minute_requests": 20, "minute_window_secs": 5, "complexity_budget": 200000, "complexity_window_secs": 5 }))
+        .await;
+    sandbox.faults(json!({ "outage": true })).await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let day = realistic_day(AIRCALL_TOKEN, 4, 20, 1_795_168_800);
+    bridge.deliver(&day).await;
+    sandbox.faults(json!({ "outage": false })).await;
+    bridge.drained().await;
+    assert_boards_match(&sandbox, &day).await;
+    let stats = sandbox.stats().await;
+    let limited: u64 = stats["requests"]["rate_limited"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert!(limited <= 3, "too many 429s: {stats:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_lost_after_the_write_does_not_create_a_second_item() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("inbound_answered");
+    sandbox
+        .faults(json!({ "queue": [{"kind": "apply_then_drop"}] }))
+        .await;
+    bridge.deliver(&events[..1]).await;
+    bridge.drained().await;
+    bridge.deliver(&events[1..]).await;
+    bridge.drained().await;
+    let id = events[0]["data"]["id"].as_u64().unwrap();
+    let items = sandbox.items_for(CALLS_BOARD, id).await;
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(text(&items[0], "status").as_deref(), Some("Answered"));
+    assert_eq!(sandbox.stats().await["faults_served"]["apply_then_drop"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_item_deleted_on_the_board_is_recreated_or_left_alone_per_config() {
+    for recreate in [true, false] {
+        let sandbox = Sandbox::start().await;
+        let flag = recreate.to_string();
+        let bridge = Bridge::start(
+            &sandbox,
+            &[("BRIDGE__WORKER__RECREATE_DELETED_ITEMS", &flag)],
+        )
+        .await;
+        let events = fixture("inbound_answered");
+        let id = events[0]["data"]["id"].as_u64().unwrap();
+        bridge.deliver(&events[..4]).await;
+        bridge.drained().await;
+        let first = sandbox.items_for(CALLS_BOARD, id).await.pop().unwrap();
+        sandbox.delete_item(first["id"].as_str().unwrap()).await;
+        bridge.deliver(&events[4..]).await;
+        bridge.drained().await;
+        let active: Vec<Value> = sandbox
+            .items_for(CALLS_BOARD, id)
+            .await
+            .into_iter()
+            .filter(|i| i["state"] == "active")
+            .collect();
+        if recreate {
+            assert_eq!(active.len(), 1, "{active:#?}");
+            assert_ne!(active[0]["id"], first["id"]);
+            assert_eq!(text(&active[0], "status").as_deref(), Some("Answered"));
+            assert!(
+                value(&active[0], "recording").is_some(),
+                "recreated with every column"
+            );
+        } else {
+            assert!(active.is_empty(), "{active:#?}");
+        }
+        assert_eq!(bridge.metric("bridge_dead_events").await, 0.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_limit_pauses_sending_but_not_intake_and_resumes_after_the_reset() {
+    let sandbox = Sandbox::start().await;
+    sandbox.set_limits(json!({ "daily_requests": 3 })).await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let day = realistic_day(AIRCALL_TOKEN, 9, 12, 1_795_168_800);
+    // Shortly before the sandbox's midnight (UTC), when its daily count resets.
+    let today = time::OffsetDateTime::now_utc().date();
+    let before_midnight =
+        today.next_day().unwrap().midnight().assume_utc() - time::Duration::seconds(6);
+    sandbox.set_clock(json!({ "set": before_midnight.format(&time::format_description::well_known::Rfc3339).unwrap() })).await;
+    // One at a time, so that each event costs a request of its own.
+    for envelope in &day[..10] {
+        bridge.deliver(std::slice::from_ref(envelope)).await;
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    let paused = eventually(Duration::from_secs(10), "sending to pause", || async {
+        let ready: Value = bridge
+            .http
+            .get(format!("http://{}/readyz", bridge.admin))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        ready["sending_paused_until_ms"].as_i64()
+    })
+    .await;
+    assert!(paused > 0);
+    // Intake continues while sending is paused.
+    bridge.deliver(&day[10..]).await;
+    bridge.drained().await;
+    assert_boards_match(&sandbox, &day).await;
+    assert!(
+        bridge
+            .metric("bridge_retries_total{reason=\"daily_limit\"}")
+            .await
+            >= 1.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permanent_error_goes_to_the_dead_letter_and_the_rest_flows() {
+    let sandbox = Sandbox::start().await;
+    // A label the board does not have: monday answers ColumnValueException for that call only.
+    let config = std::fs::read_to_string(repo_path("config/example.toml"))
+        .unwrap()
+        .replace(
+            "voicemail = \"Voicemail\"",
+            "voicemail = \"Left a message\"",
+        );
+    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let voicemail = fixture("inbound_missed_voicemail");
+    let answered = fixture("inbound_answered");
+    bridge.deliver(&voicemail).await;
+    bridge.deliver(&answered).await;
+    eventually(WAIT, "the dead letter", || async {
+        (bridge.metric("bridge_dead_events").await >= 1.0).then_some(())
+    })
+    .await;
+    bridge.drained().await;
+    let ok = sandbox
+        .items_for(CALLS_BOARD, answered[0]["data"]["id"].as_u64().unwrap())
+        .await;
+    assert_eq!(
+        text(&ok[0], "status").as_deref(),
+        Some("Answered"),
+        "the rest of the queue flowed"
+    );
+    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
+    let error: String = db
+        .query_row(
+            "SELECT error FROM events WHERE state = 'dead' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(error.contains("ColumnValueException"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_finishes_the_work_in_flight_and_exits_zero() {
+    let sandbox = Sandbox::start().await;
+    let mut bridge = Bridge::start(&sandbox, &[]).await;
+    // Every monday answer takes a while, so a request is in flight when SIGTERM arrives.
+    sandbox
+        .faults(json!({ "steady": {"kind": "timeout", "ms": 700} }))
+        .await;
+    let events = fixture("outbound_answered");
+    bridge.deliver(&events[..1]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let status = bridge.terminate();
+    assert!(status.success(), "exit status {status}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let id = events[0]["data"]["id"].as_u64().unwrap();
+    assert_eq!(
+        sandbox.items_for(CALLS_BOARD, id).await.len(),
+        1,
+        "the send in flight was finished"
+    );
+    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
+    let pending: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(pending, 0, "its outcome was recorded before exiting");
+    assert!(bridge.log().contains("shutting down"), "{}", bridge.log());
+}
