@@ -45,6 +45,7 @@ pub enum Command {
         Exit status: 0 valid, 2 invalid (the message names the file and the key)."
     )]
     Check {
+        /// TOML configuration to check, laid over the built-in defaults as `run` would.
         #[arg(long, short, value_name = "PATH")]
         config: Option<PathBuf>,
     },

@@ -67,6 +67,26 @@ impl ResponseError for IngestError {
     }
 }
 
+/// Answers a body over the size limit in the same JSON shape as the other errors, and counts it.
+pub fn too_large<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    if let Some(state) = res.request().app_data::<web::Data<IngestState>>() {
+        state.metrics.inc(
+            "bridge_webhooks_total",
+            &[("event", "-"), ("outcome", "too_large")],
+        );
+    }
+    tracing::warn!("webhook rejected: body over the size limit");
+    let (req, _) = res.into_parts();
+    let response = HttpResponse::PayloadTooLarge()
+        .json(json!({ "error": "body over the size limit (server.body_limit_bytes)" }))
+        .map_into_right_body();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response),
+    ))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/webhooks/aircall", web::post().to(receive))
         .route("/webhooks/aircall/{secret}", web::post().to(receive));

@@ -95,6 +95,10 @@ impl Application {
         let public_addr = local_addr(&public_listener, settings.server.listen)?;
         let public = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::ErrorHandlers::new().handler(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    ingest::too_large,
+                ))
                 .app_data(ingest_state.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(ingest::routes)

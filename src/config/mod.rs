@@ -78,6 +78,8 @@ pub struct WorkerSettings {
     pub retry_schedule: Vec<Duration>,
     pub recreate_deleted_items: bool,
     pub concurrency: usize,
+    #[serde(with = "humantime_serde")]
+    pub uncertain_create_wait: Duration,
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,6 +25,10 @@ pub struct SyncedItem {
     /// idempotency key, so monday does not answer the new create from the old one's cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// A create was sent and its fate is unknown (no answer, or a server error): look the
+    /// item up by its Aircall id before creating again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_uncertain: bool,
 }
 
 /// The item as the rules say it should be now.
@@ -122,6 +126,7 @@ pub fn plan(
             columns: column_values.clone(),
             archived: false,
             replaces: None,
+            create_uncertain: false,
         };
         let replaces = synced.replaces.as_deref().unwrap_or("");
         let key = idempotency_key(&[

@@ -134,6 +134,21 @@ impl MondayError {
         }
     }
 
+    /// The request may have been applied even though it failed: no answer, an unreadable
+    /// one, or a server error. A rate limit, a lock, a 503 or a GraphQL error was not applied.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            MondayError::Transport { .. } | MondayError::Decode(_) => true,
+            MondayError::Http { status, .. } => matches!(status, 500 | 502 | 504),
+            MondayError::Api {
+                code, http_status, ..
+            } => {
+                code.eq_ignore_ascii_case("INTERNAL_SERVER_ERROR")
+                    || matches!(http_status, 500 | 502 | 504)
+            }
+        }
+    }
+
     /// A short label for metrics and logs.
     pub fn kind(&self) -> String {
         match self {

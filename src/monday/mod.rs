@@ -98,6 +98,11 @@ impl MondayClient {
         })
     }
 
+    /// How many commands monday's complexity budget takes right now, when known.
+    pub fn commands_that_fit(&self) -> Option<usize> {
+        self.throttle.commands_that_fit()
+    }
+
     /// What monday last said of our budgets.
     pub fn budget(&self) -> BudgetSnapshot {
         self.throttle.snapshot()
@@ -318,9 +323,10 @@ impl MondayClient {
         boards: &[&str],
         op: &'static str,
     ) -> Result<Answer, MondayError> {
-        let _permit = self.throttle.acquire(boards).await;
+        let commands = boards.len().max(1);
+        let _permit = self.throttle.acquire(boards, commands).await;
         let started = Instant::now();
-        let result = self.send(&body, idempotency_key).await;
+        let result = self.send(&body, idempotency_key, commands).await;
         let outcome = match &result {
             Ok(a) if a.replayed => "replayed".to_string(),
             Ok(a) => match first_error(&a.json, a.status, a.retry_after) {
@@ -365,6 +371,7 @@ impl MondayClient {
         &self,
         body: &Value,
         idempotency_key: Option<&str>,
+        commands: usize,
     ) -> Result<Answer, MondayError> {
         let mut request = self
             .http
@@ -379,7 +386,7 @@ impl MondayClient {
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        self.throttle.observe(&headers);
+        self.throttle.observe(&headers, commands);
         // A connection cut after the headers is still "no answer": the write may or may not
         // have been applied, which the idempotency key and the item lookup take care of.
         let text = response.text().await.map_err(transport)?;

@@ -21,9 +21,11 @@ struct Budget {
     minute_reset: Option<Instant>,
     complexity_left: Option<u64>,
     complexity_reset: Option<Instant>,
-    /// Cost of the last request (the drop in the budget monday reported), as the estimate
-    /// for the next.
-    last_cost: u64,
+    /// Points one command costs: the drop in the budget monday reported between two answers,
+    /// divided by the commands of the request in between.
+    per_command: u64,
+    /// Commands in the request whose answer came last.
+    last_commands: usize,
     complexity_seen: Option<u64>,
     /// Nothing goes out before this (set from 429 hints).
     blocked_until: Option<Instant>,
@@ -60,7 +62,7 @@ impl Throttle {
     }
 
     /// Waits for a slot (overall and on `board`) and for the budgets to allow one more request.
-    pub async fn acquire(&self, boards: &[&str]) -> Permit {
+    pub async fn acquire(&self, boards: &[&str], commands: usize) -> Permit {
         // Sorted and deduplicated, so two batches never wait on each other's boards in turn.
         let mut ids: Vec<&str> = boards.to_vec();
         ids.sort_unstable();
@@ -84,7 +86,7 @@ impl Throttle {
             .await
             .expect("semaphore never closed");
         loop {
-            let wait = self.wait_needed(Instant::now());
+            let wait = self.wait_needed(Instant::now(), commands.max(1) as u64);
             match wait {
                 Some(d) => tokio::time::sleep(d).await,
                 None => break,
@@ -97,7 +99,7 @@ impl Throttle {
     }
 
     /// How long to wait before one more request may go out; records it when none.
-    fn wait_needed(&self, now: Instant) -> Option<Duration> {
+    fn wait_needed(&self, now: Instant, commands: u64) -> Option<Duration> {
         let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = b.blocked_until.filter(|u| *u > now) {
             return Some(until - now);
@@ -121,7 +123,7 @@ impl Throttle {
             }
         }
         if let (Some(left), Some(reset)) = (b.complexity_left, b.complexity_reset) {
-            if left < b.last_cost.max(1) && reset > now {
+            if left < (b.per_command * commands).max(1) && reset > now {
                 return Some(reset - now);
             }
         }
@@ -129,15 +131,16 @@ impl Throttle {
         b.sent.push_back(now);
         b.minute_left = b.minute_left.map(|l| l.saturating_sub(1));
         if let Some(left) = b.complexity_left {
-            b.complexity_left = Some(left.saturating_sub(b.last_cost));
+            b.complexity_left = Some(left.saturating_sub(b.per_command * commands));
         }
         None
     }
 
     /// Reads `RateLimit-Policy` and `RateLimit` from an answer.
-    pub fn observe(&self, headers: &HeaderMap) -> Snapshot {
+    pub fn observe(&self, headers: &HeaderMap, commands: usize) -> Snapshot {
         let now = Instant::now();
         let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        b.last_commands = commands.max(1);
         if let Some(policy) = header(headers, "ratelimit-policy") {
             for (name, params) in parse_structured(&policy) {
                 if name == "minuteRate" {
@@ -160,7 +163,7 @@ impl Throttle {
                         let left = param(&params, "r");
                         if let (Some(before), Some(now_left)) = (b.complexity_seen, left) {
                             if before > now_left {
-                                b.last_cost = before - now_left;
+                                b.per_command = (before - now_left) / b.last_commands as u64;
                             }
                         }
                         b.complexity_seen = left;
@@ -184,6 +187,14 @@ impl Throttle {
         if b.blocked_until.is_none_or(|u| u < until) {
             b.blocked_until = Some(until);
         }
+    }
+
+    /// How many commands the complexity budget left allows now, when monday has said enough
+    /// to tell.
+    pub fn commands_that_fit(&self) -> Option<usize> {
+        let b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        let left = b.complexity_left?;
+        (b.per_command > 0).then(|| (left / b.per_command) as usize)
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -248,6 +259,7 @@ mod tests {
                 "\"minuteRate\";q=5000;w=60, \"concurrency\";q=250;qu=\"concurrent-requests\", \"complexityMinute\";q=5000000;w=60;qu=\"content-bytes\"",
                 "\"minuteRate\";r=4999, \"concurrency\";r=249, \"complexityMinute\";r=4950000;t=45",
             ),
+            1,
         );
         assert_eq!(
             snap,
@@ -261,13 +273,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waits_instead_of_exceeding_the_minute_quota() {
         let t = Throttle::new(4, 4);
-        t.observe(&headers("\"minuteRate\";q=3;w=60", "\"minuteRate\";r=3"));
+        t.observe(&headers("\"minuteRate\";q=3;w=60", "\"minuteRate\";r=3"), 1);
         let start = Instant::now();
         for _ in 0..3 {
-            drop(t.acquire(&[]).await);
+            drop(t.acquire(&[], 1).await);
         }
         assert!(start.elapsed() < Duration::from_secs(1));
-        drop(t.acquire(&[]).await);
+        drop(t.acquire(&[], 1).await);
         assert!(
             start.elapsed() >= Duration::from_secs(60),
             "{:?}",
@@ -278,17 +290,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waits_for_the_complexity_budget_to_reset() {
         let t = Throttle::new(4, 4);
-        // Two answers 10,000 points apart: the next request will cost about that much.
-        t.observe(&headers(
-            "\"complexityMinute\";q=100000;w=60",
-            "\"complexityMinute\";r=15000;t=30",
-        ));
-        t.observe(&headers(
-            "\"complexityMinute\";q=100000;w=60",
-            "\"complexityMinute\";r=5000;t=30",
-        ));
+        // Two answers 20,000 points apart around a request of two commands: 10,000 each.
+        let policy = "\"complexityMinute\";q=100000;w=60";
+        t.observe(&headers(policy, "\"complexityMinute\";r=25000;t=30"), 1);
+        t.observe(&headers(policy, "\"complexityMinute\";r=5000;t=30"), 2);
+        assert_eq!(t.commands_that_fit(), Some(0));
         let start = Instant::now();
-        drop(t.acquire(&[]).await);
+        drop(t.acquire(&[], 1).await);
         assert!(
             start.elapsed() >= Duration::from_secs(30),
             "{:?}",
@@ -301,24 +309,24 @@ mod tests {
         let t = Throttle::new(4, 4);
         t.back_off(Duration::from_secs(7));
         let start = Instant::now();
-        drop(t.acquire(&[]).await);
+        drop(t.acquire(&[], 1).await);
         assert!(start.elapsed() >= Duration::from_secs(7));
     }
 
     #[tokio::test(start_paused = true)]
     async fn one_request_at_a_time_per_board() {
         let t = Arc::new(Throttle::new(8, 1));
-        let first = t.acquire(&["1"]).await;
-        let other_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["2"])).await;
+        let first = t.acquire(&["1"], 1).await;
+        let other_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["2"], 1)).await;
         assert!(other_board.is_ok(), "another board is not held up");
-        let same_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"])).await;
+        let same_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"], 1)).await;
         assert!(
             same_board.is_err(),
             "a second request on the same board waited"
         );
         drop(first);
         assert!(
-            tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"]))
+            tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"], 1))
                 .await
                 .is_ok()
         );

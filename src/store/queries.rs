@@ -49,6 +49,9 @@ pub struct Claim {
     pub owner: String,
     /// How many times this entity has been claimed since its last success, this time included.
     pub attempts: u32,
+    /// The previous claim expired without an outcome: its process died mid-attempt, so a
+    /// create it sent may have reached monday.
+    pub interrupted: bool,
     pub observed: Option<String>,
     pub events: Vec<StoredEvent>,
     pub links: Vec<Link>,
@@ -128,15 +131,26 @@ pub(super) fn claim(
     lease_ms: i64,
     owner: &str,
 ) -> Result<Option<Claim>, StoreError> {
+    // Inside the writer's transaction: nothing changes between this look and the update.
+    let due: Option<(i64, bool)> = c
+        .query_row(
+            "SELECT id, lease_owner IS NOT NULL FROM entities
+              WHERE pending = 1 AND dead = 0 AND due_ms <= ?1 AND lease_until_ms <= ?1
+              ORDER BY due_ms, id LIMIT 1",
+            params![now_ms],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, interrupted)) = due else {
+        return Ok(None);
+    };
     let row = c
         .query_row(
             "UPDATE entities
                 SET lease_until_ms = ?1 + ?2, lease_owner = ?3, attempts = attempts + 1
-              WHERE id = (SELECT id FROM entities
-                           WHERE pending = 1 AND dead = 0 AND due_ms <= ?1 AND lease_until_ms <= ?1
-                           ORDER BY due_ms, id LIMIT 1)
+              WHERE id = ?4
           RETURNING id, kind, entity_id, observed, attempts",
-            params![now_ms, lease_ms, owner],
+            params![now_ms, lease_ms, owner, id],
             |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
@@ -173,6 +187,7 @@ pub(super) fn claim(
         entity_id,
         owner: owner.to_string(),
         attempts,
+        interrupted,
         observed,
         events,
         links,

@@ -77,9 +77,10 @@ impl Job {
         job
     }
 
-    /// An earlier attempt may have created items and died before storing their ids.
-    pub fn uncertain(&self) -> bool {
-        self.claim.attempts > 1
+    /// An earlier attempt may have created this board's item without us learning its id.
+    pub fn uncertain(&self, board: usize) -> bool {
+        let b = &self.boards[board];
+        b.item_id.is_none() && (self.claim.interrupted || b.synced.create_uncertain)
     }
 
     pub fn plan(&self, rules: &Rules, board: usize) -> Option<Step> {
@@ -129,6 +130,9 @@ impl Job {
                 }
             }
             Err(error) => {
+                if b.item_id.is_none() && error.is_ambiguous() {
+                    b.synced.create_uncertain = true;
+                }
                 if self.failure.is_none() {
                     self.failure = Some(Failure::Monday {
                         board: rule.name.clone(),

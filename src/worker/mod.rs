@@ -149,7 +149,7 @@ impl Worker {
             return Ok(RunOutcome::Paused { until_ms: paused });
         }
         let lease_ms = (self.settings.lease_secs * 1000) as i64;
-        let batch = self.batch_limit.load(Ordering::Relaxed).max(1);
+        let batch = self.batch_size();
         let claims = self
             .store
             .claim_many(now, lease_ms, &self.owner, batch)
@@ -171,13 +171,13 @@ impl Worker {
 
     /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
     async fn find_lost_items(&self, jobs: &mut [Job]) {
-        for job in jobs
-            .iter_mut()
-            .filter(|j| j.failure.is_none() && j.uncertain())
-        {
+        for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
             for board in 0..job.boards.len() {
                 let rule = &self.rules.boards()[job.boards[board].index];
-                let (Some(column), None) = (&rule.aircall_id_column, &job.boards[board].item_id)
+                let Some(column) = rule
+                    .aircall_id_column
+                    .as_ref()
+                    .filter(|_| job.uncertain(board))
                 else {
                     continue;
                 };
@@ -225,10 +225,12 @@ impl Worker {
     /// which goes alone so that its own idempotency key protects it.
     async fn send(&self, jobs: &mut [Job], planned: Vec<Planned>) {
         let (alone, batchable): (Vec<Planned>, Vec<Planned>) = planned.into_iter().partition(|p| {
-            jobs[p.job].uncertain() && matches!(p.step.command, MondayCommand::CreateItem { .. })
+            let job = &jobs[p.job];
+            (job.claim.interrupted || job.boards[p.board].synced.create_uncertain)
+                && matches!(p.step.command, MondayCommand::CreateItem { .. })
         });
         let mut chunks: Vec<Vec<Planned>> = alone.into_iter().map(|p| vec![p]).collect();
-        let size = self.batch_limit.load(Ordering::Relaxed).max(1);
+        let size = self.batch_size();
         let mut rest = batchable.into_iter().peekable();
         while rest.peek().is_some() {
             chunks.push(rest.by_ref().take(size).collect());
@@ -253,6 +255,16 @@ impl Worker {
                     self.settings.recreate_deleted_items,
                 );
             }
+        }
+    }
+
+    /// Commands per request: the adaptive limit, and no more than monday's complexity budget
+    /// takes now (a smaller batch now beats a full one after the budget resets).
+    fn batch_size(&self) -> usize {
+        let limit = self.batch_limit.load(Ordering::Relaxed).max(1);
+        match self.monday.commands_that_fit() {
+            Some(fit) => limit.min(fit.max(1)),
+            None => limit,
         }
     }
 
@@ -284,7 +296,7 @@ impl Worker {
             }
             Some(Failure::Monday { board, error }) => {
                 let message = format!("board {board}: {error}");
-                let after = retry::after_failure(
+                let mut after = retry::after_failure(
                     &error,
                     message,
                     claim.attempts,
@@ -292,6 +304,15 @@ impl Worker {
                     now_ms(),
                     retry::jitter(),
                 );
+                // A create whose fate is unknown may still be running on monday's side: look
+                // for its item only once it must have finished, or the lookup misses it.
+                if job.boards.iter().any(|b| b.synced.create_uncertain) {
+                    if let Outcome::Retry { due_ms, .. } = &mut after.outcome {
+                        let settled =
+                            now_ms() + self.settings.uncertain_create_wait.as_millis() as i64;
+                        *due_ms = (*due_ms).max(settled);
+                    }
+                }
                 if let Some(until) = after.pause_until_ms {
                     self.health
                         .paused_until_ms

@@ -37,7 +37,9 @@ async fn the_receiver_answers_each_kind_of_bad_input_as_documented() {
 
     let mut big = envelope("call.created", AIRCALL_TOKEN);
     big["data"]["padding"] = json!("x".repeat(8192));
-    assert_eq!(bridge.post(&big).await.status(), 413);
+    let r = bridge.post(&big).await;
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("body_limit_bytes"));
 
     let unknown = fixture("bad/user_created").remove(0);
     let r = bridge.post(&unknown).await;
@@ -63,6 +65,7 @@ async fn the_receiver_answers_each_kind_of_bad_input_as_documented() {
     for line in [
         "bridge_webhooks_total{event=\"-\",outcome=\"malformed\"} 3",
         "bridge_webhooks_total{event=\"-\",outcome=\"unauthorized\"} 1",
+        "bridge_webhooks_total{event=\"-\",outcome=\"too_large\"} 1",
         "bridge_webhooks_total{event=\"user.created.v2\",outcome=\"ignored\"} 1",
         "bridge_webhooks_total{event=\"call.created\",outcome=\"stored\"} 1",
         "bridge_webhooks_total{event=\"call.created\",outcome=\"duplicate\"} 1",

@@ -240,6 +240,8 @@ impl Bridge {
                 "BRIDGE__WORKER__RETRY_SCHEDULE".into(),
                 "50ms,100ms,200ms,400ms,800ms,1s".into(),
             ),
+            // Longer than any delay the tests make the sandbox add to an answer.
+            ("BRIDGE__WORKER__UNCERTAIN_CREATE_WAIT".into(), "2s".into()),
         ];
         for (k, v) in extra_env {
             env.retain(|(key, _)| key != k);
@@ -305,6 +307,10 @@ impl Bridge {
         self.kill_and_restart().await;
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("bridge.log")).unwrap_or_default()
     }
@@ -363,12 +369,26 @@ impl Bridge {
             .sum()
     }
 
-    /// Waits until no event is pending.
+    /// Waits until no event is pending; on time-out, shows the metrics and the store's state.
     pub async fn drained(&self) {
-        eventually(Duration::from_secs(30), "the queue to drain", || async {
-            (self.metric("bridge_queue_pending_events ").await == 0.0).then_some(())
-        })
-        .await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.metric("bridge_queue_pending_events ").await != 0.0 {
+            if Instant::now() > deadline {
+                let db = rusqlite::Connection::open(self.db_path()).unwrap();
+                let errors: Vec<String> = db
+                    .prepare("SELECT kind || ' ' || entity_id || ': ' || COALESCE(last_error, '-') || ' attempts ' || attempts || ' due ' || due_ms FROM entities WHERE pending = 1 LIMIT 10")
+                    .unwrap()
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                panic!(
+                    "the queue did not drain:\n{}\npending: {errors:#?}",
+                    self.metrics().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// SIGTERM, then the exit status.

@@ -1,0 +1,254 @@
+//! Benchmarks of the real binary against the sandbox, on 127.0.0.1 only. Run:
+//!
+//!     cargo bench --bench bridge
+//!
+//! Prints figures and their ratio to a baseline measured in the same run:
+//! - requests to monday per call, live and under a backlog, against one request per webhook
+//!   (what a Zapier/Make zap does);
+//! - backlog drain under a small rate limit, as a fraction of the sandbox's allowed budget;
+//! - webhook acknowledgement throughput and latency percentiles, against a bare HTTP endpoint
+//!   that stores nothing (the cost of HTTP on this machine);
+//! - the bridge's memory, against its own idle footprint.
+
+#[path = "../tests/bridge/helpers.rs"]
+mod helpers;
+
+use std::time::{Duration, Instant};
+
+use aircall_monday_bridge::demo::day::realistic_day;
+use helpers::*;
+use serde_json::{json, Value};
+
+const START_TS: i64 = 1_795_168_800;
+
+fn calls_in(day: &[Value]) -> usize {
+    let ids: std::collections::BTreeSet<u64> = day
+        .iter()
+        .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
+        .filter_map(|e| e["data"]["id"].as_u64())
+        .collect();
+    ids.len()
+}
+
+fn call_webhooks(day: &[Value]) -> usize {
+    day.iter()
+        .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
+        .count()
+}
+
+async fn monday_requests(sandbox: &Sandbox) -> u64 {
+    sandbox.stats().await["requests"]["requests_total"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Calls only: contacts are left out so the figure is per call lifecycle.
+fn calls_only(day: Vec<Value>) -> Vec<Value> {
+    day.into_iter()
+        .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
+        .collect()
+}
+
+async fn requests_per_call_live() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let day = calls_only(realistic_day(AIRCALL_TOKEN, 21, 40, START_TS));
+    // Live: each webhook is handled before the next arrives, as during a normal day.
+    for envelope in &day {
+        bridge.deliver(std::slice::from_ref(envelope)).await;
+        bridge.drained().await;
+    }
+    let requests = monday_requests(&sandbox).await as f64;
+    let calls = calls_in(&day) as f64;
+    let baseline = call_webhooks(&day) as f64 / calls;
+    println!(
+        "requests per call, live:       {:>6.2}   (one per webhook: {baseline:.2}; ratio {:.2})",
+        requests / calls,
+        requests / calls / baseline
+    );
+}
+
+async fn requests_per_call_backlog() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let day = calls_only(realistic_day(AIRCALL_TOKEN, 22, 200, START_TS));
+    sandbox.faults(json!({ "outage": true })).await;
+    bridge.deliver(&day).await;
+    let during_outage = monday_requests(&sandbox).await;
+    sandbox.faults(json!({ "outage": false })).await;
+    let started = Instant::now();
+    bridge.drained().await;
+    let took = started.elapsed();
+    let requests = (monday_requests(&sandbox).await - during_outage) as f64;
+    let calls = calls_in(&day) as f64;
+    let baseline = call_webhooks(&day) as f64 / calls;
+    println!(
+        "requests per call, backlog:    {:>6.3}   (one per webhook: {baseline:.2}; ratio {:.3}); {} calls drained in {:.2} s",
+        requests / calls,
+        requests / calls / baseline,
+        calls,
+        took.as_secs_f64()
+    );
+}
+
+async fn drain_under_rate_limit() {
+    let sandbox = Sandbox::start().await;
+    let (window, quota, budget) = (10u64, 30u64, 400_000u64);
+    sandbox
+        .set_limits(json!({ "minute_requests": quota, "minute_window_secs": window, "complexity_budget": budget, "complexity_window_secs": window }))
+        .await;
+    let bridge = Bridge::start(&sandbox, &[("BRIDGE__WORKER__LEASE_SECS", "60")]).await;
+    let day = calls_only(realistic_day(AIRCALL_TOKEN, 23, 60, START_TS));
+    sandbox.faults(json!({ "outage": true })).await;
+    bridge.deliver(&day).await;
+    let before = sandbox.stats().await;
+    sandbox.faults(json!({ "outage": false })).await;
+    let started = Instant::now();
+    bridge.drained().await;
+    let took = started.elapsed().as_secs_f64();
+    let after = sandbox.stats().await;
+    let complexity = after["complexity_used"].as_u64().unwrap_or(0)
+        - before["complexity_used"].as_u64().unwrap_or(0);
+    let requests = after["requests"]["requests_total"].as_u64().unwrap_or(0)
+        - before["requests"]["requests_total"].as_u64().unwrap_or(0);
+    let limited: u64 = after["requests"]["rate_limited"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    // Budgets are per window; the first window is free, so compare with the windows that began.
+    let windows = (took / window as f64).ceil().max(1.0);
+    println!(
+        "rate-limited drain:            {:>6.2} s for {} calls; complexity used {:.0}% of the allowed {} per {} s, requests {:.0}% of {} per {} s; {} answered 429",
+        took,
+        calls_in(&day),
+        100.0 * complexity as f64 / (budget as f64 * windows),
+        budget,
+        window,
+        100.0 * requests as f64 / (quota as f64 * windows),
+        quota,
+        window,
+        limited
+    );
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Posts `bodies` with `concurrency` clients; returns (requests per second, latencies sorted).
+async fn blast(url: &str, bodies: &[Value], concurrency: usize) -> (f64, Vec<Duration>) {
+    let started = Instant::now();
+    let chunk = bodies.len().div_ceil(concurrency);
+    let tasks: Vec<_> = bodies
+        .chunks(chunk)
+        .map(|part| {
+            let (url, part) = (url.to_string(), part.to_vec());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut lat = Vec::with_capacity(part.len());
+                for body in part {
+                    let t = Instant::now();
+                    let r = http.post(&url).json(&body).send().await.unwrap();
+                    assert!(r.status().is_success());
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let rate = bodies.len() as f64 / started.elapsed().as_secs_f64();
+    all.sort();
+    (rate, all)
+}
+
+/// A bare actix endpoint that answers 200 and stores nothing: the floor for HTTP here.
+async fn bare_endpoint() -> String {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = HttpServer::new(|| {
+        App::new().route(
+            "/",
+            web::post().to(|body: web::Bytes| async move {
+                let _: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                HttpResponse::Ok().json(json!({ "status": "stored" }))
+            }),
+        )
+    })
+    .workers(2)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    format!("http://{addr}/")
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn ingest_throughput_and_latency() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let idle_rss = rss_kib(bridge.pid(), "VmRSS:");
+    let day = realistic_day(AIRCALL_TOKEN, 24, 500, START_TS);
+    let bare = bare_endpoint().await;
+    let (bare_rate, bare_lat) = blast(&bare, &day, 16).await;
+    let url = format!("http://{}/webhooks/aircall", bridge.public);
+    let (rate, lat) = blast(&url, &day, 16).await;
+    // The worker is busy with the backlog now (monday's complexity budget makes it last).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let peak_rss = rss_kib(bridge.pid(), "VmHWM:");
+    println!(
+        "webhook acks:                  {:>6.0} /s with 16 clients ({} webhooks); bare HTTP {:.0} /s; ratio {:.2}",
+        rate,
+        day.len(),
+        bare_rate,
+        rate / bare_rate
+    );
+    println!(
+        "ack latency ms p50/p95/p99:    {:.2} / {:.2} / {:.2}   (bare HTTP {:.2} / {:.2} / {:.2})",
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.95),
+        percentile(&lat, 0.99),
+        percentile(&bare_lat, 0.50),
+        percentile(&bare_lat, 0.95),
+        percentile(&bare_lat, 0.99)
+    );
+    println!(
+        "bridge memory:                 {:.1} MiB peak RSS under the load; {:.1} MiB idle; ratio {:.2}",
+        peak_rss as f64 / 1024.0,
+        idle_rss as f64 / 1024.0,
+        peak_rss as f64 / idle_rss.max(1) as f64
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing useful: run only for real.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("run with: cargo bench --bench bridge");
+        return;
+    }
+    println!(
+        "aircall-monday-bridge benchmarks (127.0.0.1, {} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    requests_per_call_live().await;
+    requests_per_call_backlog().await;
+    drain_under_rate_limit().await;
+    ingest_throughput_and_latency().await;
+}
