@@ -28,7 +28,7 @@ async fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { config, ready_file } => {
-            let settings = match Settings::load(config.as_deref()) {
+            let settings = match Settings::load(config.as_deref()).and_then(|s| s.require_secrets().map(|()| s)) {
                 Ok(s) => s,
                 Err(e) => return Ok(config_error(e)),
             };
@@ -50,6 +50,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Check { config } => {
             let checked = Settings::load(config.as_deref())
+                .and_then(|s| s.require_secrets().map(|()| s))
                 .map_err(|e| e.to_string())
                 .and_then(|s| {
                     Rules::compile(&s.boards).map_err(|e| format!("{}: {e}", s.source))?;

@@ -54,6 +54,13 @@ pub struct AircallSettings {
     pub webhook_tokens: Vec<SecretString>,
     pub webhook_tokens_file: Option<PathBuf>,
     pub url_secret: SecretString,
+    /// Aircall's public API, for `webhook`, `backfill` and fresh recording links.
+    pub api_url: url::Url,
+    pub api_id: String,
+    pub api_token: SecretString,
+    pub api_token_file: Option<PathBuf>,
+    /// Aircall allows 60 or 120 requests a minute per company, shared by every integration.
+    pub api_requests_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,26 +281,36 @@ impl Settings {
                 ),
             ));
         }
+        for (i, board) in self.boards.iter().enumerate() {
+            board
+                .validate()
+                .map_err(|(key, message)| invalid(&format!("boards[{i}].{key}"), message))?;
+        }
+        Ok(())
+    }
+
+    /// What `run` needs on top of a valid configuration: the secrets to receive webhooks and
+    /// to write to monday. Set-up commands (`webhook register`, ...) run without them.
+    pub fn require_secrets(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            source_name: self.source.clone(),
+            key: key.to_string(),
+            message: message.to_string(),
+        };
         if self.aircall.webhook_tokens.is_empty() {
             return Err(invalid(
                 "aircall.webhook_tokens",
-                "expected at least one token (the `token` Aircall shows for the webhook): set it, \
-                 webhook_tokens_file, or the systemd credential aircall_token"
-                    .into(),
+                "expected at least one token (the `token` Aircall gives for the webhook; \
+                 `webhook register` stores it): set it, webhook_tokens_file, or the systemd \
+                 credential aircall_token",
             ));
         }
         if !self.boards.is_empty() && self.monday.api_token.expose_secret().trim().is_empty() {
             return Err(invalid(
                 "monday.api_token",
                 "expected a monday API token: set it, api_token_file, or the systemd credential \
-                 monday_token"
-                    .into(),
+                 monday_token",
             ));
-        }
-        for (i, board) in self.boards.iter().enumerate() {
-            board
-                .validate()
-                .map_err(|(key, message)| invalid(&format!("boards[{i}].{key}"), message))?;
         }
         Ok(())
     }

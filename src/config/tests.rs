@@ -136,11 +136,15 @@ fn validation_names_the_key() {
 }
 
 #[test]
-fn tokens_are_required() {
-    let err = Settings::load_with_env(None, env(&[]))
-        .unwrap_err()
-        .to_string();
+fn tokens_are_required_to_run() {
+    let settings = Settings::load_with_env(None, env(&[])).unwrap();
+    let err = settings.require_secrets().unwrap_err().to_string();
     assert!(err.contains("aircall.webhook_tokens"), "{err}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+    let no_monday =
+        Settings::load_with_env(Some(&path), env(&[("BRIDGE__MONDAY__API_TOKEN", "")])).unwrap();
+    let err = no_monday.require_secrets().unwrap_err().to_string();
+    assert!(err.contains("monday.api_token"), "{err}");
 }
 
 #[test]
