@@ -49,6 +49,41 @@ pub enum Command {
         #[arg(long, short, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// Manage the Aircall webhook through Aircall's API (needs aircall.api_id and api_token).
+    #[command(after_help = "Examples:\n  \
+        aircall-monday-bridge webhook register --config bridge.toml --url https://bridge.example.com/webhooks/aircall\n  \
+        aircall-monday-bridge webhook list --config bridge.toml\n  \
+        aircall-monday-bridge webhook delete --config bridge.toml c2501111-8a69-4342-bb34-bcd6cfe564ab")]
+    Webhook {
+        #[arg(long, short, value_name = "PATH", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
+    /// Pull calls (and contacts) from Aircall's API onto the boards: history, or events Aircall
+    /// gave up delivering. Safe to run again; resumes where it stopped.
+    #[command(after_help = "Example:\n  \
+        aircall-monday-bridge backfill --config bridge.toml --since 2026-11-01 --until 2026-11-29\n\n\
+        Calls go into the bridge's journal; a running bridge (or the next start) puts them on the boards.")]
+    Backfill {
+        #[arg(long, short, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// First day (2026-11-01, midnight UTC) or moment (RFC 3339) of calls to pull.
+        #[arg(long, value_name = "DATE")]
+        since: String,
+        /// End (exclusive); now when absent.
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Pull contacts too (all of them; Aircall has no date filter for contacts).
+        #[arg(long)]
+        contacts: bool,
+        /// Start at --since even if an earlier run got further.
+        #[arg(long)]
+        restart: bool,
+        /// No progress bar (for logs and scripts).
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run the local stand-in for monday.com's API, with a board page, limits and fault injection.
     #[command(
         after_help = "Example:\n  aircall-monday-bridge sandbox --listen 127.0.0.1:8900\n  \
@@ -94,4 +129,24 @@ pub enum Command {
         #[arg(long)]
         exit_when_done: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookAction {
+    /// Create the webhook, subscribed to the events the boards use, and store its token in
+    /// aircall.webhook_tokens_file (or --token-file).
+    Register {
+        /// The bridge's public webhook URL (HTTPS); the URL secret is appended when configured.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        #[arg(long, default_value = "aircall-monday-bridge")]
+        name: String,
+        /// Append the token to this file instead of aircall.webhook_tokens_file.
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
+    },
+    /// List the account's webhooks.
+    List,
+    /// Delete a webhook by its id (see `list`).
+    Delete { id: String },
 }

@@ -8,7 +8,9 @@
 
 pub mod admin;
 pub mod aircall;
+pub mod aircall_sandbox;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod ingest;

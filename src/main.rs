@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aircall_monday_bridge::cli::{Cli, Command};
+use aircall_monday_bridge::cli::{Cli, Command, WebhookAction};
+use aircall_monday_bridge::commands::{self, backfill, webhook};
 use aircall_monday_bridge::config::{LogFormat, Settings};
 use aircall_monday_bridge::mapping::Rules;
 use aircall_monday_bridge::startup::Application;
@@ -28,7 +29,9 @@ async fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { config, ready_file } => {
-            let settings = match Settings::load(config.as_deref()).and_then(|s| s.require_secrets().map(|()| s)) {
+            let settings = match Settings::load(config.as_deref())
+                .and_then(|s| s.require_secrets().map(|()| s))
+            {
                 Ok(s) => s,
                 Err(e) => return Ok(config_error(e)),
             };
@@ -73,6 +76,101 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => Ok(config_error(e)),
             }
+        }
+        Command::Webhook { config, action } => {
+            let settings = match Settings::load(config.as_deref()) {
+                Ok(s) => s,
+                Err(e) => return Ok(config_error(e)),
+            };
+            match action {
+                WebhookAction::Register {
+                    url,
+                    name,
+                    token_file,
+                } => {
+                    let done =
+                        webhook::register(&settings, &url, &name, token_file.as_deref()).await?;
+                    println!(
+                        "webhook {} created for {} events",
+                        done.webhook.webhook_id,
+                        done.webhook.events.len()
+                    );
+                    match (done.stored_in, done.webhook.token) {
+                        (Some(path), _) => println!("its token was appended to {path}; restart or reload the bridge"),
+                        (None, Some(_)) => println!(
+                            "set aircall.webhook_tokens_file (or pass --token-file) to store its token; \
+                             `webhook list` shows it meanwhile"
+                        ),
+                        (None, None) => println!("Aircall returned no token"),
+                    }
+                }
+                WebhookAction::List => {
+                    for w in webhook::list(&settings).await? {
+                        println!(
+                            "{}  {}  {} events  {}",
+                            w.webhook_id,
+                            if w.active { "active  " } else { "disabled" },
+                            w.events.len(),
+                            w.url
+                        );
+                    }
+                }
+                WebhookAction::Delete { id } => {
+                    webhook::delete(&settings, &id).await?;
+                    println!("webhook {id} deleted");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backfill {
+            config,
+            since,
+            until,
+            contacts,
+            restart,
+            quiet,
+        } => {
+            let settings = match Settings::load(config.as_deref()) {
+                Ok(s) => s,
+                Err(e) => return Ok(config_error(e)),
+            };
+            let since = commands::parse_date(&since).map_err(anyhow::Error::msg)?;
+            let until = match until {
+                Some(u) => commands::parse_date(&u).map_err(anyhow::Error::msg)?,
+                None => time::OffsetDateTime::now_utc().unix_timestamp(),
+            };
+            let opts = backfill::BackfillOptions {
+                since,
+                until,
+                contacts,
+                restart,
+            };
+            let bar = indicatif::ProgressBar::new(0);
+            if quiet {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} calls {wide_bar} {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let mut progress = |seen: u64, expected: u64| {
+                bar.set_length(expected.max(seen));
+                bar.set_position(seen);
+            };
+            let report = backfill::run(&settings, &opts, &mut progress).await?;
+            bar.finish_and_clear();
+            if let Some(from) = report.resumed_from {
+                println!(
+                    "resumed from {from} (an earlier run got that far; --restart starts over)"
+                );
+            }
+            println!(
+                "{} calls and {} contacts read from Aircall; {} new to the journal, the rest already there",
+                report.calls_seen, report.contacts_seen, report.stored
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox {
             listen,

@@ -12,3 +12,5 @@ mod delivery;
 mod expected;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/setup_commands.rs"]
+mod setup_commands;

@@ -297,6 +297,12 @@ impl Settings {
             key: key.to_string(),
             message: message.to_string(),
         };
+        if let Some(file) = self.aircall.webhook_tokens_file.as_ref().filter(|f| !f.exists()) {
+            return Err(invalid(
+                "aircall.webhook_tokens_file",
+                &format!("{} does not exist (`webhook register` creates it)", file.display()),
+            ));
+        }
         if self.aircall.webhook_tokens.is_empty() {
             return Err(invalid(
                 "aircall.webhook_tokens",

@@ -17,7 +17,9 @@ pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
         credential(credentials.as_deref(), "aircall_token")
             .filter(|_| settings.aircall.webhook_tokens.is_empty())
     });
-    if let Some(path) = token_file {
+    // A missing tokens file is no error yet: `webhook register` creates it. `run` still needs a
+    // token and says so (require_secrets).
+    if let Some(path) = token_file.filter(|p| p.exists()) {
         let text = read(&path)?;
         settings.aircall.webhook_tokens.extend(
             text.lines()

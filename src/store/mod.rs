@@ -166,6 +166,33 @@ impl Store {
             .await
     }
 
+    /// A small durable fact (e.g. a backfill checkpoint).
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        self.read(move |c| {
+            use rusqlite::OptionalExtension;
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+        .await
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.writer
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
     /// A write that proves the database accepts commits (for readiness checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.writer

@@ -51,6 +51,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (board_id, kind, entity_id)
     );
     "#,
+    // 2: small durable facts, e.g. how far a backfill got.
+    r#"
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
