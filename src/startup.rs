@@ -44,6 +44,9 @@ pub struct Application {
     worker: Worker,
     health: Arc<WorkerHealth>,
     watchdog_limit: Duration,
+    /// For housekeeping beside the worker.
+    store: Store,
+    keep_done: Duration,
 }
 
 impl Application {
@@ -53,6 +56,8 @@ impl Application {
             error,
         })?;
         let store = Store::open(&settings.store.path)?;
+        let maintenance_store = store.clone();
+        let keep_done = settings.store.keep_done;
         let metrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
         let health = Arc::new(WorkerHealth::default());
@@ -145,6 +150,8 @@ impl Application {
             worker,
             health,
             watchdog_limit,
+            store: maintenance_store,
+            keep_done,
         })
     }
 
@@ -165,6 +172,11 @@ impl Application {
         let admin = tokio::spawn(self.admin);
         let cancel = CancellationToken::new();
         let worker = tokio::spawn(Arc::new(self.worker).run(cancel.clone()));
+        let housekeeping = tokio::spawn(crate::maintenance::run(
+            self.store,
+            self.keep_done,
+            cancel.clone(),
+        ));
         let watchdog = tokio::spawn(watchdog(
             self.health.clone(),
             self.watchdog_limit,
@@ -179,6 +191,7 @@ impl Application {
         public_handle.stop(true).await;
         cancel.cancel();
         let _ = worker.await;
+        let _ = housekeeping.await;
         let _ = watchdog.await;
         admin_handle.stop(true).await;
         let _ = public.await;

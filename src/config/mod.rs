@@ -46,6 +46,9 @@ pub struct ServerSettings {
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     pub path: PathBuf,
+    /// Done events are kept this long for audit and replay, then pruned.
+    #[serde(with = "humantime_serde")]
+    pub keep_done: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,10 +300,18 @@ impl Settings {
             key: key.to_string(),
             message: message.to_string(),
         };
-        if let Some(file) = self.aircall.webhook_tokens_file.as_ref().filter(|f| !f.exists()) {
+        if let Some(file) = self
+            .aircall
+            .webhook_tokens_file
+            .as_ref()
+            .filter(|f| !f.exists())
+        {
             return Err(invalid(
                 "aircall.webhook_tokens_file",
-                &format!("{} does not exist (`webhook register` creates it)", file.display()),
+                &format!(
+                    "{} does not exist (`webhook register` creates it)",
+                    file.display()
+                ),
             ));
         }
         if self.aircall.webhook_tokens.is_empty() {

@@ -166,6 +166,20 @@ impl Store {
             .await
     }
 
+    /// Deletes done events received before `before_ms`, a batch at a time so the writer is
+    /// never held long. Pending and dead events are never pruned.
+    pub async fn prune_done(&self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |c| {
+                Ok(c.execute(
+                    "DELETE FROM events WHERE id IN (
+                        SELECT id FROM events WHERE state = 'done' AND received_ms < ?1 LIMIT ?2)",
+                    rusqlite::params![before_ms, batch as i64],
+                )?)
+            })
+            .await
+    }
+
     /// A small durable fact (e.g. a backfill checkpoint).
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_string();

@@ -150,3 +150,24 @@ async fn reopening_keeps_everything() {
     );
     assert!(store.claim(20_000, 1_000, "w").await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn pruning_removes_old_done_events_only() {
+    let (_dir, store) = open();
+    store.append(event("1", "old", 10)).await.unwrap();
+    store.append(event("2", "dead", 11)).await.unwrap();
+    let claim = store.claim(20_000, 5_000, "w").await.unwrap().unwrap();
+    store.complete(synced(&claim), 20_100).await.unwrap();
+    let claim = store.claim(20_200, 5_000, "w").await.unwrap().unwrap();
+    let mut dead = synced(&claim);
+    dead.outcome = Outcome::Dead { error: "x".into() };
+    store.complete(dead, 20_300).await.unwrap();
+    store.append(event("3", "new", 50)).await.unwrap();
+    // Received at 10 s and 11 s; the pending one at 50 s.
+    assert_eq!(store.prune_done(40_000, 100).await.unwrap(), 1);
+    let stats = store.stats(60_000).await.unwrap();
+    assert_eq!(
+        (stats.done_events, stats.dead_events, stats.pending_events),
+        (0, 1, 1)
+    );
+}
