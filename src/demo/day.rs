@@ -66,7 +66,7 @@ const CONTACTS: &[(u64, &str, &str, &str, &str, &str)] = &[
         "Emily",
         "Clarke",
         "Clarke & Co",
-        "+44 7700 900123",
+        "+44 20 7946 0123",
         "emily@clarke.example",
     ),
     (
@@ -74,7 +74,7 @@ const CONTACTS: &[(u64, &str, &str, &str, &str, &str)] = &[
         "Daniel",
         "Foster",
         "Foster Logistics",
-        "+44 7700 900456",
+        "+44 161 496 0456",
         "daniel@foster.example",
     ),
     (
@@ -98,7 +98,7 @@ const CONTACTS: &[(u64, &str, &str, &str, &str, &str)] = &[
 /// Numbers that are not contacts.
 const STRANGERS: &[&str] = &[
     "+33 7 55 44 33 22",
-    "+44 7700 900789",
+    "+44 117 496 0789",
     "+1 650-555-0144",
     "anonymous",
 ];
@@ -363,5 +363,25 @@ mod tests {
             day,
             "not deterministic"
         );
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+    use crate::mapping::normalise_phone;
+
+    /// monday refuses a phone number that is not valid for its country, and the bridge leaves
+    /// such a column empty: the demo's numbers must all be valid, or its phone column is blank.
+    #[test]
+    fn every_demo_number_is_a_valid_number_of_a_known_country() {
+        let numbers = CONTACTS
+            .iter()
+            .map(|c| c.4)
+            .chain(STRANGERS.iter().copied().filter(|n| *n != "anonymous"));
+        for n in numbers {
+            let p = normalise_phone(n).unwrap();
+            assert!(p.country.is_some(), "{n} is not valid for any country");
+        }
     }
 }
