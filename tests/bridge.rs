@@ -10,5 +10,7 @@ mod bad_input;
 mod delivery;
 #[path = "bridge/expected.rs"]
 mod expected;
+#[path = "bridge/features.rs"]
+mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;

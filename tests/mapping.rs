@@ -24,6 +24,10 @@ mod quirks;
 #[path = "mapping/economy.rs"]
 mod economy;
 
+/// Aircall comments become monday updates, each exactly once.
+#[path = "mapping/comments.rs"]
+mod comments;
+
 use aircall_monday_bridge::mapping::{self, Observed, SyncedItem};
 use serde_json::{json, Map, Value};
 
@@ -91,6 +95,11 @@ fn live_progression() {
             for (board, link) in boards.iter().zip(&mut links) {
                 let command = sync(&rules, board, &state, link);
                 row.insert(format!("board {}", board.1.name), json!(command));
+                // Comments become updates once the item exists (only shown when there are some).
+                let updates = sync_updates(&rules, board, &state, link);
+                if !updates.is_empty() {
+                    row.insert(format!("board {} updates", board.1.name), json!(updates));
+                }
             }
             rows.push(Value::Object(row));
             observed = Some(state);

@@ -12,7 +12,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-pub use rules::{BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference};
+pub use rules::{
+    BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference, DEFAULT_COMMENT_TEMPLATE,
+};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");

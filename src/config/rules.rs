@@ -78,10 +78,20 @@ pub struct BoardRule {
     pub create_labels_if_missing: bool,
     #[serde(default)]
     pub recording_link: LinkPreference,
+    /// Post each Aircall comment on the call as one monday update on the item, once.
+    #[serde(default)]
+    pub comments_as_updates: bool,
+    /// Template of an update's body over the comment fields; monday renders it as HTML, so
+    /// values are HTML-escaped. `None`: [`DEFAULT_COMMENT_TEMPLATE`].
+    #[serde(default)]
+    pub comment_template: Option<String>,
     /// monday column id → what it receives.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnSpec>,
 }
+
+/// The body of a comment's update when the board sets no `comment_template`.
+pub const DEFAULT_COMMENT_TEMPLATE: &str = "{{ content }}{% if author %} — {{ author }}{% endif %}";
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +141,18 @@ impl BoardRule {
                     "expected the id of a column listed under columns (type text, field \"id\")",
                 );
             }
+        }
+        if self.comments_as_updates && self.entity != Entity::Call {
+            return err(
+                "comments_as_updates",
+                "comments belong to calls: set it on a call board",
+            );
+        }
+        if self.comment_template.is_some() && !self.comments_as_updates {
+            return err(
+                "comment_template",
+                "set comments_as_updates = true for the template to be used",
+            );
         }
         for (id, spec) in &self.columns {
             let key = format!("columns.{id}");

@@ -31,6 +31,13 @@ pub enum MondayCommand {
         item_id: String,
         idempotency_key: String,
     },
+    /// A note on the item (an Aircall comment); `body` is HTML.
+    CreateUpdate {
+        board_id: String,
+        item_id: String,
+        body: String,
+        idempotency_key: String,
+    },
 }
 
 impl MondayCommand {
@@ -39,6 +46,7 @@ impl MondayCommand {
             MondayCommand::CreateItem { .. } => "create_item",
             MondayCommand::ChangeColumnValues { .. } => "change_multiple_column_values",
             MondayCommand::ArchiveItem { .. } => "archive_item",
+            MondayCommand::CreateUpdate { .. } => "create_update",
         }
     }
 
@@ -46,7 +54,8 @@ impl MondayCommand {
         match self {
             MondayCommand::CreateItem { board_id, .. }
             | MondayCommand::ChangeColumnValues { board_id, .. }
-            | MondayCommand::ArchiveItem { board_id, .. } => board_id,
+            | MondayCommand::ArchiveItem { board_id, .. }
+            | MondayCommand::CreateUpdate { board_id, .. } => board_id,
         }
     }
 
@@ -59,6 +68,9 @@ impl MondayCommand {
                 idempotency_key, ..
             }
             | MondayCommand::ArchiveItem {
+                idempotency_key, ..
+            }
+            | MondayCommand::CreateUpdate {
                 idempotency_key, ..
             } => idempotency_key,
         }

@@ -1,6 +1,6 @@
 //! Desired item (from observed state and rules) minus synced item = the command to send.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +10,7 @@ use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
 use super::observed::Observed;
 use super::rules::{Rules, ITEM_NAME_MAX};
+use super::updates::{desired_updates, DesiredUpdate};
 use super::MappingError;
 use crate::config::{BoardRule, Entity};
 
@@ -29,6 +30,9 @@ pub struct SyncedItem {
     /// item up by its Aircall id before creating again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_uncertain: bool,
+    /// Aircall comment ids already posted on this item as updates: each is posted once.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub posted_comments: BTreeSet<String>,
 }
 
 /// The item as the rules say it should be now.
@@ -38,13 +42,42 @@ pub struct DesiredItem {
     /// `None`: the column has nothing to show.
     pub columns: BTreeMap<String, Option<Value>>,
     pub archived: bool,
+    /// Comments the item should carry as updates (boards with `comments_as_updates`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<DesiredUpdate>,
 }
 
-/// One command and the synced state it leaves behind once monday has applied it.
+/// One command and what it changes in the synced state once monday has applied it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub command: MondayCommand,
-    pub after: SyncedItem,
+    pub effect: Effect,
+}
+
+/// What a successful command changes in the synced state. A delta rather than a whole new
+/// state, so that commands for one item sent together (a column change and two updates) each
+/// record only their own success when another of them fails.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The item's name, columns and archived flag are now these (posted comments are kept).
+    Item(SyncedItem),
+    /// This comment is now an update on the item.
+    Posted(String),
+}
+
+impl Effect {
+    pub fn settle(self, synced: &mut SyncedItem) {
+        match self {
+            Effect::Item(after) => {
+                let posted = std::mem::take(&mut synced.posted_comments);
+                *synced = after;
+                synced.posted_comments.extend(posted);
+            }
+            Effect::Posted(id) => {
+                synced.posted_comments.insert(id);
+            }
+        }
+    }
 }
 
 pub fn desired(
@@ -53,6 +86,10 @@ pub fn desired(
     observed: &Observed,
 ) -> Result<DesiredItem, MappingError> {
     let board = &rules.boards()[index];
+    let updates = match observed {
+        Observed::Call(s) => desired_updates(rules, index, s)?,
+        Observed::Contact(_) => Vec::new(),
+    };
     let (fields, archived, entity, id) = match observed {
         Observed::Call(s) => (
             call_fields(s, board.recording_link),
@@ -100,6 +137,7 @@ pub fn desired(
         name,
         columns,
         archived,
+        updates,
     })
 }
 
@@ -127,6 +165,7 @@ pub fn plan(
             archived: false,
             replaces: None,
             create_uncertain: false,
+            posted_comments: BTreeSet::new(),
         };
         let replaces = synced.replaces.as_deref().unwrap_or("");
         let key = idempotency_key(&[
@@ -145,7 +184,7 @@ pub fn plan(
                 create_labels: board.create_labels_if_missing,
                 idempotency_key: key,
             },
-            after,
+            effect: Effect::Item(after),
         });
     };
     if synced.archived {
@@ -162,7 +201,7 @@ pub fn plan(
                 item_id: item_id.to_string(),
                 idempotency_key: idempotency_key(&[&board.board_id, item_id, "archive"]),
             },
-            after,
+            effect: Effect::Item(after),
         });
     }
     let changes = diff(desired, synced);
@@ -195,7 +234,7 @@ pub fn plan(
             create_labels: board.create_labels_if_missing,
             idempotency_key: key,
         },
-        after,
+        effect: Effect::Item(after),
     })
 }
 
