@@ -2,6 +2,7 @@
 //! environment variables, then secrets read from files. Everything is checked in
 //! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
 
+mod routes;
 mod rules;
 mod secrets;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 pub use rules::{
     BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference, DEFAULT_COMMENT_TEMPLATE,
 };

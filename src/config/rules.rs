@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::routes::{CallFilter, Route};
+
 /// What a board mirrors: one item per Aircall call, or one per Aircall contact.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -64,9 +66,15 @@ pub struct BoardRule {
     pub entity: Entity,
     /// The monday board id (digits; monday ids exceed 32 bits, keep them quoted).
     pub board_id: String,
-    /// The group new items go to; monday's first group when absent.
+    /// The group new items go to when no route matches; monday's first group when absent.
     #[serde(default)]
     pub group_id: Option<String>,
+    /// Call boards: mirror only the calls that match (e.g. `{ direction = "inbound" }`).
+    #[serde(default)]
+    pub when: Option<CallFilter>,
+    /// Call boards: the first route whose `when` matches chooses the item's group.
+    #[serde(default)]
+    pub routes: Vec<Route>,
     /// Template of the item name, e.g. "{{ direction }} call with {{ counterpart }}".
     pub item_name: String,
     /// A text column that receives the Aircall id. With it the bridge finds an item it created
@@ -141,6 +149,31 @@ impl BoardRule {
                     "expected the id of a column listed under columns (type text, field \"id\")",
                 );
             }
+        }
+        if self.entity != Entity::Call && self.when.is_some() {
+            return err("when", "filters apply to call boards only");
+        }
+        if self.entity != Entity::Call && !self.routes.is_empty() {
+            return err("routes", "routes apply to call boards only");
+        }
+        if let Some(when) = &self.when {
+            when.validate().map_err(|(k, m)| (format!("when.{k}"), m))?;
+        }
+        for (i, route) in self.routes.iter().enumerate() {
+            let key = format!("routes[{i}]");
+            if route.group_id.trim().is_empty() {
+                return Err((format!("{key}.group_id"), "expected a group id".into()));
+            }
+            if route.when.is_empty() {
+                return Err((
+                    format!("{key}.when"),
+                    "a route needs a condition; group_id is the board's default group".into(),
+                ));
+            }
+            route
+                .when
+                .validate()
+                .map_err(|(k, m)| (format!("{key}.when.{k}"), m))?;
         }
         if self.comments_as_updates && self.entity != Entity::Call {
             return err(

@@ -31,6 +31,13 @@ pub enum MondayCommand {
         item_id: String,
         idempotency_key: String,
     },
+    /// The item's route chose another group.
+    MoveItemToGroup {
+        board_id: String,
+        item_id: String,
+        group_id: String,
+        idempotency_key: String,
+    },
     /// A note on the item (an Aircall comment); `body` is HTML.
     CreateUpdate {
         board_id: String,
@@ -47,6 +54,7 @@ impl MondayCommand {
             MondayCommand::ChangeColumnValues { .. } => "change_multiple_column_values",
             MondayCommand::ArchiveItem { .. } => "archive_item",
             MondayCommand::CreateUpdate { .. } => "create_update",
+            MondayCommand::MoveItemToGroup { .. } => "move_item_to_group",
         }
     }
 
@@ -55,7 +63,8 @@ impl MondayCommand {
             MondayCommand::CreateItem { board_id, .. }
             | MondayCommand::ChangeColumnValues { board_id, .. }
             | MondayCommand::ArchiveItem { board_id, .. }
-            | MondayCommand::CreateUpdate { board_id, .. } => board_id,
+            | MondayCommand::CreateUpdate { board_id, .. }
+            | MondayCommand::MoveItemToGroup { board_id, .. } => board_id,
         }
     }
 
@@ -71,6 +80,9 @@ impl MondayCommand {
                 idempotency_key, ..
             }
             | MondayCommand::CreateUpdate {
+                idempotency_key, ..
+            }
+            | MondayCommand::MoveItemToGroup {
                 idempotency_key, ..
             } => idempotency_key,
         }

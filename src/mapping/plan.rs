@@ -9,8 +9,9 @@ use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
 use super::observed::Observed;
+use super::routing::{plan_move, route};
 use super::rules::{Rules, ITEM_NAME_MAX};
-use super::updates::{desired_updates, DesiredUpdate};
+use super::updates::{desired_updates, plan_updates, DesiredUpdate};
 use super::MappingError;
 use crate::config::{BoardRule, Entity};
 
@@ -30,6 +31,9 @@ pub struct SyncedItem {
     /// item up by its Aircall id before creating again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_uncertain: bool,
+    /// The group the bridge last put the item in (its route's); `None`: the board's group_id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Aircall comment ids already posted on this item as updates: each is posted once.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub posted_comments: BTreeSet<String>,
@@ -42,6 +46,12 @@ pub struct DesiredItem {
     /// `None`: the column has nothing to show.
     pub columns: BTreeMap<String, Option<Value>>,
     pub archived: bool,
+    /// The group the item belongs in (first matching route, else the board's group_id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// `false`: the board's `when` does not match the call, so no item is created for it.
+    #[serde(skip_serializing_if = "is_true")]
+    pub wanted: bool,
     /// Comments the item should carry as updates (boards with `comments_as_updates`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<DesiredUpdate>,
@@ -63,6 +73,12 @@ pub enum Effect {
     Item(SyncedItem),
     /// This comment is now an update on the item.
     Posted(String),
+    /// The item is now in this group.
+    Moved(String),
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Effect {
@@ -70,8 +86,14 @@ impl Effect {
         match self {
             Effect::Item(after) => {
                 let posted = std::mem::take(&mut synced.posted_comments);
+                let group = synced.group.take();
                 *synced = after;
                 synced.posted_comments.extend(posted);
+                // A create says where it put the item; a change leaves the group alone.
+                synced.group = synced.group.take().or(group);
+            }
+            Effect::Moved(group) => {
+                synced.group = Some(group);
             }
             Effect::Posted(id) => {
                 synced.posted_comments.insert(id);
@@ -98,6 +120,10 @@ pub fn desired(
             s.id,
         ),
         Observed::Contact(s) => (contact_fields(s), s.deleted(), Entity::Contact, s.id),
+    };
+    let (wanted, group) = match observed {
+        Observed::Call(s) => route(board, s, &fields),
+        Observed::Contact(_) => (true, board.group_id.clone()),
     };
     if entity != board.entity {
         return Err(MappingError::Template(format!(
@@ -137,6 +163,8 @@ pub fn desired(
         name,
         columns,
         archived,
+        group,
+        wanted,
         updates,
     })
 }
@@ -150,8 +178,9 @@ pub fn plan(
     synced: &SyncedItem,
 ) -> Option<Step> {
     let Some(item_id) = item_id else {
-        // A contact deleted before it ever reached the board needs no item.
-        if desired.archived {
+        // A contact deleted before it ever reached the board needs no item, nor does a call
+        // the board's `when` leaves out.
+        if desired.archived || !desired.wanted {
             return None;
         }
         let column_values: ColumnValues = desired
@@ -165,6 +194,7 @@ pub fn plan(
             archived: false,
             replaces: None,
             create_uncertain: false,
+            group: desired.group.clone(),
             posted_comments: BTreeSet::new(),
         };
         let replaces = synced.replaces.as_deref().unwrap_or("");
@@ -178,7 +208,7 @@ pub fn plan(
         return Some(Step {
             command: MondayCommand::CreateItem {
                 board_id: board.board_id.clone(),
-                group_id: board.group_id.clone(),
+                group_id: desired.group.clone(),
                 item_name: desired.name.clone(),
                 column_values,
                 create_labels: board.create_labels_if_missing,
@@ -236,6 +266,20 @@ pub fn plan(
         },
         effect: Effect::Item(after),
     })
+}
+
+/// What follows the item's own command once the item exists: a move when its route changed,
+/// then the comments not yet posted as updates.
+pub fn plan_extras(
+    board: &BoardRule,
+    desired: &DesiredItem,
+    item_id: Option<&str>,
+    synced: &SyncedItem,
+) -> Vec<Step> {
+    plan_move(board, desired, item_id, synced)
+        .into_iter()
+        .chain(plan_updates(board, desired, item_id, synced))
+        .collect()
 }
 
 /// Columns whose derived value differs from what the bridge last wrote; `null` clears a

@@ -60,6 +60,16 @@ pub fn document(commands: &[&MondayCommand]) -> (String, Map<String, Value>) {
                 fields.push(format!("c{i}: archive_item(item_id: $i{i}) {{ id }}"));
                 vars.insert(format!("i{i}"), Value::String(item_id.clone()));
             }
+            MondayCommand::MoveItemToGroup {
+                item_id, group_id, ..
+            } => {
+                decls.push(format!("$i{i}: ID!, $g{i}: String!"));
+                fields.push(format!(
+                    "c{i}: move_item_to_group(item_id: $i{i}, group_id: $g{i}) {{ id }}"
+                ));
+                vars.insert(format!("i{i}"), Value::String(item_id.clone()));
+                vars.insert(format!("g{i}"), Value::String(group_id.clone()));
+            }
             MondayCommand::CreateUpdate { item_id, body, .. } => {
                 decls.push(format!("$i{i}: ID!, $t{i}: String!"));
                 fields.push(format!(

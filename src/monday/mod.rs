@@ -227,6 +227,21 @@ impl MondayClient {
                     .await?;
                 (reply.data.archive_item.map(|i| i.id), reply.replayed)
             }
+            MondayCommand::MoveItemToGroup {
+                board_id,
+                item_id,
+                group_id,
+                ..
+            } => {
+                let vars = ops::move_item_to_group::Variables {
+                    item_id: item_id.clone(),
+                    group_id: group_id.clone(),
+                };
+                let reply = self
+                    .post::<ops::MoveItemToGroup>(vars, key, &[board_id], "move_item_to_group")
+                    .await?;
+                (reply.data.move_item_to_group.map(|i| i.id), reply.replayed)
+            }
             MondayCommand::CreateUpdate {
                 board_id,
                 item_id,

@@ -55,3 +55,11 @@ pub struct Boards;
     response_derives = "Debug"
 )]
 pub struct CreateUpdate;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/move_item_to_group.graphql",
+    response_derives = "Debug"
+)]
+pub struct MoveItemToGroup;

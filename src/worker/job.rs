@@ -87,7 +87,8 @@ impl Job {
         b.item_id.is_none() && (self.claim.interrupted || b.synced.create_uncertain)
     }
 
-    /// The item's own command first (create, change or archive), then the comments to post.
+    /// The item's own command first (create, change or archive), then a move and the comments
+    /// to post.
     pub fn plan(&self, rules: &Rules, board: usize) -> Vec<Step> {
         let b = &self.boards[board];
         let rule = &rules.boards()[b.index];
@@ -98,8 +99,8 @@ impl Job {
             b.item_id.as_deref(),
             &b.synced,
         );
-        let updates = mapping::plan_updates(rule, &b.desired, b.item_id.as_deref(), &b.synced);
-        item.into_iter().chain(updates).collect()
+        let extras = mapping::plan_extras(rule, &b.desired, b.item_id.as_deref(), &b.synced);
+        item.into_iter().chain(extras).collect()
     }
 
     /// Records monday's answer to the step planned for `board`.
@@ -114,7 +115,7 @@ impl Job {
         let b = &mut self.boards[board];
         match result {
             Ok(applied) => match step.effect {
-                Effect::Posted(_) => step.effect.settle(&mut b.synced),
+                Effect::Posted(_) | Effect::Moved(_) => step.effect.settle(&mut b.synced),
                 Effect::Item(_) => {
                     let created = b.item_id.is_none();
                     b.item_id = Some(applied.item_id);

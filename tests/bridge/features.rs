@@ -87,3 +87,53 @@ async fn a_comment_that_arrives_first_is_posted_right_after_the_create() {
     // One reconcile: the create and the updates, no retry in between.
     assert_eq!(bridge.metric("bridge_retries_total").await, 0.0);
 }
+
+const INBOUND_BOARD: &str = "1000000003";
+
+/// The example configuration plus a second calls board that mirrors inbound calls only.
+fn with_inbound_board() -> String {
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    format!(
+        "{example}\n\n[[boards]]\nname = \"inbound\"\nentity = \"call\"\nboard_id = \"{INBOUND_BOARD}\"\n\
+         group_id = \"inbound\"\nitem_name = \"{{{{ counterpart }}}}\"\naircall_id_column = \"aircall_id\"\n\
+         when = {{ direction = \"inbound\" }}\n\n[boards.columns.aircall_id]\ntype = \"text\"\nfield = \"id\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_are_routed_to_boards_and_groups() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start_with_config(&sandbox, &with_inbound_board(), &[]).await;
+    let missed = fixture("inbound_missed_no_voicemail");
+    let outbound = fixture("outbound_unanswered");
+    let answered = fixture("inbound_answered");
+    // The missed call rings first (created in "calls"), then ends: it moves to "Call back".
+    bridge.deliver(&missed[..1]).await;
+    eventually(WAIT, "the ringing call's item", || async {
+        let items = sandbox.items_for(CALLS_BOARD, call_id(&missed)).await;
+        items.into_iter().find(|i| i["group_id"] == "calls")
+    })
+    .await;
+    bridge.deliver(&missed[1..]).await;
+    bridge.deliver(&outbound).await;
+    bridge.deliver(&answered).await;
+    bridge.drained().await;
+
+    let group = |items: Vec<Value>| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["group_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let calls = |id| sandbox.items_for(CALLS_BOARD, id);
+    assert_eq!(group(calls(call_id(&missed)).await), ["call_back"]);
+    assert_eq!(group(calls(call_id(&outbound)).await), ["calls"]);
+    assert_eq!(group(calls(call_id(&answered)).await), ["calls"]);
+    let inbound = |id| sandbox.items_for(INBOUND_BOARD, id);
+    assert_eq!(group(inbound(call_id(&missed)).await), ["inbound"]);
+    assert_eq!(group(inbound(call_id(&answered)).await), ["inbound"]);
+    assert!(
+        inbound(call_id(&outbound)).await.is_empty(),
+        "outbound calls stay off the inbound board"
+    );
+}

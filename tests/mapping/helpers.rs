@@ -162,8 +162,8 @@ pub fn sync(
     Some(step.command)
 }
 
-/// The updates the worker posts after the item's own command (comments not yet posted on the
-/// item), "applied" the way the worker does on success.
+/// What the worker sends after the item's own command (a move when the route changed, the
+/// comments not yet posted as updates), "applied" the way the worker does on success.
 pub fn sync_updates(
     rules: &Rules,
     (index, board): &(usize, BoardRule),
@@ -171,7 +171,7 @@ pub fn sync_updates(
     link: &mut Link,
 ) -> Vec<MondayCommand> {
     let want = desired(rules, *index, observed);
-    let steps = mapping::plan_updates(board, &want, link.item_id.as_deref(), &link.synced);
+    let steps = mapping::plan_extras(board, &want, link.item_id.as_deref(), &link.synced);
     steps
         .into_iter()
         .map(|step| {
