@@ -40,6 +40,8 @@ pub enum ColumnKind {
     LongText,
     Numbers,
     Status,
+    /// Labels by name (`{"labels": [...]}`); a list field (tags) gives several.
+    Dropdown,
     Date,
     Phone,
     Email,
@@ -113,8 +115,13 @@ pub struct ColumnSpec {
     #[serde(default)]
     pub template: Option<String>,
     /// Status columns: field value → the board's label. Values without a label are not written.
+    /// Dropdown columns (optional): a value's label when it differs from the value itself.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Status and dropdown columns: let monday add labels this column lacks (e.g. a new
+    /// Aircall tag). monday's flag is per request, so it covers the request's other columns.
+    #[serde(default)]
+    pub create_labels_if_missing: bool,
     /// Link columns: the text shown for the link.
     #[serde(default)]
     pub link_text: Option<String>,
@@ -210,10 +217,17 @@ impl BoardRule {
                     "a status column needs labels = { value = \"Board label\", ... }".into(),
                 ));
             }
-            if spec.kind != ColumnKind::Status && !spec.labels.is_empty() {
+            let labelled = matches!(spec.kind, ColumnKind::Status | ColumnKind::Dropdown);
+            if !labelled && !spec.labels.is_empty() {
                 return Err((
                     format!("{key}.labels"),
-                    "labels apply to status columns only".into(),
+                    "labels apply to status and dropdown columns only".into(),
+                ));
+            }
+            if !labelled && spec.create_labels_if_missing {
+                return Err((
+                    format!("{key}.create_labels_if_missing"),
+                    "applies to status and dropdown columns only".into(),
                 ));
             }
             if spec.kind != ColumnKind::Link && spec.link_text.is_some() {

@@ -197,6 +197,7 @@ pub fn plan(
             group: desired.group.clone(),
             posted_comments: BTreeSet::new(),
         };
+        let labels = create_labels(board, column_values.keys());
         let replaces = synced.replaces.as_deref().unwrap_or("");
         let key = idempotency_key(&[
             &board.board_id,
@@ -211,7 +212,7 @@ pub fn plan(
                 group_id: desired.group.clone(),
                 item_name: desired.name.clone(),
                 column_values,
-                create_labels: board.create_labels_if_missing,
+                create_labels: labels,
                 idempotency_key: key,
             },
             effect: Effect::Item(after),
@@ -238,6 +239,7 @@ pub fn plan(
     if changes.is_empty() {
         return None;
     }
+    let labels = create_labels(board, changes.keys());
     let mut after = synced.clone();
     for (column, value) in &changes {
         if column == "name" {
@@ -261,11 +263,23 @@ pub fn plan(
             board_id: board.board_id.clone(),
             item_id: item_id.to_string(),
             column_values: changes,
-            create_labels: board.create_labels_if_missing,
+            create_labels: labels,
             idempotency_key: key,
         },
         effect: Effect::Item(after),
     })
+}
+
+/// monday's `create_labels_if_missing` is per request: on when the board asks for it, or when
+/// a column written by this request does.
+fn create_labels<'a>(board: &BoardRule, mut columns: impl Iterator<Item = &'a String>) -> bool {
+    board.create_labels_if_missing
+        || columns.any(|c| {
+            board
+                .columns
+                .get(c)
+                .is_some_and(|spec| spec.create_labels_if_missing)
+        })
 }
 
 /// What follows the item's own command once the item exists: a move when its route changed,

@@ -65,6 +65,30 @@ async fn each_comment_becomes_one_update_even_when_delivered_again() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn tags_fill_a_dropdown_whose_missing_labels_monday_creates() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("tagged_commented_after_end");
+    let id = call_id(&events);
+    let tagged = events
+        .iter()
+        .position(|e| e["event"] == "call.tagged")
+        .unwrap();
+    // "Demo requested" is not a label of the board's dropdown yet.
+    bridge.deliver(&events[..=tagged]).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(
+        text(&item, "tag_list").as_deref(),
+        Some("Qualified lead, Demo requested")
+    );
+    bridge.deliver(&events[tagged + 1..]).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(text(&item, "tag_list").as_deref(), Some("Qualified lead"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_comment_that_arrives_first_is_posted_right_after_the_create() {
     let sandbox = Sandbox::start().await;
     let bridge = Bridge::start(&sandbox, &[]).await;
