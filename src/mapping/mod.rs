@@ -10,6 +10,7 @@ mod phone;
 mod plan;
 mod routing;
 mod rules;
+mod synced;
 mod updates;
 
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
