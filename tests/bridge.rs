@@ -10,6 +10,8 @@ mod bad_input;
 mod delivery;
 #[path = "bridge/expected.rs"]
 mod expected;
+#[path = "bridge/features.rs"]
+mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
 #[path = "bridge/setup_commands.rs"]

@@ -24,6 +24,14 @@ mod quirks;
 #[path = "mapping/economy.rs"]
 mod economy;
 
+/// Aircall comments become monday updates, each exactly once.
+#[path = "mapping/comments.rs"]
+mod comments;
+
+/// Board filters, routes to groups, and moves when the route changes.
+#[path = "mapping/routing.rs"]
+mod routing;
+
 use aircall_monday_bridge::mapping::{self, Observed, SyncedItem};
 use serde_json::{json, Map, Value};
 
@@ -91,6 +99,11 @@ fn live_progression() {
             for (board, link) in boards.iter().zip(&mut links) {
                 let command = sync(&rules, board, &state, link);
                 row.insert(format!("board {}", board.1.name), json!(command));
+                // Moves and updates once the item exists (only shown when there are some).
+                let then = sync_updates(&rules, board, &state, link);
+                if !then.is_empty() {
+                    row.insert(format!("board {} then", board.1.name), json!(then));
+                }
             }
             rows.push(Value::Object(row));
             observed = Some(state);

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::routes::{CallFilter, Route};
+
 /// What a board mirrors: one item per Aircall call, or one per Aircall contact.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -38,6 +40,8 @@ pub enum ColumnKind {
     LongText,
     Numbers,
     Status,
+    /// Labels by name (`{"labels": [...]}`); a list field (tags) gives several.
+    Dropdown,
     Date,
     Phone,
     Email,
@@ -64,9 +68,15 @@ pub struct BoardRule {
     pub entity: Entity,
     /// The monday board id (digits; monday ids exceed 32 bits, keep them quoted).
     pub board_id: String,
-    /// The group new items go to; monday's first group when absent.
+    /// The group new items go to when no route matches; monday's first group when absent.
     #[serde(default)]
     pub group_id: Option<String>,
+    /// Call boards: mirror only the calls that match (e.g. `{ direction = "inbound" }`).
+    #[serde(default)]
+    pub when: Option<CallFilter>,
+    /// Call boards: the first route whose `when` matches chooses the item's group.
+    #[serde(default)]
+    pub routes: Vec<Route>,
     /// Template of the item name, e.g. "{{ direction }} call with {{ counterpart }}".
     pub item_name: String,
     /// A text column that receives the Aircall id. With it the bridge finds an item it created
@@ -78,10 +88,20 @@ pub struct BoardRule {
     pub create_labels_if_missing: bool,
     #[serde(default)]
     pub recording_link: LinkPreference,
+    /// Post each Aircall comment on the call as one monday update on the item, once.
+    #[serde(default)]
+    pub comments_as_updates: bool,
+    /// Template of an update's body over the comment fields; monday renders it as HTML, so
+    /// values are HTML-escaped. `None`: [`DEFAULT_COMMENT_TEMPLATE`].
+    #[serde(default)]
+    pub comment_template: Option<String>,
     /// monday column id → what it receives.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnSpec>,
 }
+
+/// The body of a comment's update when the board sets no `comment_template`.
+pub const DEFAULT_COMMENT_TEMPLATE: &str = "{{ content }}{% if author %} — {{ author }}{% endif %}";
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -95,8 +115,13 @@ pub struct ColumnSpec {
     #[serde(default)]
     pub template: Option<String>,
     /// Status columns: field value → the board's label. Values without a label are not written.
+    /// Dropdown columns (optional): a value's label when it differs from the value itself.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Status and dropdown columns: let monday add labels this column lacks (e.g. a new
+    /// Aircall tag). monday's flag is per request, so it covers the request's other columns.
+    #[serde(default)]
+    pub create_labels_if_missing: bool,
     /// Link columns: the text shown for the link.
     #[serde(default)]
     pub link_text: Option<String>,
@@ -132,6 +157,43 @@ impl BoardRule {
                 );
             }
         }
+        if self.entity != Entity::Call && self.when.is_some() {
+            return err("when", "filters apply to call boards only");
+        }
+        if self.entity != Entity::Call && !self.routes.is_empty() {
+            return err("routes", "routes apply to call boards only");
+        }
+        if let Some(when) = &self.when {
+            when.validate().map_err(|(k, m)| (format!("when.{k}"), m))?;
+        }
+        for (i, route) in self.routes.iter().enumerate() {
+            let key = format!("routes[{i}]");
+            if route.group_id.trim().is_empty() {
+                return Err((format!("{key}.group_id"), "expected a group id".into()));
+            }
+            if route.when.is_empty() {
+                return Err((
+                    format!("{key}.when"),
+                    "a route needs a condition; group_id is the board's default group".into(),
+                ));
+            }
+            route
+                .when
+                .validate()
+                .map_err(|(k, m)| (format!("{key}.when.{k}"), m))?;
+        }
+        if self.comments_as_updates && self.entity != Entity::Call {
+            return err(
+                "comments_as_updates",
+                "comments belong to calls: set it on a call board",
+            );
+        }
+        if self.comment_template.is_some() && !self.comments_as_updates {
+            return err(
+                "comment_template",
+                "set comments_as_updates = true for the template to be used",
+            );
+        }
         for (id, spec) in &self.columns {
             let key = format!("columns.{id}");
             if id == "name" {
@@ -155,10 +217,17 @@ impl BoardRule {
                     "a status column needs labels = { value = \"Board label\", ... }".into(),
                 ));
             }
-            if spec.kind != ColumnKind::Status && !spec.labels.is_empty() {
+            let labelled = matches!(spec.kind, ColumnKind::Status | ColumnKind::Dropdown);
+            if !labelled && !spec.labels.is_empty() {
                 return Err((
                     format!("{key}.labels"),
-                    "labels apply to status columns only".into(),
+                    "labels apply to status and dropdown columns only".into(),
+                ));
+            }
+            if !labelled && spec.create_labels_if_missing {
+                return Err((
+                    format!("{key}.create_labels_if_missing"),
+                    "applies to status and dropdown columns only".into(),
                 ));
             }
             if spec.kind != ColumnKind::Link && spec.link_text.is_some() {

@@ -29,7 +29,25 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
                 .filter(|f| f.is_finite())
                 .map(|_| Value::String(text.to_string())),
         },
-        ColumnKind::Status => spec.labels.get(text).map(|label| json!({ "label": label })),
+        ColumnKind::Status => match value {
+            FieldValue::List(items) => items.iter().find_map(|v| spec.labels.get(v.trim())),
+            _ => spec.labels.get(text),
+        }
+        .map(|label| json!({ "label": label })),
+        ColumnKind::Dropdown => {
+            let names: Vec<&str> = match value {
+                FieldValue::List(items) => items.iter().map(|v| v.trim()).collect(),
+                _ => vec![text],
+            };
+            let mut labels: Vec<&str> = Vec::new();
+            for name in names.into_iter().filter(|n| !n.is_empty()) {
+                let label = spec.labels.get(name).map_or(name, String::as_str);
+                if !labels.contains(&label) {
+                    labels.push(label);
+                }
+            }
+            (!labels.is_empty()).then(|| json!({ "labels": labels }))
+        }
         ColumnKind::Date => {
             let secs = match value {
                 FieldValue::Time(t) => Some(*t),
@@ -79,6 +97,7 @@ mod tests {
             template: None,
             labels: [("answered".to_string(), "Answered".to_string())].into(),
             link_text: None,
+            create_labels_if_missing: false,
         }
     }
 
@@ -120,6 +139,23 @@ mod tests {
                 Some(json!({"url": "https://x.example/r", "text": "https://x.example/r"})),
             ),
             (Link, text("ftp://x"), None),
+            (Dropdown, text("VIP"), Some(json!({"labels": ["VIP"]}))),
+            (
+                Dropdown,
+                FieldValue::List(vec!["VIP".into(), "answered".into(), "VIP".into()]),
+                Some(json!({"labels": ["VIP", "Answered"]})),
+            ),
+            (Dropdown, FieldValue::List(vec![]), None),
+            (
+                Status,
+                FieldValue::List(vec!["VIP".into(), "answered".into()]),
+                Some(json!({"label": "Answered"})),
+            ),
+            (
+                Text,
+                FieldValue::List(vec!["a".into(), "b".into()]),
+                Some(json!("a, b")),
+            ),
             (Text, text("   "), None),
         ];
         for (kind, value, want) in cases {

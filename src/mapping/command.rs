@@ -31,6 +31,20 @@ pub enum MondayCommand {
         item_id: String,
         idempotency_key: String,
     },
+    /// The item's route chose another group.
+    MoveItemToGroup {
+        board_id: String,
+        item_id: String,
+        group_id: String,
+        idempotency_key: String,
+    },
+    /// A note on the item (an Aircall comment); `body` is HTML.
+    CreateUpdate {
+        board_id: String,
+        item_id: String,
+        body: String,
+        idempotency_key: String,
+    },
 }
 
 impl MondayCommand {
@@ -39,6 +53,8 @@ impl MondayCommand {
             MondayCommand::CreateItem { .. } => "create_item",
             MondayCommand::ChangeColumnValues { .. } => "change_multiple_column_values",
             MondayCommand::ArchiveItem { .. } => "archive_item",
+            MondayCommand::CreateUpdate { .. } => "create_update",
+            MondayCommand::MoveItemToGroup { .. } => "move_item_to_group",
         }
     }
 
@@ -46,7 +62,9 @@ impl MondayCommand {
         match self {
             MondayCommand::CreateItem { board_id, .. }
             | MondayCommand::ChangeColumnValues { board_id, .. }
-            | MondayCommand::ArchiveItem { board_id, .. } => board_id,
+            | MondayCommand::ArchiveItem { board_id, .. }
+            | MondayCommand::CreateUpdate { board_id, .. }
+            | MondayCommand::MoveItemToGroup { board_id, .. } => board_id,
         }
     }
 
@@ -59,6 +77,12 @@ impl MondayCommand {
                 idempotency_key, ..
             }
             | MondayCommand::ArchiveItem {
+                idempotency_key, ..
+            }
+            | MondayCommand::CreateUpdate {
+                idempotency_key, ..
+            }
+            | MondayCommand::MoveItemToGroup {
                 idempotency_key, ..
             } => idempotency_key,
         }

@@ -19,6 +19,9 @@ pub enum FieldValue {
     /// UNIX seconds, UTC.
     Time(i64),
     Phone(Phone),
+    /// Several names (tags): a dropdown column takes them all, a status column the first that
+    /// has a label, text reads them comma separated.
+    List(Vec<String>),
 }
 
 impl FieldValue {
@@ -32,6 +35,7 @@ impl FieldValue {
                 .and_then(|t| t.format(&Rfc3339).ok())
                 .unwrap_or_default(),
             FieldValue::Phone(p) => p.e164.clone(),
+            FieldValue::List(items) => items.join(", "),
         }
     }
 }
@@ -69,7 +73,7 @@ pub const CALL_FIELDS: &[(&str, &str)] = &[
     ("voicemail_url", "the direct voicemail MP3 URL"),
     ("voicemail_short_url", "the short voicemail URL"),
     ("asset_url", "Aircall's permanent page for the recording or voicemail (needs a login)"),
-    ("tags", "tag names, comma separated"),
+    ("tags", "tag names (comma separated in text; every tag in a dropdown column; the first with a label in a status column)"),
     ("archived", "\"yes\" when the call is archived in Aircall, else empty"),
     ("assigned_to_name", "the user the call is assigned to"),
     ("transferred_to_name", "the user the call was transferred to"),
@@ -229,13 +233,17 @@ pub fn call_fields(state: &CallState, links: LinkPreference) -> Fields {
         let link = pick(c.voicemail.as_deref(), c.voicemail_short_url.as_deref());
         text(&mut f, "voicemail", link.as_deref());
     }
-    let tags: Vec<&str> = c
+    let tags: Vec<String> = c
         .tags
         .iter()
         .flatten()
-        .filter_map(|t| t.name.as_deref())
+        .filter_map(|t| t.name.as_deref().map(str::trim))
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
         .collect();
-    text(&mut f, "tags", Some(&tags.join(", ")));
+    if !tags.is_empty() {
+        f.insert("tags", FieldValue::List(tags));
+    }
     if c.archived == Some(true) {
         text(&mut f, "archived", Some("yes"));
     }

@@ -8,14 +8,20 @@ mod fields;
 mod observed;
 mod phone;
 mod plan;
+mod routing;
 mod rules;
+mod synced;
+mod updates;
 
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
 pub use fields::{outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
 pub use observed::{CallState, ContactState, EventInput, Observed, Phase};
 pub use phone::{normalise as normalise_phone, Phone};
-pub use plan::{desired, diff, fields_of, plan, DesiredItem, Step, SyncedItem};
+pub use plan::{
+    desired, diff, fields_of, plan, plan_extras, DesiredItem, Effect, Step, SyncedItem,
+};
 pub use rules::{field_names, Rules, ITEM_NAME_MAX};
+pub use updates::{plan_updates, DesiredUpdate, COMMENT_FIELDS};
 
 use crate::config::Entity;
 

@@ -1,34 +1,23 @@
 //! Desired item (from observed state and rules) minus synced item = the command to send.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
 use super::observed::Observed;
+use super::routing::{plan_move, route};
 use super::rules::{Rules, ITEM_NAME_MAX};
+pub use super::synced::{Effect, Step, SyncedItem};
+use super::updates::{desired_updates, plan_updates, DesiredUpdate};
 use super::MappingError;
 use crate::config::{BoardRule, Entity};
 
-/// What the bridge last wrote to an item. Only what the bridge wrote: a person's edit on the
-/// board survives until the value derived from Aircall changes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SyncedItem {
-    pub name: Option<String>,
-    pub columns: BTreeMap<String, Value>,
-    #[serde(default)]
-    pub archived: bool,
-    /// The item a person deleted, when this one is to replace it: part of the create's
-    /// idempotency key, so monday does not answer the new create from the old one's cache.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<String>,
-    /// A create was sent and its fate is unknown (no answer, or a server error): look the
-    /// item up by its Aircall id before creating again.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub create_uncertain: bool,
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The item as the rules say it should be now.
@@ -38,13 +27,15 @@ pub struct DesiredItem {
     /// `None`: the column has nothing to show.
     pub columns: BTreeMap<String, Option<Value>>,
     pub archived: bool,
-}
-
-/// One command and the synced state it leaves behind once monday has applied it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    pub command: MondayCommand,
-    pub after: SyncedItem,
+    /// The group the item belongs in (first matching route, else the board's group_id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// `false`: the board's `when` does not match the call, so no item is created for it.
+    #[serde(skip_serializing_if = "is_true")]
+    pub wanted: bool,
+    /// Comments the item should carry as updates (boards with `comments_as_updates`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<DesiredUpdate>,
 }
 
 pub fn desired(
@@ -53,6 +44,10 @@ pub fn desired(
     observed: &Observed,
 ) -> Result<DesiredItem, MappingError> {
     let board = &rules.boards()[index];
+    let updates = match observed {
+        Observed::Call(s) => desired_updates(rules, index, s)?,
+        Observed::Contact(_) => Vec::new(),
+    };
     let (fields, archived, entity, id) = match observed {
         Observed::Call(s) => (
             call_fields(s, board.recording_link),
@@ -61,6 +56,10 @@ pub fn desired(
             s.id,
         ),
         Observed::Contact(s) => (contact_fields(s), s.deleted(), Entity::Contact, s.id),
+    };
+    let (wanted, group) = match observed {
+        Observed::Call(s) => route(board, s, &fields),
+        Observed::Contact(_) => (true, board.group_id.clone()),
     };
     if entity != board.entity {
         return Err(MappingError::Template(format!(
@@ -100,6 +99,9 @@ pub fn desired(
         name,
         columns,
         archived,
+        group,
+        wanted,
+        updates,
     })
 }
 
@@ -112,8 +114,9 @@ pub fn plan(
     synced: &SyncedItem,
 ) -> Option<Step> {
     let Some(item_id) = item_id else {
-        // A contact deleted before it ever reached the board needs no item.
-        if desired.archived {
+        // A contact deleted before it ever reached the board needs no item, nor does a call
+        // the board's `when` leaves out.
+        if desired.archived || !desired.wanted {
             return None;
         }
         let column_values: ColumnValues = desired
@@ -127,7 +130,10 @@ pub fn plan(
             archived: false,
             replaces: None,
             create_uncertain: false,
+            group: desired.group.clone(),
+            posted_comments: BTreeSet::new(),
         };
+        let labels = create_labels(board, column_values.keys());
         let replaces = synced.replaces.as_deref().unwrap_or("");
         let key = idempotency_key(&[
             &board.board_id,
@@ -139,13 +145,13 @@ pub fn plan(
         return Some(Step {
             command: MondayCommand::CreateItem {
                 board_id: board.board_id.clone(),
-                group_id: board.group_id.clone(),
+                group_id: desired.group.clone(),
                 item_name: desired.name.clone(),
                 column_values,
-                create_labels: board.create_labels_if_missing,
+                create_labels: labels,
                 idempotency_key: key,
             },
-            after,
+            effect: Effect::Item(after),
         });
     };
     if synced.archived {
@@ -162,13 +168,14 @@ pub fn plan(
                 item_id: item_id.to_string(),
                 idempotency_key: idempotency_key(&[&board.board_id, item_id, "archive"]),
             },
-            after,
+            effect: Effect::Item(after),
         });
     }
     let changes = diff(desired, synced);
     if changes.is_empty() {
         return None;
     }
+    let labels = create_labels(board, changes.keys());
     let mut after = synced.clone();
     for (column, value) in &changes {
         if column == "name" {
@@ -192,11 +199,37 @@ pub fn plan(
             board_id: board.board_id.clone(),
             item_id: item_id.to_string(),
             column_values: changes,
-            create_labels: board.create_labels_if_missing,
+            create_labels: labels,
             idempotency_key: key,
         },
-        after,
+        effect: Effect::Item(after),
     })
+}
+
+/// monday's `create_labels_if_missing` is per request: on when the board asks for it, or when
+/// a column written by this request does.
+fn create_labels<'a>(board: &BoardRule, mut columns: impl Iterator<Item = &'a String>) -> bool {
+    board.create_labels_if_missing
+        || columns.any(|c| {
+            board
+                .columns
+                .get(c)
+                .is_some_and(|spec| spec.create_labels_if_missing)
+        })
+}
+
+/// What follows the item's own command once the item exists: a move when its route changed,
+/// then the comments not yet posted as updates.
+pub fn plan_extras(
+    board: &BoardRule,
+    desired: &DesiredItem,
+    item_id: Option<&str>,
+    synced: &SyncedItem,
+) -> Vec<Step> {
+    plan_move(board, desired, item_id, synced)
+        .into_iter()
+        .chain(plan_updates(board, desired, item_id, synced))
+        .collect()
 }
 
 /// Columns whose derived value differs from what the bridge last wrote; `null` clears a

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use minijinja::{Environment, Value as TemplateValue};
 
 use super::fields::{FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
+use super::updates::COMMENT_FIELDS;
 use super::MappingError;
-use crate::config::{BoardRule, Entity};
+use crate::config::{BoardRule, Entity, DEFAULT_COMMENT_TEMPLATE};
 
 /// monday's limit on item names.
 pub const ITEM_NAME_MAX: usize = 255;
@@ -30,11 +31,24 @@ impl Rules {
     /// Errors name the key, e.g. `boards[0].columns.agent.template`.
     pub fn compile(boards: &[BoardRule]) -> Result<Rules, MappingError> {
         let mut env = Environment::new();
-        // Templates produce plain text for monday, never HTML.
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // Column templates produce plain text for monday; update bodies are HTML, so their
+        // values are escaped (a note saying "<b>" must read "<b>", not turn bold).
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".comment_template") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
         for (i, board) in boards.iter().enumerate() {
-            let known: Vec<&str> = field_names(board.entity).collect();
+            let entity_fields: Vec<&str> = field_names(board.entity).collect();
+            let comment_fields: Vec<&str> = COMMENT_FIELDS.iter().map(|(n, _)| *n).collect();
             let mut add = |key: String, source: &str| -> Result<(), MappingError> {
+                let (known, what) = if key.ends_with(".comment_template") {
+                    (&comment_fields, "comment template".to_string())
+                } else {
+                    (&entity_fields, format!("{} board", board.entity.as_str()))
+                };
                 env.add_template_owned(key.clone(), source.to_string())
                     .map_err(|e| config_error(&key, format!("template does not parse: {e}")))?;
                 let template = env
@@ -50,8 +64,7 @@ impl Rules {
                     return Err(config_error(
                         &key,
                         format!(
-                            "unknown field `{name}` for a {} board; known fields: {}",
-                            board.entity.as_str(),
+                            "unknown field `{name}` for a {what}; known fields: {}",
                             known.join(", ")
                         ),
                     ));
@@ -59,19 +72,26 @@ impl Rules {
                 Ok(())
             };
             add(format!("boards[{i}].item_name"), &board.item_name)?;
+            if board.comments_as_updates {
+                let source = board
+                    .comment_template
+                    .as_deref()
+                    .unwrap_or(DEFAULT_COMMENT_TEMPLATE);
+                add(format!("boards[{i}].comment_template"), source)?;
+            }
             for (column, spec) in &board.columns {
                 let key = format!("boards[{i}].columns.{column}");
                 if let Some(template) = &spec.template {
                     add(format!("{key}.template"), template)?;
                 }
                 if let Some(field) = &spec.field {
-                    if !known.contains(&field.as_str()) {
+                    if !entity_fields.contains(&field.as_str()) {
                         return Err(config_error(
                             &format!("{key}.field"),
                             format!(
                                 "unknown field `{field}` for a {} board; known fields: {}",
                                 board.entity.as_str(),
-                                known.join(", ")
+                                entity_fields.join(", ")
                             ),
                         ));
                     }
@@ -103,10 +123,6 @@ impl Rules {
         fields: &Fields,
         entity: Entity,
     ) -> Result<String, MappingError> {
-        let template = self
-            .env
-            .get_template(key)
-            .map_err(|e| MappingError::Template(format!("{key}: {e}")))?;
         let context: BTreeMap<&str, TemplateValue> = field_names(entity)
             .map(|name| {
                 let value = match fields.get(name) {
@@ -117,6 +133,19 @@ impl Rules {
                 (name, value)
             })
             .collect();
+        self.render_with(key, context)
+    }
+
+    /// Renders a template over an explicit context (comment templates).
+    pub(super) fn render_with(
+        &self,
+        key: &str,
+        context: BTreeMap<&str, TemplateValue>,
+    ) -> Result<String, MappingError> {
+        let template = self
+            .env
+            .get_template(key)
+            .map_err(|e| MappingError::Template(format!("{key}: {e}")))?;
         template
             .render(context)
             .map_err(|e| MappingError::Template(format!("{key}: {e}")))

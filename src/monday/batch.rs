@@ -60,6 +60,24 @@ pub fn document(commands: &[&MondayCommand]) -> (String, Map<String, Value>) {
                 fields.push(format!("c{i}: archive_item(item_id: $i{i}) {{ id }}"));
                 vars.insert(format!("i{i}"), Value::String(item_id.clone()));
             }
+            MondayCommand::MoveItemToGroup {
+                item_id, group_id, ..
+            } => {
+                decls.push(format!("$i{i}: ID!, $g{i}: String!"));
+                fields.push(format!(
+                    "c{i}: move_item_to_group(item_id: $i{i}, group_id: $g{i}) {{ id }}"
+                ));
+                vars.insert(format!("i{i}"), Value::String(item_id.clone()));
+                vars.insert(format!("g{i}"), Value::String(group_id.clone()));
+            }
+            MondayCommand::CreateUpdate { item_id, body, .. } => {
+                decls.push(format!("$i{i}: ID!, $t{i}: String!"));
+                fields.push(format!(
+                    "c{i}: create_update(item_id: $i{i}, body: $t{i}) {{ id }}"
+                ));
+                vars.insert(format!("i{i}"), Value::String(item_id.clone()));
+                vars.insert(format!("t{i}"), Value::String(body.clone()));
+            }
         }
     }
     let query = format!(
@@ -115,6 +133,23 @@ mod tests {
         );
         assert_eq!(vars["v0"], "{\"status\":{\"label\":\"Ringing\"}}");
         assert_eq!(vars["i1"], "99");
+        graphql_parser::parse_query::<String>(&query).expect("a valid GraphQL document");
+    }
+
+    #[test]
+    fn batches_an_update_with_its_body_as_a_variable() {
+        let update = MondayCommand::CreateUpdate {
+            board_id: "1".into(),
+            item_id: "99".into(),
+            body: "a <b>note</b> with \"quotes\"".into(),
+            idempotency_key: "k".into(),
+        };
+        let (query, vars) = document(&[&update]);
+        assert!(
+            query.contains("c0: create_update(item_id: $i0, body: $t0) { id }"),
+            "{query}"
+        );
+        assert_eq!(vars["t0"], "a <b>note</b> with \"quotes\"");
         graphql_parser::parse_query::<String>(&query).expect("a valid GraphQL document");
     }
 }

@@ -135,6 +135,18 @@ impl MondayClient {
                 if let Some(err) = error_at(&answer, &alias) {
                     return Err(err);
                 }
+                // An update's answer is the update's id: report the item it was posted on.
+                if let MondayCommand::CreateUpdate { item_id, .. } = command {
+                    return match answer.json.pointer(&format!("/data/{alias}/id")) {
+                        Some(Value::String(_) | Value::Number(_)) => Ok(Applied {
+                            item_id: item_id.clone(),
+                            replayed: answer.replayed,
+                        }),
+                        _ => Err(MondayError::Decode(format!(
+                            "create_update under {alias} returned no update"
+                        ))),
+                    };
+                }
                 match answer.json.pointer(&format!("/data/{alias}/id")) {
                     Some(Value::String(id)) => Ok(Applied {
                         item_id: id.clone(),
@@ -214,6 +226,40 @@ impl MondayClient {
                     .post::<ops::ArchiveItem>(vars, key, &[board_id], "archive_item")
                     .await?;
                 (reply.data.archive_item.map(|i| i.id), reply.replayed)
+            }
+            MondayCommand::MoveItemToGroup {
+                board_id,
+                item_id,
+                group_id,
+                ..
+            } => {
+                let vars = ops::move_item_to_group::Variables {
+                    item_id: item_id.clone(),
+                    group_id: group_id.clone(),
+                };
+                let reply = self
+                    .post::<ops::MoveItemToGroup>(vars, key, &[board_id], "move_item_to_group")
+                    .await?;
+                (reply.data.move_item_to_group.map(|i| i.id), reply.replayed)
+            }
+            MondayCommand::CreateUpdate {
+                board_id,
+                item_id,
+                body,
+                ..
+            } => {
+                let vars = ops::create_update::Variables {
+                    item_id: item_id.clone(),
+                    body: body.clone(),
+                };
+                let reply = self
+                    .post::<ops::CreateUpdate>(vars, key, &[board_id], "create_update")
+                    .await?;
+                // The answer is the update's id; the command's item is the one it was for.
+                (
+                    reply.data.create_update.map(|_| item_id.clone()),
+                    reply.replayed,
+                )
             }
         };
         let item_id = item_id

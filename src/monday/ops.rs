@@ -47,3 +47,19 @@ pub struct FindItemsByColumn;
     response_derives = "Debug"
 )]
 pub struct Boards;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/create_update.graphql",
+    response_derives = "Debug"
+)]
+pub struct CreateUpdate;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/move_item_to_group.graphql",
+    response_derives = "Debug"
+)]
+pub struct MoveItemToGroup;

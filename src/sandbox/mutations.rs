@@ -55,6 +55,7 @@ pub fn resolve(
             Ok(Resolved::Node(Node::Item(item)))
         }
         "create_update" => create_update(ctx, args),
+        "move_item_to_group" => move_item(ctx, args),
         "add_file_to_column" => add_file(ctx, args),
         "complexity" => Ok(Resolved::Node(Node::Complexity(ctx.complexity))),
         _ => Err(FieldError::invalid_argument(format!(
@@ -299,6 +300,29 @@ fn create_item(ctx: &mut ExecCtx, args: &Map<String, Value>) -> Result<Resolved,
     }
     apply(ctx, id, planned);
     Ok(Resolved::Node(Node::Item(id)))
+}
+
+/// `move_item_to_group(group_id: String!, item_id: ID)`: the group must be on the item's board.
+fn move_item(ctx: &mut ExecCtx, args: &Map<String, Value>) -> Result<Resolved, FieldError> {
+    let item = live_item(ctx, args.get("item_id"))?;
+    let wanted = args
+        .get("group_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let board = &ctx.state.boards[&ctx.state.items[&item].board_id];
+    let group = board.group(wanted).map(|g| g.id.clone()).ok_or_else(|| {
+        FieldError::new(
+            "InvalidArgumentException",
+            "Group not found",
+            json!({"group_id": wanted}),
+        )
+    })?;
+    let now = ctx.now;
+    if let Some(i) = ctx.state.items.get_mut(&item) {
+        i.group_id = group;
+        i.updated_at = now;
+    }
+    Ok(Resolved::Node(Node::Item(item)))
 }
 
 fn create_update(ctx: &mut ExecCtx, args: &Map<String, Value>) -> Result<Resolved, FieldError> {

@@ -40,6 +40,7 @@ const MUTATION: Fields = &[
     ("archive_item", Object("Item")),
     ("delete_item", Object("Item")),
     ("create_update", Object("Update")),
+    ("move_item_to_group", Object("Item")),
     ("add_file_to_column", Object("Asset")),
     ("complexity", Object("Complexity")),
 ];
@@ -256,6 +257,7 @@ pub fn root_arguments(
             ],
         ),
         ("Mutation", "add_file_to_column") => (&["column_id", "file", "item_id"], &[]),
+        ("Mutation", "move_item_to_group") => (&["group_id"], &["item_id"]),
         _ => return None,
     })
 }

@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn shipped_seed_is_valid() {
         let boards = parse_seed(include_str!("../../config/sandbox-boards.toml")).unwrap();
-        assert_eq!(boards.len(), 2);
+        assert_eq!(boards.len(), 3);
         assert_eq!(boards[0].columns[1].column_type, ColumnType::Status);
     }
 

@@ -3,7 +3,7 @@
 
 use crate::config::{BoardRule, Entity};
 use crate::mapping::{
-    self, DesiredItem, EventInput, MappingError, Observed, Rules, Step, SyncedItem,
+    self, DesiredItem, Effect, EventInput, MappingError, Observed, Rules, Step, SyncedItem,
 };
 use crate::monday::{Applied, Decision, MondayError};
 use crate::store::{Claim, Link};
@@ -32,6 +32,9 @@ pub(super) struct Job {
     /// A command succeeded but left more to do (a create answered from monday's cache, an
     /// item deleted on the board): reconcile again right away.
     pub another_round: bool,
+    /// Boards whose item was created by this reconcile: what needs the item id (updates)
+    /// is planned right after, in the same reconcile.
+    pub created: Vec<usize>,
 }
 
 impl Job {
@@ -42,6 +45,7 @@ impl Job {
             boards: Vec::new(),
             failure: None,
             another_round: false,
+            created: Vec::new(),
         };
         let observed = match fold(&job.claim) {
             Ok(o) => o,
@@ -83,15 +87,20 @@ impl Job {
         b.item_id.is_none() && (self.claim.interrupted || b.synced.create_uncertain)
     }
 
-    pub fn plan(&self, rules: &Rules, board: usize) -> Option<Step> {
+    /// The item's own command first (create, change or archive), then a move and the comments
+    /// to post.
+    pub fn plan(&self, rules: &Rules, board: usize) -> Vec<Step> {
         let b = &self.boards[board];
-        mapping::plan(
-            &rules.boards()[b.index],
+        let rule = &rules.boards()[b.index];
+        let item = mapping::plan(
+            rule,
             &self.claim.entity_id,
             &b.desired,
             b.item_id.as_deref(),
             &b.synced,
-        )
+        );
+        let extras = mapping::plan_extras(rule, &b.desired, b.item_id.as_deref(), &b.synced);
+        item.into_iter().chain(extras).collect()
     }
 
     /// Records monday's answer to the step planned for `board`.
@@ -105,17 +114,23 @@ impl Job {
     ) {
         let b = &mut self.boards[board];
         match result {
-            Ok(applied) => {
-                let created = b.item_id.is_none();
-                b.item_id = Some(applied.item_id);
-                if created && applied.replayed {
-                    // Created earlier with values we no longer know: write them all again.
-                    b.synced = SyncedItem::default();
-                    self.another_round = true;
-                } else {
-                    b.synced = step.after;
+            Ok(applied) => match step.effect {
+                Effect::Posted(_) | Effect::Moved(_) => step.effect.settle(&mut b.synced),
+                Effect::Item(_) => {
+                    let created = b.item_id.is_none();
+                    b.item_id = Some(applied.item_id);
+                    if created && applied.replayed {
+                        // Created earlier with values we no longer know: write them all again.
+                        b.synced = SyncedItem::default();
+                        self.another_round = true;
+                    } else {
+                        step.effect.settle(&mut b.synced);
+                        if created {
+                            self.created.push(board);
+                        }
+                    }
                 }
-            }
+            },
             Err(e) if e.decision() == Decision::ItemGone && b.item_id.is_some() => {
                 tracing::warn!(item_id = ?b.item_id, board = %rule.name, recreate, "the item was deleted on monday");
                 if recreate {

@@ -164,6 +164,12 @@ impl Worker {
         self.find_lost_items(&mut jobs).await;
         let planned = self.plan(&jobs);
         self.send(&mut jobs, planned).await;
+        // What needed the item id of an item created just now (its updates) goes in the same
+        // reconcile, so a note that arrived before the item does not wait for the next event.
+        let follow_ups = self.plan_follow_ups(&mut jobs);
+        if !follow_ups.is_empty() {
+            self.send(&mut jobs, follow_ups).await;
+        }
         let completions: Vec<Completion> = jobs.into_iter().map(|j| self.finish(j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
         Ok(RunOutcome::Ran)
@@ -209,7 +215,28 @@ impl Worker {
         let mut planned = Vec::new();
         for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
             for board in 0..job.boards.len() {
-                if let Some(step) = job.plan(&self.rules, board) {
+                for step in job.plan(&self.rules, board) {
+                    planned.push(Planned {
+                        job: j,
+                        board,
+                        step,
+                    });
+                }
+            }
+        }
+        planned
+    }
+
+    /// The steps of the boards whose item this reconcile created (empty after a failure).
+    fn plan_follow_ups(&self, jobs: &mut [Job]) -> Vec<Planned> {
+        let mut planned = Vec::new();
+        for (j, job) in jobs.iter_mut().enumerate() {
+            let created = std::mem::take(&mut job.created);
+            if job.failure.is_some() {
+                continue;
+            }
+            for board in created {
+                for step in job.plan(&self.rules, board) {
                     planned.push(Planned {
                         job: j,
                         board,

@@ -122,8 +122,9 @@ fn a_persons_edit_survives_until_the_derived_value_changes() {
     assert_eq!(link.synced.columns["agent"], json!("Marcus Reed"));
 }
 
-/// Tags arrive after the end (aircall.md §8): each change is a one-column diff; comments,
-/// assignment and archiving are not mapped on the example board, so they send nothing.
+/// Tags arrive after the end (aircall.md §8): each change is a diff of the two tag columns
+/// only (text and dropdown); assignment and archiving are not mapped on the example board and
+/// comments go out as updates, so they change no column.
 #[test]
 fn changing_only_the_tags_changes_only_the_tags_column() {
     let rules = rules();
@@ -140,7 +141,7 @@ fn changing_only_the_tags_changes_only_the_tags_column() {
         state = fold_onto(Entity::Call, Some(state), [later]);
         let command = sync(&rules, &board, &state, &mut link);
         if later.event.ends_with("tagged") {
-            assert_eq!(columns(&command), ["tags"], "{}", later.event);
+            assert_eq!(columns(&command), ["tag_list", "tags"], "{}", later.event);
             tags_seen.push(link.synced.columns["tags"].clone());
         } else {
             assert_eq!(command, None, "{} changed nothing mapped", later.event);

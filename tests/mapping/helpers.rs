@@ -158,8 +158,27 @@ pub fn sync(
         &link.synced,
     )?;
     link.item_id.get_or_insert_with(|| "1".into());
-    link.synced = step.after;
+    step.effect.settle(&mut link.synced);
     Some(step.command)
+}
+
+/// What the worker sends after the item's own command (a move when the route changed, the
+/// comments not yet posted as updates), "applied" the way the worker does on success.
+pub fn sync_updates(
+    rules: &Rules,
+    (index, board): &(usize, BoardRule),
+    observed: &Observed,
+    link: &mut Link,
+) -> Vec<MondayCommand> {
+    let want = desired(rules, *index, observed);
+    let steps = mapping::plan_extras(board, &want, link.item_id.as_deref(), &link.synced);
+    steps
+        .into_iter()
+        .map(|step| {
+            step.effect.settle(&mut link.synced);
+            step.command
+        })
+        .collect()
 }
 
 /// The worker keeps the observed state as JSON between claims; so does this replay, which
@@ -202,4 +221,17 @@ impl Lcg {
             items.swap(i, j);
         }
     }
+}
+
+/// The example configuration with an edit (e.g. a key added to a board), loaded and compiled
+/// the way `check` does; the error is the message `check` would print.
+pub fn rules_with(edit: impl Fn(&str) -> String) -> Result<Rules, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+    let text = edit(&std::fs::read_to_string(path).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bridge.toml");
+    std::fs::write(&file, text).unwrap();
+    let settings = Settings::load_with_env(Some(&file), Vec::<(String, String)>::new())
+        .map_err(|e| e.to_string())?;
+    Rules::compile(&settings.boards).map_err(|e| e.to_string())
 }

@@ -354,3 +354,24 @@ fn durations_and_links_follow_aircall_definitions() {
         assert_eq!(item.columns["voicemail"], voicemail, "{name}");
     }
 }
+
+/// Tags go to a dropdown column by name, every one of them; untagging removes the label.
+#[test]
+fn tags_fill_a_dropdown_by_name_and_untagging_removes_them() {
+    let rules = rules();
+    let (index, _) = the_board(&rules, Entity::Call);
+    let e = fixture("tagged_commented_after_end.json");
+    let tagged = e.iter().position(|x| x.event == "call.tagged").unwrap();
+    let both = desired(&rules, index, &fold(Entity::Call, &e[..=tagged]));
+    assert_eq!(
+        both.columns["tag_list"],
+        Some(serde_json::json!({"labels": ["Qualified lead", "Demo requested"]}))
+    );
+    let after = desired(&rules, index, &fold(Entity::Call, &e));
+    assert_eq!(
+        after.columns["tag_list"],
+        Some(serde_json::json!({"labels": ["Qualified lead"]}))
+    );
+    let none = desired(&rules, index, &fold(Entity::Call, &e[..1]));
+    assert_eq!(none.columns["tag_list"], None);
+}

@@ -1,0 +1,73 @@
+//! What the bridge last wrote to an item, and how each applied command changes that record.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::command::MondayCommand;
+
+/// What the bridge last wrote to an item. Only what the bridge wrote: a person's edit on the
+/// board survives until the value derived from Aircall changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncedItem {
+    pub name: Option<String>,
+    pub columns: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub archived: bool,
+    /// The item a person deleted, when this one is to replace it: part of the create's
+    /// idempotency key, so monday does not answer the new create from the old one's cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+    /// A create was sent and its fate is unknown (no answer, or a server error): look the
+    /// item up by its Aircall id before creating again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_uncertain: bool,
+    /// The group the bridge last put the item in (its route's); `None`: the board's group_id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Aircall comment ids already posted on this item as updates: each is posted once.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub posted_comments: BTreeSet<String>,
+}
+
+/// One command and what it changes in the synced state once monday has applied it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub command: MondayCommand,
+    pub effect: Effect,
+}
+
+/// What a successful command changes in the synced state. A delta rather than a whole new
+/// state, so that commands for one item sent together (a column change and two updates) each
+/// record only their own success when another of them fails.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The item's name, columns and archived flag are now these (posted comments are kept).
+    Item(SyncedItem),
+    /// This comment is now an update on the item.
+    Posted(String),
+    /// The item is now in this group.
+    Moved(String),
+}
+
+impl Effect {
+    pub fn settle(self, synced: &mut SyncedItem) {
+        match self {
+            Effect::Item(after) => {
+                let posted = std::mem::take(&mut synced.posted_comments);
+                let group = synced.group.take();
+                *synced = after;
+                synced.posted_comments.extend(posted);
+                // A create says where it put the item; a change leaves the group alone.
+                synced.group = synced.group.take().or(group);
+            }
+            Effect::Moved(group) => {
+                synced.group = Some(group);
+            }
+            Effect::Posted(id) => {
+                synced.posted_comments.insert(id);
+            }
+        }
+    }
+}

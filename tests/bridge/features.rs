@@ -1,0 +1,163 @@
+//! Features beyond the item's columns, end to end against the sandbox: comments posted as
+//! updates exactly once, routing, tags, agents, contact adoption.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn call_id(envelopes: &[Value]) -> u64 {
+    envelopes[0]["data"]["id"].as_u64().unwrap()
+}
+
+/// The same deliveries again with later timestamps: new to the ingest's dedup, so they reach
+/// the worker, as a redelivery or a replay of the whole call does.
+fn redelivered(envelopes: &[Value], shift: i64) -> Vec<Value> {
+    envelopes
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e["timestamp"] = (e["timestamp"].as_i64().unwrap() + shift).into();
+            e
+        })
+        .collect()
+}
+
+fn bodies(item: &Value) -> Vec<String> {
+    item["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["body"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_comment_becomes_one_update_even_when_delivered_again() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("tagged_commented_after_end");
+    let id = call_id(&events);
+
+    bridge.deliver(&events).await;
+    bridge.drained().await;
+    let commented: Vec<Value> = events
+        .iter()
+        .filter(|e| e["event"] == "call.commented")
+        .cloned()
+        .collect();
+    bridge.deliver(&redelivered(&commented, 7)).await;
+    bridge.deliver(&redelivered(&events, 3600)).await;
+    bridge.drained().await;
+
+    let items = sandbox.items_for(CALLS_BOARD, id).await;
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(
+        bodies(&items[0]),
+        [
+            "Wants 25 seats, decision by end of month. Send pricing for annual plan. — Priya Shah",
+            "Follow-up call booked for Tue 10am PST — Marcus to take over. — Marcus Reed",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tags_fill_a_dropdown_whose_missing_labels_monday_creates() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("tagged_commented_after_end");
+    let id = call_id(&events);
+    let tagged = events
+        .iter()
+        .position(|e| e["event"] == "call.tagged")
+        .unwrap();
+    // "Demo requested" is not a label of the board's dropdown yet.
+    bridge.deliver(&events[..=tagged]).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(
+        text(&item, "tag_list").as_deref(),
+        Some("Qualified lead, Demo requested")
+    );
+    bridge.deliver(&events[tagged + 1..]).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(text(&item, "tag_list").as_deref(), Some("Qualified lead"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_comment_that_arrives_first_is_posted_right_after_the_create() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("tagged_commented_after_end");
+    let id = call_id(&events);
+    let last_comment = events
+        .iter()
+        .rfind(|e| e["event"] == "call.commented")
+        .unwrap()
+        .clone();
+
+    bridge.deliver(&[last_comment]).await;
+    let item = eventually(WAIT, "the item with its two updates", || async {
+        let items = sandbox.items_for(CALLS_BOARD, id).await;
+        items.into_iter().find(|i| bodies(i).len() == 2)
+    })
+    .await;
+    assert!(bodies(&item)[0].starts_with("Wants 25 seats"), "{item:#}");
+    bridge.drained().await;
+    // One reconcile: the create and the updates, no retry in between.
+    assert_eq!(bridge.metric("bridge_retries_total").await, 0.0);
+}
+
+const INBOUND_BOARD: &str = "1000000003";
+
+/// The example configuration plus a second calls board that mirrors inbound calls only.
+fn with_inbound_board() -> String {
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    format!(
+        "{example}\n\n[[boards]]\nname = \"inbound\"\nentity = \"call\"\nboard_id = \"{INBOUND_BOARD}\"\n\
+         group_id = \"inbound\"\nitem_name = \"{{{{ counterpart }}}}\"\naircall_id_column = \"aircall_id\"\n\
+         when = {{ direction = \"inbound\" }}\n\n[boards.columns.aircall_id]\ntype = \"text\"\nfield = \"id\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_are_routed_to_boards_and_groups() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start_with_config(&sandbox, &with_inbound_board(), &[]).await;
+    let missed = fixture("inbound_missed_no_voicemail");
+    let outbound = fixture("outbound_unanswered");
+    let answered = fixture("inbound_answered");
+    // The missed call rings first (created in "calls"), then ends: it moves to "Call back".
+    bridge.deliver(&missed[..1]).await;
+    eventually(WAIT, "the ringing call's item", || async {
+        let items = sandbox.items_for(CALLS_BOARD, call_id(&missed)).await;
+        items.into_iter().find(|i| i["group_id"] == "calls")
+    })
+    .await;
+    bridge.deliver(&missed[1..]).await;
+    bridge.deliver(&outbound).await;
+    bridge.deliver(&answered).await;
+    bridge.drained().await;
+
+    let group = |items: Vec<Value>| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["group_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let calls = |id| sandbox.items_for(CALLS_BOARD, id);
+    assert_eq!(group(calls(call_id(&missed)).await), ["call_back"]);
+    assert_eq!(group(calls(call_id(&outbound)).await), ["calls"]);
+    assert_eq!(group(calls(call_id(&answered)).await), ["calls"]);
+    let inbound = |id| sandbox.items_for(INBOUND_BOARD, id);
+    assert_eq!(group(inbound(call_id(&missed)).await), ["inbound"]);
+    assert_eq!(group(inbound(call_id(&answered)).await), ["inbound"]);
+    assert!(
+        inbound(call_id(&outbound)).await.is_empty(),
+        "outbound calls stay off the inbound board"
+    );
+}
