@@ -12,3 +12,9 @@ mod delivery;
 mod expected;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/metrics.rs"]
+mod metrics;
+#[path = "bridge/ops.rs"]
+mod ops;
+#[path = "bridge/status_page.rs"]
+mod status_page;

@@ -29,6 +29,12 @@ pub struct SyncedItem {
     /// item up by its Aircall id before creating again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_uncertain: bool,
+    /// The idempotency key of a command monday refused for good (a dead letter). monday
+    /// caches answers, errors included, for 30 minutes by key: once the cause is fixed, a
+    /// replay must not get the cached refusal back, so the next command's key covers this.
+    /// A refused command was not applied, so a fresh key cannot apply anything twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// The item as the rules say it should be now.
@@ -127,15 +133,21 @@ pub fn plan(
             archived: false,
             replaces: None,
             create_uncertain: false,
+            refused: None,
         };
         let replaces = synced.replaces.as_deref().unwrap_or("");
-        let key = idempotency_key(&[
-            &board.board_id,
+        let mut parts = vec![
+            board.board_id.as_str(),
             board.entity.as_str(),
             entity_id,
             "create",
             replaces,
-        ]);
+        ];
+        // Only after a refusal, so that keys of creates in flight stay the same across versions.
+        if let Some(refused) = &synced.refused {
+            parts.push(refused);
+        }
+        let key = idempotency_key(&parts);
         return Some(Step {
             command: MondayCommand::CreateItem {
                 board_id: board.board_id.clone(),

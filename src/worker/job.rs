@@ -114,6 +114,7 @@ impl Job {
                     self.another_round = true;
                 } else {
                     b.synced = step.after;
+                    b.synced.refused = None;
                 }
             }
             Err(e) if e.decision() == Decision::ItemGone && b.item_id.is_some() => {
@@ -132,6 +133,9 @@ impl Job {
             Err(error) => {
                 if b.item_id.is_none() && error.is_ambiguous() {
                     b.synced.create_uncertain = true;
+                }
+                if error.decision() == Decision::DeadLetter {
+                    b.synced.refused = Some(step.command.idempotency_key().to_string());
                 }
                 if self.failure.is_none() {
                     self.failure = Some(Failure::Monday {
