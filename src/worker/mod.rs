@@ -3,10 +3,13 @@
 //! when a backlog builds up), and record the outcomes. No database transaction is held across
 //! a monday request: the claim is a lease, the outcome a second short write.
 
+mod health;
 mod job;
 mod retry;
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+pub use health::WorkerHealth;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,20 +42,6 @@ pub enum RunOutcome {
 pub enum WorkerError {
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// State shared with the admin listener and the systemd watchdog.
-#[derive(Default)]
-pub struct WorkerHealth {
-    /// Updated at every loop turn; a stale heartbeat means the worker is wedged.
-    pub heartbeat_ms: AtomicI64,
-    /// Last time monday answered at all (success or application error).
-    pub monday_ok_ms: AtomicI64,
-    /// Since when monday has not answered (no connection, timeouts, HTTP errors); 0 while it
-    /// answers. Readiness reports monday unreachable when this gets old.
-    pub monday_failing_since_ms: AtomicI64,
-    /// Sending is paused until then (monday's daily limit).
-    pub paused_until_ms: AtomicI64,
 }
 
 pub struct Worker {
@@ -271,22 +260,7 @@ impl Worker {
             span.record("item_ids", item_ids.join(",").as_str());
             self.adapt_batch(commands.len(), &results);
             for (p, result) in chunk.into_iter().zip(results) {
-                if matches!(
-                    &result,
-                    Err(MondayError::Transport { .. } | MondayError::Http { .. })
-                ) {
-                    let _ = self.health.monday_failing_since_ms.compare_exchange(
-                        0,
-                        now_ms(),
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                } else {
-                    self.health.monday_ok_ms.store(now_ms(), Ordering::Relaxed);
-                    self.health
-                        .monday_failing_since_ms
-                        .store(0, Ordering::Relaxed);
-                }
+                self.health.monday_answered(&result);
                 let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
                 jobs[p.job].apply(
                     rule,
