@@ -14,7 +14,9 @@ use clap::{Parser, Subcommand};
                   call and per contact up to date on the boards you map in a TOML file.",
     after_help = "Examples:\n  \
         aircall-monday-bridge demo                                  # see it work, no account needed\n  \
-        aircall-monday-bridge check --config /etc/aircall-monday-bridge/config.toml\n  \
+        aircall-monday-bridge boards --config bridge.toml --board 1234567890\n  \
+        aircall-monday-bridge check --config /etc/aircall-monday-bridge/config.toml --live\n  \
+        aircall-monday-bridge events --config /etc/aircall-monday-bridge/config.toml list --state dead\n  \
         aircall-monday-bridge run --config /etc/aircall-monday-bridge/config.toml"
 )]
 pub struct Cli {
@@ -39,15 +41,53 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         ready_file: Option<PathBuf>,
     },
-    /// Check a configuration offline: keys, types, templates and field names, secrets present.
-    #[command(
-        after_help = "Example:\n  aircall-monday-bridge check --config config/example.toml\n\n\
-        Exit status: 0 valid, 2 invalid (the message names the file and the key)."
-    )]
+    /// Check a configuration offline (keys, types, templates, secrets present); with --live,
+    /// against monday too (boards, groups, columns, column types, status labels).
+    #[command(after_help = "Examples:\n  \
+        aircall-monday-bridge check --config config/example.toml\n  \
+        aircall-monday-bridge check --config /etc/aircall-monday-bridge/config.toml --live\n\n\
+        Exit status: 0 valid, 2 invalid configuration (the message names the file and the key),\n\
+        3 live check failed (each problem on its own line, naming the key; or monday unreachable).")]
     Check {
         /// TOML configuration to check, laid over the built-in defaults as `run` would.
         #[arg(long, short, value_name = "PATH")]
         config: Option<PathBuf>,
+        /// Also ask monday whether the mapped boards, groups, columns and labels exist.
+        #[arg(long)]
+        live: bool,
+    },
+    /// List the monday boards the token can see, or print one board as a mapping skeleton.
+    #[command(after_help = "Examples:\n  \
+        aircall-monday-bridge boards --config bridge.toml                      # id and name of every board\n  \
+        aircall-monday-bridge boards --config bridge.toml --board 1234567890 >> bridge.toml\n\n\
+        The skeleton is a [[boards]] table with a [boards.columns.<id>] block per column: type,\n\
+        a guessed field, status labels. Check the guesses, then run `check --live`.\n\
+        Exit status: 0 ok, 2 invalid configuration, 3 monday could not be asked, 1 no such board.")]
+    Boards {
+        /// Configuration giving monday's URL and token (api_url, api_token or the credential).
+        #[arg(long, short, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Print this board's groups and columns as a TOML mapping skeleton.
+        #[arg(long, value_name = "ID")]
+        board: Option<String>,
+    },
+    /// The event journal and the dead letter: list, show, replay, drop.
+    #[command(after_help = "Examples:\n  \
+        aircall-monday-bridge events --config bridge.toml list --state dead\n  \
+        aircall-monday-bridge events --config bridge.toml list --call 1843200101\n  \
+        aircall-monday-bridge events --config bridge.toml show 42\n  \
+        aircall-monday-bridge events --config bridge.toml replay --all        # every dead letter\n  \
+        aircall-monday-bridge events --db /var/lib/aircall-monday-bridge/bridge.db drop --state done --older-than 30d\n\n\
+        Works on the SQLite file beside a running bridge; it picks replayed events up at its next poll.")]
+    Events {
+        /// Configuration whose store.path is the database.
+        #[arg(long, short, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// The SQLite file itself (instead of --config).
+        #[arg(long, value_name = "PATH", conflicts_with = "config")]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: EventsAction,
     },
     /// Manage the Aircall webhook through Aircall's API (needs aircall.api_id and api_token).
     #[command(after_help = "Examples:\n  \
@@ -149,4 +189,92 @@ pub enum WebhookAction {
     List,
     /// Delete a webhook by its id (see `list`).
     Delete { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsAction {
+    /// Events matching the filter, newest first.
+    #[command(
+        after_help = "Example:\n  aircall-monday-bridge events --config bridge.toml list --state dead --newer-than 1d"
+    )]
+    List {
+        #[command(flatten)]
+        filter: EventFilterArgs,
+        /// At most this many events.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// One JSON object per line, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One event with its payload and error.
+    #[command(
+        after_help = "Example:\n  aircall-monday-bridge events --config bridge.toml show 42"
+    )]
+    Show {
+        /// The event id (first column of `list`).
+        id: i64,
+    },
+    /// Send dead letters again (after fixing the configuration): one, a filter, or --all.
+    #[command(after_help = "Examples:\n  \
+        aircall-monday-bridge events --config bridge.toml replay --id 42\n  \
+        aircall-monday-bridge events --config bridge.toml replay --event call.ended --newer-than 2h\n  \
+        aircall-monday-bridge events --config bridge.toml replay --all")]
+    Replay {
+        #[command(flatten)]
+        filter: EventFilterArgs,
+        /// Every dead letter.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Delete events for good: needs a filter or --all, and says how many it dropped.
+    #[command(
+        after_help = "Example:\n  aircall-monday-bridge events --config bridge.toml drop --state done --older-than 30d"
+    )]
+    Drop {
+        #[command(flatten)]
+        filter: EventFilterArgs,
+        /// Every event matching nothing narrower: the whole journal.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventFilterArgs {
+    /// One event by id.
+    #[arg(long)]
+    pub id: Option<i64>,
+    /// pending, done or dead.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Events of this Aircall call id.
+    #[arg(long, value_name = "ID")]
+    pub call: Option<String>,
+    /// Events of this Aircall contact id.
+    #[arg(long, value_name = "ID")]
+    pub contact: Option<String>,
+    /// Events of this type, e.g. call.ended.
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Received at least this long ago, e.g. 30m, 2h, 7d.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+    /// Received at most this long ago.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub newer_than: Option<std::time::Duration>,
+}
+
+impl EventFilterArgs {
+    pub fn into_ops(self) -> crate::ops::events::FilterArgs {
+        crate::ops::events::FilterArgs {
+            id: self.id,
+            state: self.state,
+            call: self.call,
+            contact: self.contact,
+            event: self.event,
+            older_than: self.older_than,
+            newer_than: self.newer_than,
+        }
+    }
 }

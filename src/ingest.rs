@@ -13,8 +13,8 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 
 use crate::aircall::{EnvelopeError, Unverified};
-use crate::config::Entity;
 use crate::metrics::Metrics;
+use crate::reload::SharedRules;
 use crate::store::{Appended, NewEvent, Store, StoreError};
 use crate::worker::now_ms;
 
@@ -23,8 +23,9 @@ pub struct IngestState {
     pub tokens: Vec<SecretString>,
     /// Optional second secret carried in the URL (Aircall cannot send custom headers).
     pub url_secret: Option<SecretString>,
-    /// Which entities some board mirrors; events of the others are acknowledged, not stored.
-    pub mirrored: Vec<Entity>,
+    /// The board mappings in force (a reload swaps them): events of an entity no board
+    /// mirrors are acknowledged, not stored.
+    pub rules: SharedRules,
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
 }
@@ -132,6 +133,8 @@ async fn receive(
     }
 }
 
+/// One span per webhook, carrying the event and the call or contact id once parsed.
+#[tracing::instrument(name = "webhook", skip_all, fields(event, kind, entity_id))]
 async fn handle(
     req: &HttpRequest,
     query: SecretQuery,
@@ -151,13 +154,17 @@ async fn handle(
     let verified = Unverified::parse(body)?.verify(&state.tokens)?;
     let envelope = verified.envelope();
     let event = envelope.event.clone();
-    let Some(entity) = verified.entity().filter(|e| state.mirrored.contains(e)) else {
+    let span = tracing::Span::current();
+    span.record("event", event.as_str());
+    let Some(entity) = verified.entity().filter(|e| state.rules.mirrors(*e)) else {
         tracing::debug!(%event, "event not mirrored by any board: acknowledged, not stored");
         return Ok((event, "ignored"));
     };
     let entity_id = verified.entity_id().ok_or_else(|| {
         IngestError::Malformed("`data.id` should be the call or contact id".into())
     })?;
+    span.record("kind", entity.as_str());
+    span.record("entity_id", entity_id);
     let appended = state
         .store
         .append(NewEvent {

@@ -18,6 +18,8 @@ pub mod maintenance;
 pub mod mapping;
 pub mod metrics;
 pub mod monday;
+pub mod ops;
+pub mod reload;
 pub mod sandbox;
 pub mod startup;
 pub mod store;

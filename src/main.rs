@@ -3,16 +3,15 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aircall_monday_bridge::cli::{Cli, Command, WebhookAction};
+use aircall_monday_bridge::cli::{Cli, Command, EventsAction, WebhookAction};
 use aircall_monday_bridge::commands::{self, backfill, webhook};
 use aircall_monday_bridge::config::{LogFormat, Settings};
-use aircall_monday_bridge::mapping::Rules;
+use aircall_monday_bridge::ops::{self, OpsError};
 use aircall_monday_bridge::startup::Application;
+use aircall_monday_bridge::store::Store;
 use aircall_monday_bridge::{demo, sandbox, telemetry};
 use clap::Parser;
-
-/// Exit status for a configuration that cannot be used (scripts and ExecStartPre= read it).
-const EXIT_CONFIG: u8 = 2;
+use std::path::PathBuf;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,7 +36,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             };
             telemetry::init(settings.log.format, &settings.log.level);
             let app = match Application::build(settings).await {
-                Ok(app) => app,
+                Ok(app) => app.reload_on_sighup(config.clone()),
                 Err(e @ aircall_monday_bridge::startup::StartupError::Rules { .. }) => {
                     return Ok(config_error(e))
                 }
@@ -51,32 +50,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             app.run_until(shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { config } => {
-            let checked = Settings::load(config.as_deref())
-                .and_then(|s| s.require_secrets().map(|()| s))
-                .map_err(|e| e.to_string())
-                .and_then(|s| {
-                    Rules::compile(&s.boards).map_err(|e| format!("{}: {e}", s.source))?;
-                    Ok(s)
-                });
-            match checked {
-                Ok(s) => {
-                    println!("{}: valid", s.source);
-                    for b in &s.boards {
-                        println!(
-                            "  board {:<12} {} board {} group {}, {} columns",
-                            b.name,
-                            b.entity.as_str(),
-                            b.board_id,
-                            b.group_id.as_deref().unwrap_or("(first)"),
-                            b.columns.len()
-                        );
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => Ok(config_error(e)),
-            }
+        Command::Check { config, live } => Ok(ops::check::run(config.as_deref(), live).await),
+        Command::Boards { config, board } => {
+            let result = async {
+                let settings = ops::load(config.as_deref())?;
+                ops::boards::run(&ops::monday_client(&settings)?, board).await
+            };
+            Ok(report(result.await))
         }
+        Command::Events { config, db, action } => Ok(report(events(config, db, action).await)),
         Command::Webhook { config, action } => {
             let settings = match Settings::load(config.as_deref()) {
                 Ok(s) => s,
@@ -172,6 +154,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+
         Command::Sandbox {
             listen,
             boards,
@@ -236,9 +219,52 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// An operator command's outcome as an exit status, its error on stderr.
+fn report(result: Result<(), OpsError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn events(
+    config: Option<PathBuf>,
+    db: Option<PathBuf>,
+    action: EventsAction,
+) -> Result<(), OpsError> {
+    let path = match db {
+        Some(path) => path,
+        None => ops::load(config.as_deref())?.store.path,
+    };
+    if !path.is_file() {
+        return Err(OpsError::Usage(format!(
+            "no database at {} (give --db or the --config the bridge runs with)",
+            path.display()
+        )));
+    }
+    let store = Store::open(&path)?;
+    match action {
+        EventsAction::List {
+            filter,
+            limit,
+            json,
+        } => ops::events::list(&store, &filter.into_ops(), limit, json).await,
+        EventsAction::Show { id } => ops::events::show(&store, id).await,
+        EventsAction::Replay { filter, all } => {
+            ops::events::replay(&store, &filter.into_ops(), all).await
+        }
+        EventsAction::Drop { filter, all } => {
+            ops::events::drop(&store, &filter.into_ops(), all).await
+        }
+    }
+}
+
 fn config_error(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("configuration error: {e}");
-    ExitCode::from(EXIT_CONFIG)
+    ExitCode::from(ops::EXIT_CONFIG)
 }
 
 /// SIGTERM (systemd) or Ctrl-C.

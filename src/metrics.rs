@@ -42,6 +42,10 @@ const HELP: &[(&str, &str)] = &[
         "bridge_retries_total",
         "Reconciles scheduled for a retry, by reason",
     ),
+    (
+        "bridge_replayed_events_total",
+        "Dead events sent again from the status page",
+    ),
 ];
 
 fn labels(pairs: &[(&str, &str)]) -> String {

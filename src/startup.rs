@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +14,12 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminState};
-use crate::config::{Entity, Settings};
+use crate::config::Settings;
 use crate::ingest::{self, IngestState};
 use crate::mapping::{MappingError, Rules};
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
+use crate::reload::{self, SharedRules};
 use crate::store::{Store, StoreError};
 use crate::worker::{now_ms, Worker, WorkerHealth};
 
@@ -47,14 +49,19 @@ pub struct Application {
     /// For housekeeping beside the worker.
     store: Store,
     keep_done: Duration,
+    rules: SharedRules,
+    /// Where SIGHUP re-reads the board mappings from; no reload when unset.
+    reload_from: Option<(Option<PathBuf>, reload::Hangup)>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let rules = Rules::compile(&settings.boards).map_err(|error| StartupError::Rules {
-            source_name: settings.source.clone(),
-            error,
-        })?;
+        let rules = SharedRules::new(Rules::compile(&settings.boards).map_err(|error| {
+            StartupError::Rules {
+                source_name: settings.source.clone(),
+                error,
+            }
+        })?);
         let store = Store::open(&settings.store.path)?;
         let maintenance_store = store.clone();
         let keep_done = settings.store.keep_done;
@@ -66,8 +73,8 @@ impl Application {
         let worker_settings = Arc::new(settings.worker);
         let worker = Worker::new(
             store.clone(),
-            Arc::new(rules),
-            monday,
+            rules.clone(),
+            monday.clone(),
             worker_settings.clone(),
             settings.monday.max_batch,
             wake.clone(),
@@ -78,10 +85,6 @@ impl Application {
         let watchdog_limit = Duration::from_secs(settings.monday.timeout_secs * 2 + 10)
             + Duration::from_millis(worker_settings.poll_interval_ms);
 
-        let mirrored: Vec<Entity> = [Entity::Call, Entity::Contact]
-            .into_iter()
-            .filter(|e| settings.boards.iter().any(|b| b.entity == *e))
-            .collect();
         let url_secret = {
             use secrecy::ExposeSecret;
             let s = settings.aircall.url_secret.expose_secret();
@@ -91,8 +94,8 @@ impl Application {
             store: store.clone(),
             tokens: settings.aircall.webhook_tokens,
             url_secret,
-            mirrored,
-            wake,
+            rules: rules.clone(),
+            wake: wake.clone(),
             metrics: metrics.clone(),
         });
         let body_limit = settings.server.body_limit_bytes;
@@ -124,6 +127,11 @@ impl Application {
             health: health.clone(),
             heartbeat_limit_ms: watchdog_limit.as_millis() as i64,
             started_ms: now_ms(),
+            wake,
+            monday,
+            rules: rules.clone(),
+            item_link: settings.server.item_link.clone(),
+            form_token: format!("{:032x}", rand::random::<u128>()),
         });
         let admin_listener = bind(settings.server.admin_listen)?;
         let admin_addr = local_addr(&admin_listener, settings.server.admin_listen)?;
@@ -152,7 +160,20 @@ impl Application {
             watchdog_limit,
             store: maintenance_store,
             keep_done,
+            rules,
+            reload_from: None,
         })
+    }
+
+    /// Reload the board mappings from this configuration file on SIGHUP (`systemctl reload`).
+    pub fn reload_on_sighup(mut self, config: Option<PathBuf>) -> Application {
+        self.reload_from = Some((config, reload::Hangup::listen()));
+        self
+    }
+
+    /// The board mappings in force (tests and the reload use it).
+    pub fn rules(&self) -> SharedRules {
+        self.rules.clone()
     }
 
     pub fn public_addr(&self) -> SocketAddr {
@@ -182,6 +203,9 @@ impl Application {
             self.watchdog_limit,
             cancel.clone(),
         ));
+        let reloader = self
+            .reload_from
+            .map(|(config, hup)| tokio::spawn(hup.reload_each_time(config, self.rules.clone())));
         notify(&[sd_notify::NotifyState::Ready]);
         tracing::info!(public = %self.public_addr, admin = %self.admin_addr, "bridge ready");
 
@@ -193,6 +217,9 @@ impl Application {
         let _ = worker.await;
         let _ = housekeeping.await;
         let _ = watchdog.await;
+        if let Some(reloader) = reloader {
+            reloader.abort();
+        }
         admin_handle.stop(true).await;
         let _ = public.await;
         let _ = admin.await;

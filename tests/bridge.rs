@@ -14,5 +14,11 @@ mod expected;
 mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/metrics.rs"]
+mod metrics;
+#[path = "bridge/ops.rs"]
+mod ops;
 #[path = "bridge/setup_commands.rs"]
 mod setup_commands;
+#[path = "bridge/status_page.rs"]
+mod status_page;

@@ -86,12 +86,18 @@ fn unit_verifies_with_the_built_binary() {
     let unit = std::fs::read_to_string(unit_path()).expect("read the unit");
     let binary = env!("CARGO_BIN_EXE_aircall-monday-bridge");
     let exec_lines: Vec<&str> = unit.lines().filter(|l| l.starts_with("Exec")).collect();
+    // The one exception: reload is a SIGHUP to the running bridge.
+    const RELOAD: &str = "ExecReload=/bin/kill -HUP $MAINPID";
     assert!(
         exec_lines.len() >= 2
             && exec_lines
                 .iter()
-                .all(|l| l.contains(&format!("={INSTALLED_BINARY} "))),
-        "every Exec line should start {INSTALLED_BINARY}: {exec_lines:?}"
+                .all(|l| l.contains(&format!("={INSTALLED_BINARY} ")) || *l == RELOAD),
+        "every Exec line should start {INSTALLED_BINARY} (or be {RELOAD}): {exec_lines:?}"
+    );
+    assert!(
+        unit.contains(RELOAD),
+        "systemctl reload should send SIGHUP (the bridge reloads its board mappings)"
     );
     assert!(
         unit.contains(&format!(

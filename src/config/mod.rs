@@ -44,6 +44,8 @@ pub struct ServerSettings {
     pub admin_listen: SocketAddr,
     pub body_limit_bytes: usize,
     pub workers: usize,
+    /// Link from the status page to a monday item; `{board_id}` and `{item_id}` are replaced.
+    pub item_link: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -132,16 +132,22 @@ pub fn plan(
             create_uncertain: false,
             group: desired.group.clone(),
             posted_comments: BTreeSet::new(),
+            refused: None,
         };
         let labels = create_labels(board, column_values.keys());
         let replaces = synced.replaces.as_deref().unwrap_or("");
-        let key = idempotency_key(&[
-            &board.board_id,
+        let mut parts = vec![
+            board.board_id.as_str(),
             board.entity.as_str(),
             entity_id,
             "create",
             replaces,
-        ]);
+        ];
+        // Only after a refusal, so that keys of creates in flight stay the same across versions.
+        if let Some(refused) = &synced.refused {
+            parts.push(refused);
+        }
+        let key = idempotency_key(&parts);
         return Some(Step {
             command: MondayCommand::CreateItem {
                 board_id: board.board_id.clone(),

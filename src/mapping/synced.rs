@@ -29,6 +29,12 @@ pub struct SyncedItem {
     /// Aircall comment ids already posted on this item as updates: each is posted once.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub posted_comments: BTreeSet<String>,
+    /// The idempotency key of a command monday refused for good (a dead letter). monday
+    /// caches answers, errors included, for 30 minutes by key: once the cause is fixed, a
+    /// replay must not get the cached refusal back, so the next command's key covers this.
+    /// A refused command was not applied, so a fresh key cannot apply anything twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// One command and what it changes in the synced state once monday has applied it.

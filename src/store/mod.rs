@@ -5,6 +5,7 @@
 //! The store knows nothing of calls, mappings or monday: observed state and synced values are
 //! opaque JSON owned by `mapping`.
 
+mod journal;
 mod queries;
 mod schema;
 mod writer;
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use journal::{EntityRow, EventFilter, EventRow, Replayed};
 pub use queries::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -219,6 +221,40 @@ impl Store {
 
     pub async fn stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
         self.read(move |c| queries::stats(c, now_ms)).await
+    }
+
+    /// Events matching `filter`, newest first.
+    pub async fn events(
+        &self,
+        filter: EventFilter,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        self.read(move |c| journal::list(c, &filter, limit)).await
+    }
+
+    /// One event with its payload.
+    pub async fn event(&self, id: i64) -> Result<Option<EventRow>, StoreError> {
+        self.read(move |c| journal::show(c, id)).await
+    }
+
+    /// Dead events matching `filter` go back to pending, their calls and contacts due now
+    /// with a fresh retry schedule. Other events are left alone.
+    pub async fn replay(&self, filter: EventFilter, now_ms: i64) -> Result<Replayed, StoreError> {
+        self.writer
+            .write(move |c| journal::replay(c, &filter, now_ms))
+            .await
+    }
+
+    /// Deletes the matching events for good; the only way events leave the journal.
+    pub async fn drop_events(&self, filter: EventFilter) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |c| journal::drop_events(c, &filter))
+            .await
+    }
+
+    /// The calls and contacts touched most recently, with their monday items.
+    pub async fn recent_entities(&self, limit: usize) -> Result<Vec<EntityRow>, StoreError> {
+        self.read(move |c| journal::recent_entities(c, limit)).await
     }
 
     /// Links of one entity, e.g. to show where a call landed.

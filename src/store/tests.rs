@@ -171,3 +171,72 @@ async fn pruning_removes_old_done_events_only() {
         (0, 1, 1)
     );
 }
+
+fn dead(claim: &Claim) -> Completion {
+    Completion {
+        outcome: Outcome::Dead {
+            error: "ColumnValueException".into(),
+        },
+        ..synced(claim)
+    }
+}
+
+#[tokio::test]
+async fn replay_revives_only_dead_events_and_makes_their_entity_due_now() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    store.append(event("2", "b", 10)).await.unwrap();
+    let one = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
+    store.complete(dead(&one), 20_000).await.unwrap();
+    let two = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
+    store.complete(synced(&two), 20_000).await.unwrap();
+    assert!(
+        store.claim(30_000, 1_000, "w").await.unwrap().is_none(),
+        "dead is not claimed"
+    );
+
+    // A filter matching a done event replays nothing.
+    let done = EventFilter {
+        entity_id: Some(two.entity_id.clone()),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        store.replay(done, 30_000).await.unwrap(),
+        Replayed::default()
+    );
+
+    let all = store.replay(EventFilter::default(), 30_000).await.unwrap();
+    assert_eq!((all.events, all.entities), (1, 1));
+    let again = store.claim(30_000, 1_000, "w").await.unwrap().unwrap();
+    assert_eq!(again.entity_id, one.entity_id);
+    assert_eq!(again.attempts, 1, "a fresh retry schedule");
+    assert_eq!(again.events.len(), 1);
+    let stats = store.stats(30_000).await.unwrap();
+    assert_eq!((stats.dead_events, stats.pending_events), (0, 1));
+}
+
+#[tokio::test]
+async fn drop_deletes_only_what_the_filter_names() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    store.append(event("2", "b", 10)).await.unwrap();
+    let one = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
+    store.complete(dead(&one), 20_000).await.unwrap();
+    let dead_only = EventFilter {
+        state: Some("dead".into()),
+        ..EventFilter::default()
+    };
+    assert_eq!(store.drop_events(dead_only).await.unwrap(), 1);
+    let stats = store.stats(20_000).await.unwrap();
+    assert_eq!((stats.dead_events, stats.pending_events), (0, 1));
+    let listed = store.events(EventFilter::default(), 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].entity_id, "2");
+    assert!(store
+        .event(listed[0].id)
+        .await
+        .unwrap()
+        .unwrap()
+        .data
+        .is_some());
+}

@@ -125,6 +125,7 @@ impl Job {
                         self.another_round = true;
                     } else {
                         step.effect.settle(&mut b.synced);
+                        b.synced.refused = None;
                         if created {
                             self.created.push(board);
                         }
@@ -147,6 +148,9 @@ impl Job {
             Err(error) => {
                 if b.item_id.is_none() && error.is_ambiguous() {
                     b.synced.create_uncertain = true;
+                }
+                if error.decision() == Decision::DeadLetter {
+                    b.synced.refused = Some(step.command.idempotency_key().to_string());
                 }
                 if self.failure.is_none() {
                     self.failure = Some(Failure::Monday {

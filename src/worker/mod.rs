@@ -3,10 +3,13 @@
 //! when a backlog builds up), and record the outcomes. No database transaction is held across
 //! a monday request: the claim is a lease, the outcome a second short write.
 
+mod health;
 mod job;
 mod retry;
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+pub use health::WorkerHealth;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +20,7 @@ use crate::config::WorkerSettings;
 use crate::mapping::{MondayCommand, Rules, Step};
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
+use crate::reload::SharedRules;
 use crate::store::{Completion, Outcome, Store, StoreError};
 use job::{Failure, Job};
 
@@ -40,20 +44,10 @@ pub enum WorkerError {
     Store(#[from] StoreError),
 }
 
-/// State shared with the admin listener and the systemd watchdog.
-#[derive(Default)]
-pub struct WorkerHealth {
-    /// Updated at every loop turn; a stale heartbeat means the worker is wedged.
-    pub heartbeat_ms: AtomicI64,
-    /// Last time monday answered at all (success or application error).
-    pub monday_ok_ms: AtomicI64,
-    /// Sending is paused until then (monday's daily limit).
-    pub paused_until_ms: AtomicI64,
-}
-
 pub struct Worker {
     store: Store,
-    rules: Arc<Rules>,
+    /// Swapped by a reload; each reconcile works with one snapshot.
+    rules: SharedRules,
     monday: MondayClient,
     settings: Arc<WorkerSettings>,
     max_batch: usize,
@@ -77,7 +71,7 @@ impl Worker {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
-        rules: Arc<Rules>,
+        rules: SharedRules,
         monday: MondayClient,
         settings: Arc<WorkerSettings>,
         max_batch: usize,
@@ -157,29 +151,33 @@ impl Worker {
         if claims.is_empty() {
             return Ok(RunOutcome::Empty);
         }
+        // One snapshot for the whole reconcile: a reload between two steps must not shift the
+        // board indexes the jobs hold.
+        let rules = self.rules.current();
         let mut jobs: Vec<Job> = claims
             .into_iter()
-            .map(|c| Job::prepare(&self.rules, c))
+            .map(|c| Job::prepare(&rules, c))
             .collect();
-        self.find_lost_items(&mut jobs).await;
-        let planned = self.plan(&jobs);
-        self.send(&mut jobs, planned).await;
+        self.find_lost_items(&rules, &mut jobs).await;
+        let planned = self.plan(&rules, &jobs);
+        self.send(&rules, &mut jobs, planned).await;
         // What needed the item id of an item created just now (its updates) goes in the same
         // reconcile, so a note that arrived before the item does not wait for the next event.
-        let follow_ups = self.plan_follow_ups(&mut jobs);
+        let follow_ups = self.plan_follow_ups(&rules, &mut jobs);
         if !follow_ups.is_empty() {
-            self.send(&mut jobs, follow_ups).await;
+            self.send(&rules, &mut jobs, follow_ups).await;
         }
-        let completions: Vec<Completion> = jobs.into_iter().map(|j| self.finish(j)).collect();
+        let completions: Vec<Completion> =
+            jobs.into_iter().map(|j| self.finish(&rules, j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
         Ok(RunOutcome::Ran)
     }
 
     /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
-    async fn find_lost_items(&self, jobs: &mut [Job]) {
+    async fn find_lost_items(&self, rules: &Rules, jobs: &mut [Job]) {
         for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
             for board in 0..job.boards.len() {
-                let rule = &self.rules.boards()[job.boards[board].index];
+                let rule = &rules.boards()[job.boards[board].index];
                 let Some(column) = rule
                     .aircall_id_column
                     .as_ref()
@@ -211,11 +209,11 @@ impl Worker {
         }
     }
 
-    fn plan(&self, jobs: &[Job]) -> Vec<Planned> {
+    fn plan(&self, rules: &Rules, jobs: &[Job]) -> Vec<Planned> {
         let mut planned = Vec::new();
         for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
             for board in 0..job.boards.len() {
-                for step in job.plan(&self.rules, board) {
+                for step in job.plan(rules, board) {
                     planned.push(Planned {
                         job: j,
                         board,
@@ -228,7 +226,7 @@ impl Worker {
     }
 
     /// The steps of the boards whose item this reconcile created (empty after a failure).
-    fn plan_follow_ups(&self, jobs: &mut [Job]) -> Vec<Planned> {
+    fn plan_follow_ups(&self, rules: &Rules, jobs: &mut [Job]) -> Vec<Planned> {
         let mut planned = Vec::new();
         for (j, job) in jobs.iter_mut().enumerate() {
             let created = std::mem::take(&mut job.created);
@@ -236,7 +234,7 @@ impl Worker {
                 continue;
             }
             for board in created {
-                for step in job.plan(&self.rules, board) {
+                for step in job.plan(rules, board) {
                     planned.push(Planned {
                         job: j,
                         board,
@@ -250,7 +248,7 @@ impl Worker {
 
     /// Sends the planned commands: in batches, except a create after an uncertain attempt,
     /// which goes alone so that its own idempotency key protects it.
-    async fn send(&self, jobs: &mut [Job], planned: Vec<Planned>) {
+    async fn send(&self, rules: &Rules, jobs: &mut [Job], planned: Vec<Planned>) {
         let (alone, batchable): (Vec<Planned>, Vec<Planned>) = planned.into_iter().partition(|p| {
             let job = &jobs[p.job];
             (job.claim.interrupted || job.boards[p.board].synced.create_uncertain)
@@ -264,16 +262,33 @@ impl Worker {
         }
         for chunk in chunks {
             let commands: Vec<&MondayCommand> = chunk.iter().map(|p| &p.step.command).collect();
-            let results = self.monday.execute_many(&commands).await;
+            // One span per monday request, naming the calls/contacts it carries and, once
+            // answered, their items, so a log line leads from an Aircall id to a monday item.
+            let entity_ids: Vec<&str> = chunk
+                .iter()
+                .map(|p| jobs[p.job].claim.entity_id.as_str())
+                .collect();
+            let span = tracing::info_span!(
+                "monday_request",
+                entity_ids = %entity_ids.join(","),
+                item_ids = tracing::field::Empty
+            );
+            let results = {
+                use tracing::Instrument;
+                self.monday
+                    .execute_many(&commands)
+                    .instrument(span.clone())
+                    .await
+            };
+            let item_ids: Vec<&str> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|a| a.item_id.as_str()))
+                .collect();
+            span.record("item_ids", item_ids.join(",").as_str());
             self.adapt_batch(commands.len(), &results);
             for (p, result) in chunk.into_iter().zip(results) {
-                if !matches!(
-                    &result,
-                    Err(MondayError::Transport { .. } | MondayError::Http { .. })
-                ) {
-                    self.health.monday_ok_ms.store(now_ms(), Ordering::Relaxed);
-                }
-                let rule = &self.rules.boards()[jobs[p.job].boards[p.board].index];
+                self.health.monday_answered(&result);
+                let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
                 jobs[p.job].apply(
                     rule,
                     p.board,
@@ -313,8 +328,8 @@ impl Worker {
         }
     }
 
-    fn finish(&self, job: Job) -> Completion {
-        let links = job.links(&self.rules);
+    fn finish(&self, rules: &Rules, job: Job) -> Completion {
+        let links = job.links(rules);
         let claim = &job.claim;
         let outcome = match job.failure {
             Some(Failure::Mapping(error)) => {

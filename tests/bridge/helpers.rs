@@ -307,6 +307,26 @@ impl Bridge {
         self.kill_and_restart().await;
     }
 
+    /// The configuration file the bridge runs with (rewrite it, then `hup`).
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("bridge.toml")
+    }
+
+    /// `systemctl reload`: SIGHUP.
+    pub fn hup(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Runs an operator command (`events ...`, `check ...`) with the bridge's environment, so
+    /// `--config` finds the same store and sandbox. Returns (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        cli(&self.env, args)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -408,4 +428,32 @@ impl Drop for Bridge {
             eprintln!("--- bridge log ---\n{}", self.log());
         }
     }
+}
+
+/// Runs the binary with `env` and `args`; (exit code, stdout, stderr).
+pub fn cli(env: &[(String, String)], args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_aircall-monday-bridge"))
+        .args(args)
+        .envs(env.iter().cloned())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The environment a CLI command needs to reach `sandbox` (no running bridge).
+pub fn sandbox_env(sandbox: &Sandbox) -> Vec<(String, String)> {
+    vec![
+        ("BRIDGE__MONDAY__API_URL".into(), sandbox.handle.api_url()),
+        ("BRIDGE__MONDAY__API_TOKEN".into(), MONDAY_TOKEN.into()),
+        (
+            "BRIDGE__AIRCALL__WEBHOOK_TOKENS".into(),
+            AIRCALL_TOKEN.into(),
+        ),
+    ]
 }

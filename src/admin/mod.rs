@@ -1,14 +1,24 @@
-//! The admin listener (loopback by default): liveness, readiness and Prometheus metrics.
+//! The admin listener (loopback by default): liveness, readiness, Prometheus metrics, and the
+//! status page with its replay button (`status_page`).
+
+mod status_page;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
+use crate::monday::MondayClient;
+use crate::reload::SharedRules;
 use crate::store::Store;
 use crate::worker::{now_ms, WorkerHealth};
+
+/// monday may be unreachable this long before readiness says so: short outages are normal
+/// and cost nothing (events wait in the store), a long one deserves a page.
+const MONDAY_GRACE_MS: i64 = 10 * 60 * 1000;
 
 pub struct AdminState {
     pub store: Store,
@@ -17,12 +27,22 @@ pub struct AdminState {
     /// A heartbeat older than this means the worker is wedged.
     pub heartbeat_limit_ms: i64,
     pub started_ms: i64,
+    /// Wakes the worker after a replay, so replayed work goes out now, not at the next poll.
+    pub wake: Arc<Notify>,
+    /// For the rate-limit budget monday last reported.
+    pub monday: MondayClient,
+    pub rules: SharedRules,
+    /// `server.item_link`: a monday item's URL, `{board_id}` and `{item_id}` replaced.
+    pub item_link: String,
+    /// Put in the status page's forms and required by its POSTs: another site cannot know it.
+    pub form_token: String,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+        .route("/metrics", web::get().to(metrics))
+        .configure(status_page::routes);
 }
 
 async fn healthz() -> HttpResponse {
@@ -39,6 +59,13 @@ async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
     if now - heartbeat > state.heartbeat_limit_ms {
         problems.push(format!("worker heartbeat is {} ms old", now - heartbeat));
     }
+    let failing_since = state.health.monday_failing_since_ms.load(Ordering::Relaxed);
+    if failing_since != 0 && now - failing_since > MONDAY_GRACE_MS {
+        problems.push(format!(
+            "monday unreachable for {} s (events are kept and sent once it answers)",
+            (now - failing_since) / 1000
+        ));
+    }
     let paused = state.health.paused_until_ms.load(Ordering::Relaxed);
     let body = json!({
         "ready": problems.is_empty(),
@@ -48,6 +75,7 @@ async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
             0 => None,
             t => Some(now - t),
         },
+        "monday_unreachable_for_ms": (failing_since != 0).then(|| now - failing_since),
         "sending_paused_until_ms": (paused > now).then_some(paused),
         "uptime_ms": now - state.started_ms,
     });
@@ -60,7 +88,7 @@ async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
 
 async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
     let stats = state.store.stats(now_ms()).await.unwrap_or_default();
-    let gauges = [
+    let mut gauges = vec![
         (
             "bridge_queue_pending_events",
             "Events stored and not yet reflected on monday",
@@ -81,7 +109,28 @@ async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
             "Events in the dead letter",
             stats.dead_events as f64,
         ),
+        (
+            "bridge_sending_paused",
+            "1 while sending is paused by monday's daily limit",
+            (state.health.paused_until_ms.load(Ordering::Relaxed) > now_ms()) as u8 as f64,
+        ),
     ];
+    // Only what monday has told us: before its first answer the budget is unknown.
+    let budget = state.monday.budget();
+    if let Some(left) = budget.minute_left {
+        gauges.push((
+            "bridge_monday_minute_requests_left",
+            "Requests left in monday's current minute window, as it last said",
+            left as f64,
+        ));
+    }
+    if let Some(left) = budget.complexity_left {
+        gauges.push((
+            "bridge_monday_complexity_left",
+            "Complexity points left in monday's current window, as it last said",
+            left as f64,
+        ));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render(&gauges))

@@ -1,0 +1,261 @@
+//! `boards`: what the monday token can see, and for one board a `[[boards]]` mapping skeleton
+//! (groups, columns with their type, a guessed field, status labels) ready to paste and edit.
+
+use std::fmt::Write;
+
+use super::check_live::status_labels;
+use super::OpsError;
+use crate::config::Entity;
+use crate::mapping::field_names;
+use crate::monday::{BoardInfo, MondayClient};
+
+/// Prints every board (id, name), or the skeleton of one.
+pub async fn run(client: &MondayClient, board: Option<String>) -> Result<(), OpsError> {
+    match board {
+        None => {
+            let boards = client.boards(None).await?;
+            println!("{:<14} name", "id");
+            for b in &boards {
+                println!("{:<14} {}", b.id, b.name);
+            }
+            println!(
+                "\n{} board(s). For one board's mapping skeleton: boards --board ID",
+                boards.len()
+            );
+        }
+        Some(id) => {
+            let boards = client.boards(Some(vec![id.clone()])).await?;
+            let Some(info) = boards.into_iter().find(|b| b.id == id) else {
+                return Err(OpsError::Usage(format!(
+                    "board {id} does not exist or the token cannot see it (list them with `boards`)"
+                )));
+            };
+            print!("{}", skeleton(&info));
+        }
+    }
+    Ok(())
+}
+
+/// Column types the bridge writes, by monday's name.
+const WRITABLE: &[&str] = &[
+    "text",
+    "long_text",
+    "numbers",
+    "status",
+    "date",
+    "phone",
+    "email",
+    "link",
+    "dropdown",
+];
+
+/// Words in a column's id or title → the field it most likely wants.
+/// The first match wins: "Aircall line" is a line, not the Aircall id.
+const GUESSES: &[(&str, &str)] = &[
+    ("line", "line_name"),
+    ("aircall", "id"),
+    ("outcome", "outcome"),
+    ("status", "outcome"),
+    ("direction", "direction"),
+    ("missed", "missed_call_reason"),
+    ("talk", "talk_time"),
+    ("duration", "duration"),
+    ("start", "started_at"),
+    ("answered", "answered_at"),
+    ("ended", "ended_at"),
+    ("recording", "recording"),
+    ("voicemail", "voicemail"),
+    ("agent", "agent_name"),
+    ("tag", "tags"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("company", "company"),
+    ("information", "information"),
+    ("note", "information"),
+    ("contact", "contact_name"),
+    ("name", "name"),
+];
+
+fn guess_field(entity: Entity, id: &str, title: &str) -> Option<&'static str> {
+    let hay = format!("{id} {title}").to_lowercase();
+    let known: Vec<&str> = field_names(entity).collect();
+    GUESSES
+        .iter()
+        .filter(|(word, _)| hay.contains(word))
+        .map(|(_, field)| *field)
+        .find(|f| known.contains(f))
+}
+
+/// A label as a field value: "In progress" → "in_progress".
+fn value_of(label: &str) -> String {
+    label
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The TOML skeleton for one board.
+pub fn skeleton(board: &BoardInfo) -> String {
+    let entity = if board.name.to_lowercase().contains("contact") {
+        Entity::Contact
+    } else {
+        Entity::Call
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Mapping skeleton for board {:?} ({}).",
+        board.name, board.id
+    );
+    let _ = writeln!(
+        out,
+        "# Fields are guesses from the column titles: check them against the README's field lists."
+    );
+    let groups: Vec<String> = board
+        .groups
+        .iter()
+        .map(|(id, title)| format!("{id} ({title})"))
+        .collect();
+    let _ = writeln!(out, "# Groups: {}", groups.join(", "));
+    let _ = writeln!(out, "[[boards]]");
+    let _ = writeln!(out, "name = {}", quoted(&value_of(&board.name)));
+    let _ = writeln!(
+        out,
+        "entity = \"{}\"   # \"call\" or \"contact\"",
+        entity.as_str()
+    );
+    let _ = writeln!(out, "board_id = \"{}\"", board.id);
+    if let Some((group, _)) = board.groups.first() {
+        let _ = writeln!(out, "group_id = {}", quoted(group));
+    }
+    let item_name = match entity {
+        Entity::Call => "{{ direction | capitalize }} call with {{ counterpart }}",
+        Entity::Contact => "{{ name or phone or 'Unnamed contact' }}",
+    };
+    let _ = writeln!(out, "item_name = {}", quoted(item_name));
+    let id_column = board.columns.iter().find(|(id, title, kind, _)| {
+        kind == "text" && guess_field(entity, id, title) == Some("id")
+    });
+    match id_column {
+        Some((id, ..)) => {
+            let _ = writeln!(out, "aircall_id_column = {}", quoted(id));
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "# aircall_id_column = \"...\"   # a text column with field = \"id\""
+            );
+        }
+    }
+    for (id, title, kind, settings) in &board.columns {
+        if id == "name" {
+            continue; // the item name: item_name above
+        }
+        let _ = writeln!(out);
+        if !WRITABLE.contains(&kind.as_str()) {
+            let _ = writeln!(
+                out,
+                "# column {id} ({title:?}, {kind}): a type the bridge does not write"
+            );
+            continue;
+        }
+        let field = guess_field(entity, id, title);
+        // A block without a field would not load: leave it commented out to fill in.
+        let c = if field.is_some() { "" } else { "# " };
+        let _ = writeln!(out, "# {title:?}");
+        let _ = writeln!(out, "{c}[boards.columns.{}]", toml_key(id));
+        let _ = writeln!(out, "{c}type = \"{kind}\"");
+        match field {
+            Some(f) => {
+                let _ = writeln!(out, "field = \"{f}\"");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "# field = \"...\"   # no field guessed: pick one, or a template"
+                );
+            }
+        }
+        if kind == "status" {
+            let labels: Vec<String> = status_labels(settings.as_ref())
+                .iter()
+                .map(|l| format!("{} = {}", quoted(&value_of(l)), quoted(l)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "# field value = board label; the board's labels are on the right, fix the values on the left"
+            );
+            let _ = writeln!(out, "{c}labels = {{ {} }}", labels.join(", "));
+        }
+        if kind == "link" {
+            let _ = writeln!(out, "{c}link_text = {}", quoted(title));
+        }
+    }
+    out
+}
+
+fn toml_key(id: &str) -> String {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        id.to_string()
+    } else {
+        quoted(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn skeleton_guesses_fields_and_lists_status_labels() {
+        let board = BoardInfo {
+            id: "42".into(),
+            name: "Calls".into(),
+            groups: vec![("topics".into(), "Topics".into())],
+            columns: vec![
+                ("name".into(), "Name".into(), "name".into(), None),
+                (
+                    "aircall_id".into(),
+                    "Aircall id".into(),
+                    "text".into(),
+                    None,
+                ),
+                (
+                    "status".into(),
+                    "Status".into(),
+                    "status".into(),
+                    Some(json!({"labels": [{"label": "In progress"}]})),
+                ),
+                ("people".into(), "Owner".into(), "people".into(), None),
+                ("misc".into(), "Misc".into(), "text".into(), None),
+            ],
+        };
+        let text = skeleton(&board);
+        assert!(
+            text.contains("aircall_id_column = \"aircall_id\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("labels = { \"in_progress\" = \"In progress\" }"),
+            "{text}"
+        );
+        assert!(text.contains("# [boards.columns.misc]"), "{text}");
+        assert!(text.contains("does not write"), "{text}");
+        let parsed: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            parsed["boards"][0]["columns"]["status"]["field"].as_str(),
+            Some("outcome")
+        );
+    }
+}

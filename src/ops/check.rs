@@ -1,0 +1,68 @@
+//! `check`: validate the configuration offline (keys, types, templates, secrets present) and,
+//! with `--live`, against the boards monday has.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{check_live, monday_client, EXIT_CONFIG, EXIT_LIVE};
+use crate::config::Settings;
+use crate::mapping::Rules;
+
+/// Prints what it found; the exit status says it to scripts: 0 valid, 2 invalid configuration,
+/// 3 live check failed.
+pub async fn run(config: Option<&Path>, live: bool) -> ExitCode {
+    let settings = match offline(config) {
+        Ok(s) => s,
+        Err(message) => {
+            eprintln!("configuration error: {message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    println!("{}: valid", settings.source);
+    for b in &settings.boards {
+        println!(
+            "  board {:<12} {} board {} group {}, {} columns",
+            b.name,
+            b.entity.as_str(),
+            b.board_id,
+            b.group_id.as_deref().unwrap_or("(first)"),
+            b.columns.len()
+        );
+    }
+    if !live {
+        return ExitCode::SUCCESS;
+    }
+    let problems = match monday_client(&settings) {
+        Ok(client) => check_live::check(&client, &settings.boards).await,
+        Err(e) => Err(e),
+    };
+    match problems {
+        Ok(problems) if problems.is_empty() => {
+            println!(
+                "live: every board, group, column and status label exists on monday ({})",
+                settings.monday.api_url
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(problems) => {
+            for p in &problems {
+                eprintln!("live check: {p}");
+            }
+            eprintln!("live check failed: {} problem(s)", problems.len());
+            ExitCode::from(EXIT_LIVE)
+        }
+        Err(e) => {
+            eprintln!("live check failed: cannot ask monday: {e}");
+            ExitCode::from(EXIT_LIVE)
+        }
+    }
+}
+
+/// Loads the settings and compiles the rules, as `run` does at start.
+pub fn offline(config: Option<&Path>) -> Result<Settings, String> {
+    let settings = Settings::load(config)
+        .and_then(|s| s.require_secrets().map(|()| s))
+        .map_err(|e| e.to_string())?;
+    Rules::compile(&settings.boards).map_err(|e| format!("{}: {e}", settings.source))?;
+    Ok(settings)
+}
