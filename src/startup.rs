@@ -247,13 +247,23 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
     let _ = sd_notify::notify(false, states);
 }
 
+/// The watchdog interval systemd asks for, as sd_watchdog_enabled(3) reads it: WATCHDOG_USEC,
+/// for this process unless WATCHDOG_PID names another one.
+fn watchdog_usec() -> Option<u64> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.trim().parse().ok()?;
+    let for_us = match std::env::var("WATCHDOG_PID") {
+        Ok(pid) => pid.trim().parse::<u32>().ok() == Some(std::process::id()),
+        Err(_) => true,
+    };
+    (usec > 0 && for_us).then_some(usec)
+}
+
 /// Pings systemd's watchdog at half its interval, but only while the worker's heartbeat is
 /// fresh: a wedged worker stops the pings and systemd restarts the service.
 async fn watchdog(health: Arc<WorkerHealth>, limit: Duration, cancel: CancellationToken) {
-    let mut usec = 0u64;
-    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+    let Some(usec) = watchdog_usec() else {
         return;
-    }
+    };
     let every = Duration::from_micros(usec / 2);
     loop {
         tokio::select! {

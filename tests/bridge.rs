@@ -16,6 +16,8 @@ mod features;
 mod lifecycle;
 #[path = "bridge/metrics.rs"]
 mod metrics;
+#[path = "bridge/notify.rs"]
+mod notify;
 #[path = "bridge/ops.rs"]
 mod ops;
 #[path = "bridge/setup_commands.rs"]

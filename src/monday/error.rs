@@ -27,6 +27,9 @@ pub enum MondayError {
         retry_after: Option<Duration>,
         request_id: Option<String>,
     },
+    /// Not sent: monday's budgets (or a 429 it gave earlier) say to wait this long first.
+    #[error("not sent: monday's rate budget refills in {} s", wait.as_secs())]
+    Throttled { wait: Duration },
     /// A 200 answer that is not the shape we asked for.
     #[error("unexpected answer from monday: {0}")]
     Decode(String),
@@ -97,6 +100,7 @@ impl MondayError {
             MondayError::Transport { .. } | MondayError::Decode(_) => {
                 Decision::Retry { hint: None }
             }
+            MondayError::Throttled { wait } => Decision::Retry { hint: Some(*wait) },
             MondayError::Http {
                 status,
                 retry_after,
@@ -139,6 +143,7 @@ impl MondayError {
     pub fn is_ambiguous(&self) -> bool {
         match self {
             MondayError::Transport { .. } | MondayError::Decode(_) => true,
+            MondayError::Throttled { .. } => false,
             MondayError::Http { status, .. } => matches!(status, 500 | 502 | 504),
             MondayError::Api {
                 code, http_status, ..
@@ -159,6 +164,7 @@ impl MondayError {
             MondayError::Http { status, .. } => format!("http_{status}"),
             MondayError::Api { code, .. } => code.clone(),
             MondayError::Decode(_) => "decode".into(),
+            MondayError::Throttled { .. } => "throttled".into(),
         }
     }
 }

@@ -23,6 +23,10 @@ use crate::config::MondaySettings;
 use crate::mapping::MondayCommand;
 use crate::metrics::Metrics;
 
+/// The longest the client waits for monday's budgets before handing the wait back to the
+/// worker (as `MondayError::Throttled`), which reschedules instead of holding its claims.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(15);
+
 /// What monday did with a command.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
@@ -370,7 +374,11 @@ impl MondayClient {
         op: &'static str,
     ) -> Result<Answer, MondayError> {
         let commands = boards.len().max(1);
-        let _permit = self.throttle.acquire(boards, commands).await;
+        let _permit = self
+            .throttle
+            .acquire(boards, commands, MAX_INLINE_WAIT)
+            .await
+            .map_err(|wait| MondayError::Throttled { wait })?;
         let started = Instant::now();
         let result = self.send(&body, idempotency_key, commands).await;
         let outcome = match &result {

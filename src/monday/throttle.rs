@@ -62,7 +62,15 @@ impl Throttle {
     }
 
     /// Waits for a slot (overall and on `board`) and for the budgets to allow one more request.
-    pub async fn acquire(&self, boards: &[&str], commands: usize) -> Permit {
+    /// A wait longer than `max_wait` is not slept through: the caller gets it back as `Err`
+    /// and reschedules its work, so no claim (lease) is held and no heartbeat goes stale while
+    /// monday's budget refills.
+    pub async fn acquire(
+        &self,
+        boards: &[&str],
+        commands: usize,
+        max_wait: Duration,
+    ) -> Result<Permit, Duration> {
         // Sorted and deduplicated, so two batches never wait on each other's boards in turn.
         let mut ids: Vec<&str> = boards.to_vec();
         ids.sort_unstable();
@@ -86,16 +94,16 @@ impl Throttle {
             .await
             .expect("semaphore never closed");
         loop {
-            let wait = self.wait_needed(Instant::now(), commands.max(1) as u64);
-            match wait {
+            match self.wait_needed(Instant::now(), commands.max(1) as u64) {
+                Some(d) if d > max_wait => return Err(d),
                 Some(d) => tokio::time::sleep(d).await,
                 None => break,
             }
         }
-        Permit {
+        Ok(Permit {
             _global: global,
             _boards: board_permits,
-        }
+        })
     }
 
     /// How long to wait before one more request may go out; records it when none.
@@ -244,6 +252,8 @@ mod tests {
 
     use super::*;
 
+    const LONG: Duration = Duration::from_secs(3600);
+
     fn headers(policy: &str, state: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert("ratelimit-policy", HeaderValue::from_str(policy).unwrap());
@@ -276,10 +286,10 @@ mod tests {
         t.observe(&headers("\"minuteRate\";q=3;w=60", "\"minuteRate\";r=3"), 1);
         let start = Instant::now();
         for _ in 0..3 {
-            drop(t.acquire(&[], 1).await);
+            drop(t.acquire(&[], 1, LONG).await.unwrap());
         }
         assert!(start.elapsed() < Duration::from_secs(1));
-        drop(t.acquire(&[], 1).await);
+        drop(t.acquire(&[], 1, LONG).await.unwrap());
         assert!(
             start.elapsed() >= Duration::from_secs(60),
             "{:?}",
@@ -296,7 +306,7 @@ mod tests {
         t.observe(&headers(policy, "\"complexityMinute\";r=5000;t=30"), 2);
         assert_eq!(t.commands_that_fit(), Some(0));
         let start = Instant::now();
-        drop(t.acquire(&[], 1).await);
+        drop(t.acquire(&[], 1, LONG).await.unwrap());
         assert!(
             start.elapsed() >= Duration::from_secs(30),
             "{:?}",
@@ -305,28 +315,44 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_wait_longer_than_allowed_is_handed_back_instead_of_slept() {
+        let t = Throttle::new(4, 4);
+        t.back_off(Duration::from_secs(600));
+        let start = Instant::now();
+        let err = t
+            .acquire(&[], 1, Duration::from_secs(20))
+            .await
+            .err()
+            .unwrap();
+        assert!(err > Duration::from_secs(590), "{err:?}");
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_back_off_holds_every_request() {
         let t = Throttle::new(4, 4);
         t.back_off(Duration::from_secs(7));
         let start = Instant::now();
-        drop(t.acquire(&[], 1).await);
+        drop(t.acquire(&[], 1, LONG).await.unwrap());
         assert!(start.elapsed() >= Duration::from_secs(7));
     }
 
     #[tokio::test(start_paused = true)]
     async fn one_request_at_a_time_per_board() {
         let t = Arc::new(Throttle::new(8, 1));
-        let first = t.acquire(&["1"], 1).await;
-        let other_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["2"], 1)).await;
+        let first = t.acquire(&["1"], 1, LONG).await.unwrap();
+        let other_board =
+            tokio::time::timeout(Duration::from_secs(1), t.acquire(&["2"], 1, LONG)).await;
         assert!(other_board.is_ok(), "another board is not held up");
-        let same_board = tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"], 1)).await;
+        let same_board =
+            tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"], 1, LONG)).await;
         assert!(
             same_board.is_err(),
             "a second request on the same board waited"
         );
         drop(first);
         assert!(
-            tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"], 1))
+            tokio::time::timeout(Duration::from_secs(1), t.acquire(&["1"], 1, LONG))
                 .await
                 .is_ok()
         );

@@ -24,6 +24,10 @@ impl WorkerHealth {
     /// connection, a timeout or an HTTP error is not), for readiness.
     pub fn monday_answered<T>(&self, result: &Result<T, MondayError>) {
         let now = now_ms();
+        // A request held back by our own throttle says nothing about monday.
+        if matches!(result, Err(MondayError::Throttled { .. })) {
+            return;
+        }
         if matches!(
             result,
             Err(MondayError::Transport { .. } | MondayError::Http { .. })
