@@ -9,7 +9,12 @@ use std::time::Duration;
 pub enum MondayError {
     /// No answer: connection refused or dropped, timeout, unreadable body.
     #[error("no answer from monday: {message}")]
-    Transport { message: String, timed_out: bool },
+    Transport {
+        message: String,
+        timed_out: bool,
+        /// The connection was never made, so monday cannot have seen the request.
+        not_sent: bool,
+    },
     /// An HTTP error without a GraphQL error body (e.g. a proxy's 502 page).
     #[error("monday answered HTTP {status}: {snippet}")]
     Http {
@@ -142,7 +147,8 @@ impl MondayError {
     /// one, or a server error. A rate limit, a lock, a 503 or a GraphQL error was not applied.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            MondayError::Transport { .. } | MondayError::Decode(_) => true,
+            MondayError::Transport { not_sent, .. } => !not_sent,
+            MondayError::Decode(_) => true,
             MondayError::Throttled { .. } => false,
             MondayError::Http { status, .. } => matches!(status, 500 | 502 | 504),
             MondayError::Api {

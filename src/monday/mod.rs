@@ -88,6 +88,7 @@ impl MondayClient {
             .map_err(|e| MondayError::Transport {
                 message: e.to_string(),
                 timed_out: false,
+                not_sent: true,
             })?;
         Ok(MondayClient {
             http,
@@ -497,6 +498,8 @@ fn transport(e: reqwest::Error) -> MondayError {
     MondayError::Transport {
         message: e.to_string(),
         timed_out: e.is_timeout(),
+        // A failed connect (refused, unreachable, connect timeout) sent nothing.
+        not_sent: e.is_connect(),
     }
 }
 

@@ -285,6 +285,8 @@ impl Worker {
                 .filter_map(|r| r.as_ref().ok().map(|a| a.item_id.as_str()))
                 .collect();
             span.record("item_ids", item_ids.join(",").as_str());
+            let failed = results.iter().filter(|r| r.is_err()).count();
+            tracing::debug!(parent: &span, commands = commands.len(), failed, "monday request done");
             self.adapt_batch(commands.len(), &results);
             for (p, result) in chunk.into_iter().zip(results) {
                 self.health.monday_answered(&result);

@@ -133,6 +133,7 @@ mod tests {
         let e = MondayError::Transport {
             message: "refused".into(),
             timed_out: false,
+            not_sent: true,
         };
         assert_eq!(
             due(&after_failure(&e, "x".into(), 1, SCHEDULE, 0, 0.0)),

@@ -293,10 +293,19 @@ impl Bridge {
 
     /// kill -9, then start again on the same store, configuration and ports.
     pub async fn kill_and_restart(&mut self) {
+        self.restart_with(&[]).await;
+    }
+
+    /// kill -9, then start again on the same store with some settings changed.
+    pub async fn restart_with(&mut self, changes: &[(&str, &str)]) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        let env = std::mem::take(&mut self.env);
+        let mut env = std::mem::take(&mut self.env);
+        for (k, v) in changes {
+            env.retain(|(key, _)| key != k);
+            env.push((k.to_string(), v.to_string()));
+        }
         let fresh = Self::spawn(dir, env).await;
         let old = std::mem::replace(self, fresh);
         drop(old);

@@ -79,9 +79,24 @@ fn timeouts_and_dropped_connections_retry() {
         let e = MondayError::Transport {
             message: "x".into(),
             timed_out,
+            not_sent: false,
         };
         assert_eq!(e.decision(), Decision::Retry { hint: None });
+        assert!(
+            e.is_ambiguous(),
+            "an answer lost on the way may hide an applied write"
+        );
     }
+    let refused = MondayError::Transport {
+        message: "connection refused".into(),
+        timed_out: false,
+        not_sent: true,
+    };
+    assert_eq!(refused.decision(), Decision::Retry { hint: None });
+    assert!(
+        !refused.is_ambiguous(),
+        "a connection never made sent nothing"
+    );
     assert_eq!(
         MondayError::Decode("html".into()).decision(),
         Decision::Retry { hint: None }
