@@ -6,6 +6,8 @@ mod helpers;
 
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/contacts.rs"]
+mod contacts;
 #[path = "bridge/delivery.rs"]
 mod delivery;
 #[path = "bridge/expected.rs"]

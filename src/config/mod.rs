@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 pub use rules::{
-    BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference, DEFAULT_COMMENT_TEMPLATE,
+    BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
 };
 
 /// The defaults compiled into the binary; every key is documented there.

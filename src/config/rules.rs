@@ -95,9 +95,29 @@ pub struct BoardRule {
     /// values are HTML-escaped. `None`: [`DEFAULT_COMMENT_TEMPLATE`].
     #[serde(default)]
     pub comment_template: Option<String>,
+    /// Contact boards: what to do when an item with the contact's phone or email is already
+    /// on the board (entered by hand, imported) before the bridge first creates one.
+    /// `None`: adopt.
+    #[serde(default)]
+    pub on_existing: Option<OnExisting>,
+    /// Contact boards: the phone and email columns (listed under `columns`) searched for an
+    /// existing item before creating one; empty: no search, always create.
+    #[serde(default)]
+    pub match_columns: Vec<String>,
     /// monday column id → what it receives.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnSpec>,
+}
+
+/// What a contact board does with an item that already carries the contact's phone or email.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnExisting {
+    /// Take the item over: the bridge writes its columns from now on, no second item.
+    #[default]
+    Adopt,
+    /// Create an item of the bridge's own regardless.
+    Create,
 }
 
 /// The body of a comment's update when the board sets no `comment_template`.
@@ -128,6 +148,14 @@ pub struct ColumnSpec {
 }
 
 impl BoardRule {
+    /// The columns to search for an existing item before creating one (none: just create).
+    pub fn adopt_by(&self) -> &[String] {
+        match self.on_existing.unwrap_or_default() {
+            OnExisting::Adopt => &self.match_columns,
+            OnExisting::Create => &[],
+        }
+    }
+
     /// Structural checks; the error is (key relative to this board, message).
     pub fn validate(&self) -> Result<(), (String, String)> {
         let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
@@ -194,6 +222,7 @@ impl BoardRule {
                 "set comments_as_updates = true for the template to be used",
             );
         }
+        self.validate_matching()?;
         for (id, spec) in &self.columns {
             let key = format!("columns.{id}");
             if id == "name" {
@@ -234,6 +263,38 @@ impl BoardRule {
                 return Err((
                     format!("{key}.link_text"),
                     "link_text applies to link columns only".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The columns an existing contact is looked up by. Only phone and email: monday's lookup
+    /// of those is what finds a number however it was written (digits, contains-match).
+    fn validate_matching(&self) -> Result<(), (String, String)> {
+        if self.on_existing.is_some() && self.entity != Entity::Contact {
+            return Err((
+                "on_existing".into(),
+                "applies to contact boards only".into(),
+            ));
+        }
+        if self.match_columns.is_empty() {
+            return Ok(());
+        }
+        if self.entity != Entity::Contact {
+            return Err((
+                "match_columns".into(),
+                "applies to contact boards only".into(),
+            ));
+        }
+        for (i, column) in self.match_columns.iter().enumerate() {
+            let kind = self.columns.get(column).map(|c| c.kind);
+            if !matches!(kind, Some(ColumnKind::Phone | ColumnKind::Email)) {
+                return Err((
+                    format!("match_columns[{i}]"),
+                    format!(
+                        "expected a phone or email column listed under columns, got {column:?}"
+                    ),
                 ));
             }
         }

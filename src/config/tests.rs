@@ -171,6 +171,8 @@ fn board_structure_is_checked() {
             "aircall_id_column = \"nope\"\n",
             "boards[0].aircall_id_column",
         ),
+        ("on_existing = \"adopt\"\n", "boards[0].on_existing"),
+        ("match_columns = [\"phone\"]\n", "boards[0].match_columns"),
     ];
     for (extra, want) in cases {
         let f = write(&board(extra));
@@ -179,6 +181,13 @@ fn board_structure_is_checked() {
             .to_string();
         assert!(err.contains(want), "{extra}: {err}");
     }
+    // A contact board looks existing items up by phone and email columns only.
+    let contacts = board("match_columns = [\"company\"]\n[boards.columns.company]\ntype = \"text\"\nfield = \"company\"\n")
+        .replace("entity = \"call\"", "entity = \"contact\"");
+    let err = Settings::load_with_env(Some(write(&contacts).path()), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("boards[0].match_columns[0]"), "{err}");
     let f = write(&board("").replace("\"123\"", "\"12ab\""));
     let err = Settings::load_with_env(Some(f.path()), env(&[]))
         .unwrap_err()

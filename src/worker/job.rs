@@ -158,11 +158,18 @@ impl Job {
         }
     }
 
+    /// Takes over an item found on the board (lost by a crash, or there before the bridge).
     pub fn adopt(&mut self, board: usize, item_id: String) {
         let b = &mut self.boards[board];
         b.item_id = Some(item_id);
-        // What the item holds is not known: the next plan writes every column.
-        b.synced = SyncedItem::default();
+        // What the item's columns hold is not known: the next plan writes every column. What
+        // the bridge did apart from columns stays remembered, so no comment is posted twice.
+        // The group is forgotten: the item stays in the group a person put it in until its
+        // route changes.
+        b.synced = SyncedItem {
+            posted_comments: std::mem::take(&mut b.synced.posted_comments),
+            ..SyncedItem::default()
+        };
     }
 
     pub fn links(&self, rules: &Rules) -> Vec<Link> {

@@ -4,6 +4,7 @@
 //! a monday request: the claim is a lease, the outcome a second short write.
 
 mod job;
+mod lookup;
 mod retry;
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -162,6 +163,7 @@ impl Worker {
             .map(|c| Job::prepare(&self.rules, c))
             .collect();
         self.find_lost_items(&mut jobs).await;
+        self.find_existing_items(&mut jobs).await;
         let planned = self.plan(&jobs);
         self.send(&mut jobs, planned).await;
         // What needed the item id of an item created just now (its updates) goes in the same
@@ -173,42 +175,6 @@ impl Worker {
         let completions: Vec<Completion> = jobs.into_iter().map(|j| self.finish(j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
         Ok(RunOutcome::Ran)
-    }
-
-    /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
-    async fn find_lost_items(&self, jobs: &mut [Job]) {
-        for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
-            for board in 0..job.boards.len() {
-                let rule = &self.rules.boards()[job.boards[board].index];
-                let Some(column) = rule
-                    .aircall_id_column
-                    .as_ref()
-                    .filter(|_| job.uncertain(board))
-                else {
-                    continue;
-                };
-                match self
-                    .monday
-                    .find_items(&rule.board_id, column, &job.claim.entity_id)
-                    .await
-                {
-                    Ok(items) => {
-                        if let Some(found) = items.into_iter().find(|i| i.active) {
-                            tracing::info!(item_id = %found.id, board = %rule.name, entity_id = %job.claim.entity_id,
-                                "found the item an earlier attempt created");
-                            job.adopt(board, found.id);
-                        }
-                    }
-                    Err(error) => {
-                        job.failure = Some(Failure::Monday {
-                            board: rule.name.clone(),
-                            error,
-                        });
-                        break;
-                    }
-                }
-            }
-        }
     }
 
     fn plan(&self, jobs: &[Job]) -> Vec<Planned> {

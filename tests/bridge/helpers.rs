@@ -149,6 +149,34 @@ impl Sandbox {
         assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     }
 
+    /// A GraphQL request to the sandbox's monday API, as a person's tool would send it.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let answer: Value = self
+            .http
+            .post(self.handle.api_url())
+            .header("Authorization", MONDAY_TOKEN)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(answer.get("errors").is_none(), "{answer:#}");
+        answer["data"].clone()
+    }
+
+    /// An item created on a board by hand (not by the bridge); its id.
+    pub async fn create_item(&self, board: &str, name: &str, values: Value) -> String {
+        let data = self
+            .gql(
+                "mutation ($b: ID!, $n: String!, $v: JSON) { create_item(board_id: $b, item_name: $n, column_values: $v) { id } }",
+                json!({ "b": board, "n": name, "v": values.to_string() }),
+            )
+            .await;
+        data["create_item"]["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn delete_item(&self, id: &str) {
         let r = self
             .http

@@ -1,0 +1,71 @@
+//! Contacts end to end: an item already on the Contacts board is adopted, not duplicated.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The lifecycle fixture's contact, created with its number written the way people write it.
+fn created_with_spaced_number() -> Value {
+    let mut created = fixture("contact_lifecycle").remove(0);
+    assert_eq!(created["event"], "contact.created");
+    created["data"]["phone_numbers"] =
+        json!([{"id": 1, "label": "Mobile", "value": "+33 6 12 34 56 78"}]);
+    created["data"]["emails"] = json!([]);
+    created
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_already_on_the_board_is_adopted_by_its_phone_number() {
+    let sandbox = Sandbox::start().await;
+    let existing = sandbox
+        .create_item(
+            CONTACTS_BOARD,
+            "Thomas (imported)",
+            json!({"phone": {"phone": "+33612345678", "countryShortName": "FR"}}),
+        )
+        .await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let created = created_with_spaced_number();
+    let contact_id = created["data"]["id"].as_u64().unwrap();
+    bridge.deliver(&[created]).await;
+    bridge.drained().await;
+
+    let items = sandbox.items(CONTACTS_BOARD).await;
+    assert_eq!(items.len(), 1, "no second item: {items:#?}");
+    let item = &items[0];
+    assert_eq!(item["id"].as_str().unwrap(), existing);
+    assert_eq!(text(item, "aircall_id"), Some(contact_id.to_string()));
+    assert_eq!(item["name"], "Thomas Girard");
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_on_existing_create_the_bridge_makes_its_own_item() {
+    let sandbox = Sandbox::start().await;
+    sandbox
+        .create_item(
+            CONTACTS_BOARD,
+            "Thomas (imported)",
+            json!({"phone": {"phone": "+33612345678", "countryShortName": "FR"}}),
+        )
+        .await;
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    let config = example.replace("# on_existing = \"adopt\"", "on_existing = \"create\"");
+    assert_ne!(config, example, "the example shows on_existing");
+    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    bridge.deliver(&[created_with_spaced_number()]).await;
+    bridge.drained().await;
+    let items = eventually(WAIT, "two items", || async {
+        let items = sandbox.items(CONTACTS_BOARD).await;
+        (items.len() == 2).then_some(items)
+    })
+    .await;
+    assert!(
+        items.iter().any(|i| i["name"] == "Thomas Girard"),
+        "{items:#?}"
+    );
+}
