@@ -292,6 +292,16 @@ impl Settings {
             board
                 .validate()
                 .map_err(|(key, message)| invalid(&format!("boards[{i}].{key}"), message))?;
+            // `contact_item` is the contact's item on the first contact board.
+            let has_contacts = self.boards.iter().any(|b| b.entity == Entity::Contact);
+            for (id, spec) in &board.columns {
+                if spec.kind == ColumnKind::BoardRelation && !has_contacts {
+                    return Err(invalid(
+                        &format!("boards[{i}].columns.{id}"),
+                        "a board_relation column links to the contact board: add one".into(),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -46,6 +46,8 @@ pub enum ColumnKind {
     Phone,
     Email,
     Link,
+    /// Connect boards: `{"item_ids": [id]}`, the call's contact's item (field `contact_item`).
+    BoardRelation,
 }
 
 /// Which of Aircall's recording/voicemail links fills `recording` and `voicemail`: the
@@ -257,6 +259,14 @@ impl BoardRule {
                 return Err((
                     format!("{key}.create_labels_if_missing"),
                     "applies to status and dropdown columns only".into(),
+                ));
+            }
+            let relation = spec.kind == ColumnKind::BoardRelation;
+            if relation != (spec.field.as_deref() == Some("contact_item")) {
+                return Err((
+                    format!("{key}.field"),
+                    "a board_relation column takes field = \"contact_item\" (and only it does)"
+                        .into(),
                 ));
             }
             if spec.kind != ColumnKind::Link && spec.link_text.is_some() {

@@ -172,6 +172,14 @@ fn board_structure_is_checked() {
             "boards[0].aircall_id_column",
         ),
         ("on_existing = \"adopt\"\n", "boards[0].on_existing"),
+        (
+            "[boards.columns.c]\ntype = \"board_relation\"\nfield = \"id\"\n",
+            "boards[0].columns.c.field",
+        ),
+        (
+            "[boards.columns.c]\ntype = \"board_relation\"\nfield = \"contact_item\"\n",
+            "add one",
+        ),
         ("match_columns = [\"phone\"]\n", "boards[0].match_columns"),
     ];
     for (extra, want) in cases {

@@ -77,6 +77,11 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
             let label = spec.link_text.as_deref().unwrap_or(text);
             valid.then(|| json!({ "url": text, "text": label }))
         }
+        // monday ids are integers beyond 32 bits: written as a JSON number, never a float.
+        ColumnKind::BoardRelation => text
+            .parse::<u64>()
+            .ok()
+            .map(|id| json!({ "item_ids": [id] })),
     }
 }
 
@@ -139,6 +144,12 @@ mod tests {
                 Some(json!({"url": "https://x.example/r", "text": "https://x.example/r"})),
             ),
             (Link, text("ftp://x"), None),
+            (
+                BoardRelation,
+                text("4000000123"),
+                Some(json!({"item_ids": [4000000123u64]})),
+            ),
+            (BoardRelation, text("not an id"), None),
             (Dropdown, text("VIP"), Some(json!({"labels": ["VIP"]}))),
             (
                 Dropdown,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
+use super::known::Known;
 use super::observed::Observed;
 use super::routing::{plan_move, route};
 use super::rules::{Rules, ITEM_NAME_MAX};
@@ -38,17 +39,28 @@ pub struct DesiredItem {
     pub updates: Vec<DesiredUpdate>,
 }
 
+/// The desired item with nothing looked up: board_relation and people columns stay empty.
 pub fn desired(
     rules: &Rules,
     index: usize,
     observed: &Observed,
+) -> Result<DesiredItem, MappingError> {
+    desired_with(rules, index, observed, &Known::default())
+}
+
+/// The desired item, with what the worker looked up on the boards for it.
+pub fn desired_with(
+    rules: &Rules,
+    index: usize,
+    observed: &Observed,
+    known: &Known,
 ) -> Result<DesiredItem, MappingError> {
     let board = &rules.boards()[index];
     let updates = match observed {
         Observed::Call(s) => desired_updates(rules, index, s)?,
         Observed::Contact(_) => Vec::new(),
     };
-    let (fields, archived, entity, id) = match observed {
+    let (mut fields, archived, entity, id) = match observed {
         Observed::Call(s) => (
             call_fields(s, board.recording_link),
             false,
@@ -57,6 +69,9 @@ pub fn desired(
         ),
         Observed::Contact(s) => (contact_fields(s), s.deleted(), Entity::Contact, s.id),
     };
+    if let (Observed::Call(_), Some(item)) = (observed, &known.contact_item) {
+        fields.insert("contact_item", FieldValue::Text(item.clone()));
+    }
     let (wanted, group) = match observed {
         Observed::Call(s) => route(board, s, &fields),
         Observed::Contact(_) => (true, board.group_id.clone()),

@@ -4,6 +4,7 @@
 
 mod batch;
 mod error;
+mod lookup;
 mod ops;
 mod throttle;
 
@@ -484,6 +485,7 @@ fn error_at(answer: &Answer, alias: &str) -> Option<MondayError> {
 }
 
 use batch::encode;
+pub use lookup::Lookup;
 
 fn transport(e: reqwest::Error) -> MondayError {
     MondayError::Transport {

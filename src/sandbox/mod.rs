@@ -16,6 +16,7 @@ mod mutations;
 mod nodes;
 mod page;
 mod queries;
+mod references;
 mod schema;
 mod seed;
 mod state;

@@ -4,9 +4,51 @@
 use serde_json::Value;
 
 use super::job::{Failure, Job};
-use super::Worker;
+use super::{Worker, WorkerError};
+use crate::config::{ColumnKind, Entity};
+use crate::mapping::{self, FieldValue, Known, Observed};
+use crate::monday::Lookup;
 
 impl Worker {
+    /// Looks up what the jobs' columns need beyond the events, then derives their boards.
+    pub(super) async fn derive(&self, jobs: &mut [Job]) -> Result<(), WorkerError> {
+        for job in jobs.iter_mut() {
+            let known = match &job.state {
+                Some(observed) => self.known_for(observed).await?,
+                None => Known::default(),
+            };
+            job.derive(&self.rules, &known);
+        }
+        Ok(())
+    }
+
+    async fn known_for(&self, observed: &Observed) -> Result<Known, WorkerError> {
+        let mut known = Known::default();
+        let Observed::Call(_) = observed else {
+            return Ok(known);
+        };
+        let call_boards: Vec<_> = self.rules.boards_for(Entity::Call).collect();
+        let relates = call_boards.iter().any(|(_, b)| {
+            b.columns
+                .values()
+                .any(|c| c.kind == ColumnKind::BoardRelation)
+        });
+        let contacts_board = self.rules.boards_for(Entity::Contact).next();
+        if let (true, Some((_, contacts)), Some((_, first))) =
+            (relates, contacts_board, call_boards.first())
+        {
+            let fields = mapping::fields_of(observed, first);
+            if let Some(FieldValue::Number(contact)) = fields.get("contact_id") {
+                let links = self.store.links("contact", &contact.to_string()).await?;
+                known.contact_item = links
+                    .into_iter()
+                    .find(|l| l.board_id == contacts.board_id)
+                    .and_then(|l| l.item_id);
+            }
+        }
+        Ok(known)
+    }
+
     /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
     pub(super) async fn find_lost_items(&self, jobs: &mut [Job]) {
         for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
@@ -45,51 +87,57 @@ impl Worker {
 
     /// Before creating a contact's item, look for one already on the board with its phone or
     /// email (`match_columns`, board `on_existing = "adopt"`): a person entered or imported it,
-    /// and a second item for the same person is what the operator does not want.
+    /// and a second item for the same person is what the operator does not want. Every lookup
+    /// of the reconcile goes in one request.
     pub(super) async fn find_existing_items(&self, jobs: &mut [Job]) {
-        for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
-            for board in 0..job.boards.len() {
-                let b = &job.boards[board];
+        // (job, board, lookup), in match_columns order per board.
+        let mut wanted: Vec<(usize, usize, Lookup)> = Vec::new();
+        for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
+            for (board, b) in job.boards.iter().enumerate() {
                 let rule = &self.rules.boards()[b.index];
                 if b.item_id.is_some() || !b.desired.wanted || b.desired.archived {
                     continue;
                 }
-                // Searched once, before the first create: an uncertain create is the crash
-                // recovery's to settle, by Aircall id.
+                // Searched before the first create only: an uncertain create is the crash
+                // recovery's to settle (by Aircall id), a deleted item is recreated.
                 if b.synced.create_uncertain || b.synced.replaces.is_some() {
                     continue;
                 }
-                let searches: Vec<(String, String)> = rule
-                    .adopt_by()
-                    .iter()
-                    .filter_map(|column| {
-                        let value = b.desired.columns.get(column)?.as_ref()?;
-                        Some((column.clone(), lookup_value(value)?))
-                    })
-                    .collect();
-                for (column, value) in searches {
-                    match self
-                        .monday
-                        .find_items(&rule.board_id, &column, &value)
-                        .await
-                    {
-                        Ok(items) => {
-                            if let Some(found) = items.into_iter().find(|i| i.active) {
-                                tracing::info!(item_id = %found.id, board = %rule.name,
-                                    entity_id = %job.claim.entity_id, %column,
-                                    "adopting the item already on the board");
-                                job.adopt(board, found.id);
-                                break;
-                            }
-                        }
-                        Err(error) => {
-                            job.failure = Some(Failure::Monday {
-                                board: rule.name.clone(),
-                                error,
-                            });
-                            return;
-                        }
+                for column in rule.adopt_by() {
+                    let value = b.desired.columns.get(column).and_then(Option::as_ref);
+                    if let Some(value) = value.and_then(lookup_value) {
+                        let lookup = Lookup {
+                            board_id: rule.board_id.clone(),
+                            column_id: column.clone(),
+                            value,
+                        };
+                        wanted.push((j, board, lookup));
                     }
+                }
+            }
+        }
+        let lookups: Vec<Lookup> = wanted.iter().map(|(_, _, l)| l.clone()).collect();
+        let results = self.monday.find_items_many(&lookups).await;
+        for ((j, board, lookup), result) in wanted.into_iter().zip(results) {
+            let job = &mut jobs[j];
+            if job.failure.is_some() || job.boards[board].item_id.is_some() {
+                continue;
+            }
+            let rule = &self.rules.boards()[job.boards[board].index];
+            match result {
+                Ok(items) => {
+                    if let Some(found) = items.into_iter().find(|i| i.active) {
+                        tracing::info!(item_id = %found.id, board = %rule.name,
+                            entity_id = %job.claim.entity_id, column = %lookup.column_id,
+                            "adopting the item already on the board");
+                        job.adopt(board, found.id);
+                    }
+                }
+                Err(error) => {
+                    job.failure = Some(Failure::Monday {
+                        board: rule.name.clone(),
+                        error,
+                    });
                 }
             }
         }

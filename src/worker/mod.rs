@@ -158,10 +158,8 @@ impl Worker {
         if claims.is_empty() {
             return Ok(RunOutcome::Empty);
         }
-        let mut jobs: Vec<Job> = claims
-            .into_iter()
-            .map(|c| Job::prepare(&self.rules, c))
-            .collect();
+        let mut jobs: Vec<Job> = claims.into_iter().map(Job::prepare).collect();
+        self.derive(&mut jobs).await?;
         self.find_lost_items(&mut jobs).await;
         self.find_existing_items(&mut jobs).await;
         let planned = self.plan(&jobs);

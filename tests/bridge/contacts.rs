@@ -1,4 +1,5 @@
-//! Contacts end to end: an item already on the Contacts board is adopted, not duplicated.
+//! Contacts end to end: an item already on the Contacts board is adopted, not duplicated; a
+//! call links to its contact's item once that item exists.
 
 use std::time::Duration;
 
@@ -68,4 +69,51 @@ async fn with_on_existing_create_the_bridge_makes_its_own_item() {
         items.iter().any(|i| i["name"] == "Thomas Girard"),
         "{items:#?}"
     );
+}
+
+/// `contact.created` for the contact that `known_contact`'s calls are with.
+fn contact_of(call: &Value) -> Value {
+    let mut created = fixture("contact_lifecycle").remove(0);
+    created["data"] = call["data"]["contact"].clone();
+    created["timestamp"] = call["timestamp"].clone();
+    created
+}
+
+fn linked_ids(item: &Value) -> Vec<u64> {
+    value(item, "contact_item")
+        .and_then(|v| v["linkedPulseIds"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|l| l["linkedPulseId"].as_u64())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_links_to_its_contact_item_once_that_exists() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let call = fixture("known_contact");
+    let call_id = call[0]["data"]["id"].as_u64().unwrap();
+    // The call rings before its contact reached the contacts board: no link yet.
+    bridge.deliver(&call[..1]).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, call_id).await.remove(0);
+    assert!(linked_ids(&item).is_empty(), "{item:#}");
+
+    let contact = contact_of(&call[0]);
+    let contact_id = contact["data"]["id"].as_u64().unwrap();
+    bridge.deliver(&[contact]).await;
+    bridge.drained().await;
+    let contact_item = sandbox
+        .items_for(CONTACTS_BOARD, contact_id)
+        .await
+        .remove(0);
+    let contact_item: u64 = contact_item["id"].as_str().unwrap().parse().unwrap();
+
+    // The call's next event links it.
+    bridge.deliver(&call[1..]).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, call_id).await.remove(0);
+    assert_eq!(linked_ids(&item), [contact_item], "{item:#}");
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
 }
