@@ -48,6 +48,9 @@ pub enum ColumnKind {
     Link,
     /// Connect boards: `{"item_ids": [id]}`, the call's contact's item (field `contact_item`).
     BoardRelation,
+    /// `{"personsAndTeams": [{"id": N, "kind": "person"}]}`: the monday user with the agent's
+    /// email (field `agent_email`).
+    People,
 }
 
 /// Which of Aircall's recording/voicemail links fills `recording` and `voicemail`: the
@@ -147,6 +150,10 @@ pub struct ColumnSpec {
     /// Link columns: the text shown for the link.
     #[serde(default)]
     pub link_text: Option<String>,
+    /// People columns: a text column (not listed under `columns`) that gets the agent's name
+    /// when no monday user has the agent's email.
+    #[serde(default)]
+    pub fallback_text_column: Option<String>,
 }
 
 impl BoardRule {
@@ -268,6 +275,30 @@ impl BoardRule {
                     "a board_relation column takes field = \"contact_item\" (and only it does)"
                         .into(),
                 ));
+            }
+            let people = spec.kind == ColumnKind::People;
+            if people && spec.field.as_deref() != Some("agent_email") {
+                return Err((
+                    format!("{key}.field"),
+                    "a people column takes field = \"agent_email\"".into(),
+                ));
+            }
+            if let Some(fallback) = &spec.fallback_text_column {
+                if !people {
+                    return Err((
+                        format!("{key}.fallback_text_column"),
+                        "applies to people columns only".into(),
+                    ));
+                }
+                if fallback.trim().is_empty()
+                    || fallback == "name"
+                    || self.columns.contains_key(fallback)
+                {
+                    return Err((
+                        format!("{key}.fallback_text_column"),
+                        "expected the id of a text column that is not listed under columns (it would be written twice)".into(),
+                    ));
+                }
             }
             if spec.kind != ColumnKind::Link && spec.link_text.is_some() {
                 return Err((

@@ -173,6 +173,18 @@ fn board_structure_is_checked() {
         ),
         ("on_existing = \"adopt\"\n", "boards[0].on_existing"),
         (
+            "[boards.columns.p]\ntype = \"people\"\nfield = \"agent_name\"\n",
+            "boards[0].columns.p.field",
+        ),
+        (
+            "[boards.columns.p]\ntype = \"people\"\nfield = \"agent_email\"\nfallback_text_column = \"p\"\n",
+            "boards[0].columns.p.fallback_text_column",
+        ),
+        (
+            "[boards.columns.t]\ntype = \"text\"\nfield = \"id\"\nfallback_text_column = \"x\"\n",
+            "boards[0].columns.t.fallback_text_column",
+        ),
+        (
             "[boards.columns.c]\ntype = \"board_relation\"\nfield = \"id\"\n",
             "boards[0].columns.c.field",
         ),

@@ -77,12 +77,19 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
             let label = spec.link_text.as_deref().unwrap_or(text);
             valid.then(|| json!({ "url": text, "text": label }))
         }
+        // Resolved to a user id by `people` with what the worker looked up, not from the text.
+        ColumnKind::People => None,
         // monday ids are integers beyond 32 bits: written as a JSON number, never a float.
         ColumnKind::BoardRelation => text
             .parse::<u64>()
             .ok()
             .map(|id| json!({ "item_ids": [id] })),
     }
+}
+
+/// A people column's value: one person (monday replaces every assignee with this list).
+pub fn people(user_id: u64) -> Value {
+    json!({ "personsAndTeams": [{ "id": user_id, "kind": "person" }] })
 }
 
 /// Cuts at a character boundary, never inside a UTF-8 sequence.
@@ -103,6 +110,7 @@ mod tests {
             labels: [("answered".to_string(), "Answered".to_string())].into(),
             link_text: None,
             create_labels_if_missing: false,
+            fallback_text_column: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::columns::{encode, truncate};
+use super::columns::{encode, people, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
 use super::known::Known;
@@ -15,6 +15,7 @@ use super::rules::{Rules, ITEM_NAME_MAX};
 pub use super::synced::{Effect, Step, SyncedItem};
 use super::updates::{desired_updates, plan_updates, DesiredUpdate};
 use super::MappingError;
+use crate::config::ColumnKind;
 use crate::config::{BoardRule, Entity};
 
 fn is_true(b: &bool) -> bool {
@@ -108,6 +109,26 @@ pub fn desired_with(
             }
             (None, None) => None,
         };
+        if spec.kind == ColumnKind::People {
+            let email = value.map(|v| v.to_text());
+            let user = email.as_deref().and_then(|e| known.user(e));
+            if let Some(fallback) = &spec.fallback_text_column {
+                // Who took the call still shows when the agent has no monday account.
+                let text = match (user, &email) {
+                    (None, Some(email)) if !email.trim().is_empty() => Some(
+                        fields
+                            .get("agent_name")
+                            .map(FieldValue::to_text)
+                            .filter(|n| !n.trim().is_empty())
+                            .unwrap_or_else(|| email.clone()),
+                    ),
+                    _ => None,
+                };
+                columns.insert(fallback.clone(), text.map(Value::String));
+            }
+            columns.insert(column.clone(), user.map(people));
+            continue;
+        }
         columns.insert(column.clone(), value.and_then(|v| encode(spec, &v)));
     }
     Ok(DesiredItem {

@@ -1,7 +1,7 @@
 //! Several `items_page_by_column_values` lookups in one request, each under its own alias
 //! (`f0`, `f1`, ...): adopting existing contacts must not cost a request per contact when a
 //! backlog is reconciled, as requests are what monday's plans ration. The fields are those of
-//! graphql/find_items_by_column.graphql.
+//! graphql/find_items_by_column.graphql. Also the users lookup of people columns.
 
 use serde_json::{Map, Value};
 
@@ -40,6 +40,28 @@ fn document(lookups: &[Lookup]) -> (String, Map<String, Value>) {
 }
 
 impl MondayClient {
+    /// The monday users with these e-mail addresses: (lowercased email, user id). An address
+    /// without a user is simply missing from the answer.
+    pub async fn users_by_email(
+        &self,
+        emails: &[String],
+    ) -> Result<Vec<(String, u64)>, MondayError> {
+        let vars = super::ops::users_by_email::Variables {
+            emails: Some(emails.to_vec()),
+            limit: Some(emails.len().clamp(1, 1000) as i64),
+        };
+        let reply = self
+            .post::<super::ops::UsersByEmail>(vars, None, &[], "users")
+            .await?;
+        Ok(reply
+            .data
+            .users
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|u| Some((u.email.to_lowercase(), u.id.parse().ok()?)))
+            .collect())
+    }
+
     /// The items each lookup finds, in the order given; one request for all of them.
     pub async fn find_items_many(
         &self,

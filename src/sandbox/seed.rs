@@ -125,6 +125,9 @@ pub struct BoardSeed {
 struct SeedFile {
     #[serde(default)]
     boards: Vec<BoardSeed>,
+    /// Read by `users::parse_users`.
+    #[serde(default, rename = "users")]
+    _users: Vec<super::users::UserSeed>,
 }
 
 /// Reads and validates a seed file; errors name the file.

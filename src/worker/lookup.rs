@@ -12,11 +12,13 @@ use crate::monday::Lookup;
 impl Worker {
     /// Looks up what the jobs' columns need beyond the events, then derives their boards.
     pub(super) async fn derive(&self, jobs: &mut [Job]) -> Result<(), WorkerError> {
-        for job in jobs.iter_mut() {
-            let known = match &job.state {
+        self.resolve_users(jobs).await;
+        for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
+            let mut known = match &job.state {
                 Some(observed) => self.known_for(observed).await?,
                 None => Known::default(),
             };
+            known.users = self.known_users(job);
             job.derive(&self.rules, &known);
         }
         Ok(())

@@ -5,6 +5,7 @@
 
 mod job;
 mod lookup;
+mod people;
 mod retry;
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -65,6 +66,8 @@ pub struct Worker {
     metrics: Arc<Metrics>,
     health: Arc<WorkerHealth>,
     owner: String,
+    /// monday users by agent email, for people columns.
+    users: people::UserCache,
 }
 
 /// One planned command: which job, which of its boards.
@@ -99,6 +102,7 @@ impl Worker {
             metrics,
             health,
             owner,
+            users: Default::default(),
         }
     }
 

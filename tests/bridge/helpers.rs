@@ -60,9 +60,11 @@ impl Sandbox {
 
     pub async fn start_with(limits: Limits) -> Sandbox {
         let boards = sandbox::load_seed(&repo_path("config/sandbox-boards.toml")).unwrap();
+        let users = sandbox::load_users(&repo_path("config/sandbox-boards.toml")).unwrap();
         let handle = sandbox::spawn(SandboxConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             boards,
+            users,
             api_token: Some(MONDAY_TOKEN.into()),
             limits,
         })
