@@ -2,6 +2,7 @@
 //! environment variables, then secrets read from files. Everything is checked in
 //! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
 
+mod columns;
 mod routes;
 mod rules;
 mod secrets;
@@ -13,10 +14,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use columns::{ColumnKind, ColumnSpec};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
-pub use rules::{
-    BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
-};
+pub use rules::{BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");

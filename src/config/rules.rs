@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::columns::{ColumnKind, ColumnSpec};
 use super::routes::{CallFilter, Route};
 
 /// What a board mirrors: one item per Aircall call, or one per Aircall contact.
@@ -30,27 +31,6 @@ impl Entity {
             _ => None,
         }
     }
-}
-
-/// monday column types the bridge knows how to write.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnKind {
-    Text,
-    LongText,
-    Numbers,
-    Status,
-    /// Labels by name (`{"labels": [...]}`); a list field (tags) gives several.
-    Dropdown,
-    Date,
-    Phone,
-    Email,
-    Link,
-    /// Connect boards: `{"item_ids": [id]}`, the call's contact's item (field `contact_item`).
-    BoardRelation,
-    /// `{"personsAndTeams": [{"id": N, "kind": "person"}]}`: the monday user with the agent's
-    /// email (field `agent_email`).
-    People,
 }
 
 /// Which of Aircall's recording/voicemail links fills `recording` and `voicemail`: the
@@ -127,34 +107,6 @@ pub enum OnExisting {
 
 /// The body of a comment's update when the board sets no `comment_template`.
 pub const DEFAULT_COMMENT_TEMPLATE: &str = "{{ content }}{% if author %} — {{ author }}{% endif %}";
-
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct ColumnSpec {
-    #[serde(rename = "type")]
-    pub kind: ColumnKind,
-    /// A named field of the call or contact (see the README's field list).
-    #[serde(default)]
-    pub field: Option<String>,
-    /// A template over those fields; an empty result leaves the column empty.
-    #[serde(default)]
-    pub template: Option<String>,
-    /// Status columns: field value → the board's label. Values without a label are not written.
-    /// Dropdown columns (optional): a value's label when it differs from the value itself.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    /// Status and dropdown columns: let monday add labels this column lacks (e.g. a new
-    /// Aircall tag). monday's flag is per request, so it covers the request's other columns.
-    #[serde(default)]
-    pub create_labels_if_missing: bool,
-    /// Link columns: the text shown for the link.
-    #[serde(default)]
-    pub link_text: Option<String>,
-    /// People columns: a text column (not listed under `columns`) that gets the agent's name
-    /// when no monday user has the agent's email.
-    #[serde(default)]
-    pub fallback_text_column: Option<String>,
-}
 
 impl BoardRule {
     /// The columns to search for an existing item before creating one (none: just create).
@@ -233,79 +185,7 @@ impl BoardRule {
         }
         self.validate_matching()?;
         for (id, spec) in &self.columns {
-            let key = format!("columns.{id}");
-            if id == "name" {
-                return Err((
-                    key,
-                    "\"name\" is the item name; set it with item_name".into(),
-                ));
-            }
-            match (&spec.field, &spec.template) {
-                (Some(_), Some(_)) => {
-                    return Err((key, "expected either field or template, not both".into()))
-                }
-                (None, None) => {
-                    return Err((key, "expected field = \"...\" or template = \"...\"".into()))
-                }
-                _ => {}
-            }
-            if spec.kind == ColumnKind::Status && spec.labels.is_empty() {
-                return Err((
-                    format!("{key}.labels"),
-                    "a status column needs labels = { value = \"Board label\", ... }".into(),
-                ));
-            }
-            let labelled = matches!(spec.kind, ColumnKind::Status | ColumnKind::Dropdown);
-            if !labelled && !spec.labels.is_empty() {
-                return Err((
-                    format!("{key}.labels"),
-                    "labels apply to status and dropdown columns only".into(),
-                ));
-            }
-            if !labelled && spec.create_labels_if_missing {
-                return Err((
-                    format!("{key}.create_labels_if_missing"),
-                    "applies to status and dropdown columns only".into(),
-                ));
-            }
-            let relation = spec.kind == ColumnKind::BoardRelation;
-            if relation != (spec.field.as_deref() == Some("contact_item")) {
-                return Err((
-                    format!("{key}.field"),
-                    "a board_relation column takes field = \"contact_item\" (and only it does)"
-                        .into(),
-                ));
-            }
-            let people = spec.kind == ColumnKind::People;
-            if people && spec.field.as_deref() != Some("agent_email") {
-                return Err((
-                    format!("{key}.field"),
-                    "a people column takes field = \"agent_email\"".into(),
-                ));
-            }
-            if let Some(fallback) = &spec.fallback_text_column {
-                if !people {
-                    return Err((
-                        format!("{key}.fallback_text_column"),
-                        "applies to people columns only".into(),
-                    ));
-                }
-                if fallback.trim().is_empty()
-                    || fallback == "name"
-                    || self.columns.contains_key(fallback)
-                {
-                    return Err((
-                        format!("{key}.fallback_text_column"),
-                        "expected the id of a text column that is not listed under columns (it would be written twice)".into(),
-                    ));
-                }
-            }
-            if spec.kind != ColumnKind::Link && spec.link_text.is_some() {
-                return Err((
-                    format!("{key}.link_text"),
-                    "link_text applies to link columns only".into(),
-                ));
-            }
+            spec.validate(id, &self.columns)?;
         }
         Ok(())
     }
