@@ -16,5 +16,7 @@ mod expected;
 mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/recordings.rs"]
+mod recordings;
 #[path = "bridge/setup_commands.rs"]
 mod setup_commands;

@@ -32,6 +32,10 @@ mod comments;
 #[path = "mapping/routing.rs"]
 mod routing;
 
+/// Looked-up facts (contact item, users) and file uploads.
+#[path = "mapping/lookups.rs"]
+mod lookups;
+
 use aircall_monday_bridge::mapping::{self, Observed, SyncedItem};
 use serde_json::{json, Map, Value};
 

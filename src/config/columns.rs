@@ -23,6 +23,26 @@ pub enum ColumnKind {
     /// `{"personsAndTeams": [{"id": N, "kind": "person"}]}`: the monday user with the agent's
     /// email (field `agent_email`).
     People,
+    /// A copy of the call's recording or voicemail (`upload`), uploaded once through monday's
+    /// `/v2/file`: Aircall's own links expire within hours.
+    File,
+}
+
+/// Which of the call's audio files a file column receives.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadSource {
+    Recording,
+    Voicemail,
+}
+
+impl UploadSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadSource::Recording => "recording",
+            UploadSource::Voicemail => "voicemail",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -51,6 +71,9 @@ pub struct ColumnSpec {
     /// when no monday user has the agent's email.
     #[serde(default)]
     pub fallback_text_column: Option<String>,
+    /// File columns: the call's `recording` or `voicemail`, uploaded once.
+    #[serde(default)]
+    pub upload: Option<UploadSource>,
 }
 
 impl ColumnSpec {
@@ -67,7 +90,22 @@ impl ColumnSpec {
                 "\"name\" is the item name; set it with item_name".into(),
             ));
         }
+        if (self.kind == ColumnKind::File) != self.upload.is_some() {
+            return Err((
+                format!("{key}.upload"),
+                "a file column takes upload = \"recording\" or \"voicemail\" (and only it does)"
+                    .into(),
+            ));
+        }
         match (&self.field, &self.template) {
+            _ if self.kind == ColumnKind::File => {
+                if self.field.is_some() || self.template.is_some() {
+                    return Err((
+                        key,
+                        "a file column takes upload, not field or template".into(),
+                    ));
+                }
+            }
             (Some(_), Some(_)) => {
                 return Err((key, "expected either field or template, not both".into()))
             }

@@ -186,6 +186,16 @@ impl BoardRule {
         self.validate_matching()?;
         for (id, spec) in &self.columns {
             spec.validate(id, &self.columns)?;
+            let call_only = matches!(
+                spec.kind,
+                ColumnKind::File | ColumnKind::BoardRelation | ColumnKind::People
+            );
+            if call_only && self.entity != Entity::Call {
+                return Err((
+                    format!("columns.{id}.type"),
+                    "this column type applies to call boards only".into(),
+                ));
+            }
         }
         Ok(())
     }

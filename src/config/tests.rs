@@ -173,6 +173,18 @@ fn board_structure_is_checked() {
         ),
         ("on_existing = \"adopt\"\n", "boards[0].on_existing"),
         (
+            "[boards.columns.f]\ntype = \"file\"\n",
+            "boards[0].columns.f.upload",
+        ),
+        (
+            "[boards.columns.f]\ntype = \"file\"\nupload = \"recording\"\nfield = \"recording\"\n",
+            "boards[0].columns.f",
+        ),
+        (
+            "[boards.columns.f]\ntype = \"text\"\nfield = \"id\"\nupload = \"voicemail\"\n",
+            "boards[0].columns.f.upload",
+        ),
+        (
             "[boards.columns.p]\ntype = \"people\"\nfield = \"agent_name\"\n",
             "boards[0].columns.p.field",
         ),

@@ -79,6 +79,8 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
         }
         // Resolved to a user id by `people` with what the worker looked up, not from the text.
         ColumnKind::People => None,
+        // Files are uploaded (uploads.rs), never written as a column value.
+        ColumnKind::File => None,
         // monday ids are integers beyond 32 bits: written as a JSON number, never a float.
         ColumnKind::BoardRelation => text
             .parse::<u64>()
@@ -111,6 +113,7 @@ mod tests {
             link_text: None,
             create_labels_if_missing: false,
             fallback_text_column: None,
+            upload: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod routing;
 mod rules;
 mod synced;
 mod updates;
+mod uploads;
 
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
 pub use fields::{outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
@@ -25,6 +26,7 @@ pub use plan::{
 };
 pub use rules::{field_names, Rules, ITEM_NAME_MAX};
 pub use updates::{plan_updates, DesiredUpdate, COMMENT_FIELDS};
+pub use uploads::DesiredUpload;
 
 use crate::config::Entity;
 

@@ -14,6 +14,7 @@ use super::routing::{plan_move, route};
 use super::rules::{Rules, ITEM_NAME_MAX};
 pub use super::synced::{Effect, Step, SyncedItem};
 use super::updates::{desired_updates, plan_updates, DesiredUpdate};
+use super::uploads::{desired_uploads, plan_uploads, DesiredUpload};
 use super::MappingError;
 use crate::config::ColumnKind;
 use crate::config::{BoardRule, Entity};
@@ -38,6 +39,9 @@ pub struct DesiredItem {
     /// Comments the item should carry as updates (boards with `comments_as_updates`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<DesiredUpdate>,
+    /// Files the item should carry (file columns with `upload`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<DesiredUpload>,
 }
 
 /// The desired item with nothing looked up: board_relation and people columns stay empty.
@@ -99,8 +103,16 @@ pub fn desired_with(
     } else {
         name
     };
+    let uploads = match observed {
+        Observed::Call(_) => desired_uploads(board, &fields, id),
+        Observed::Contact(_) => Vec::new(),
+    };
     let mut columns = BTreeMap::new();
-    for (column, spec) in &board.columns {
+    for (column, spec) in board
+        .columns
+        .iter()
+        .filter(|(_, s)| s.kind != ColumnKind::File)
+    {
         let value = match (&spec.field, &spec.template) {
             (Some(field), _) => fields.get(field.as_str()).cloned(),
             (None, Some(_)) => {
@@ -138,6 +150,7 @@ pub fn desired_with(
         group,
         wanted,
         updates,
+        uploads,
     })
 }
 
@@ -168,6 +181,7 @@ pub fn plan(
             create_uncertain: false,
             group: desired.group.clone(),
             posted_comments: BTreeSet::new(),
+            uploaded: BTreeSet::new(),
         };
         let labels = create_labels(board, column_values.keys());
         let replaces = synced.replaces.as_deref().unwrap_or("");
@@ -255,9 +269,10 @@ fn create_labels<'a>(board: &BoardRule, mut columns: impl Iterator<Item = &'a St
 }
 
 /// What follows the item's own command once the item exists: a move when its route changed,
-/// then the comments not yet posted as updates.
+/// the comments not yet posted as updates, then the files not yet uploaded.
 pub fn plan_extras(
     board: &BoardRule,
+    entity_id: &str,
     desired: &DesiredItem,
     item_id: Option<&str>,
     synced: &SyncedItem,
@@ -265,6 +280,7 @@ pub fn plan_extras(
     plan_move(board, desired, item_id, synced)
         .into_iter()
         .chain(plan_updates(board, desired, item_id, synced))
+        .chain(plan_uploads(board, desired, item_id, synced, entity_id))
         .collect()
 }
 

@@ -29,6 +29,9 @@ pub struct SyncedItem {
     /// Aircall comment ids already posted on this item as updates: each is posted once.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub posted_comments: BTreeSet<String>,
+    /// File columns that received their recording or voicemail: each is uploaded once.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub uploaded: BTreeSet<String>,
 }
 
 /// One command and what it changes in the synced state once monday has applied it.
@@ -43,12 +46,15 @@ pub struct Step {
 /// record only their own success when another of them fails.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// The item's name, columns and archived flag are now these (posted comments are kept).
+    /// The item's name, columns and archived flag are now these (posted comments and uploaded
+    /// files are kept).
     Item(SyncedItem),
     /// This comment is now an update on the item.
     Posted(String),
     /// The item is now in this group.
     Moved(String),
+    /// This file column now holds its recording or voicemail.
+    Uploaded(String),
 }
 
 impl Effect {
@@ -56,9 +62,11 @@ impl Effect {
         match self {
             Effect::Item(after) => {
                 let posted = std::mem::take(&mut synced.posted_comments);
+                let uploaded = std::mem::take(&mut synced.uploaded);
                 let group = synced.group.take();
                 *synced = after;
                 synced.posted_comments.extend(posted);
+                synced.uploaded.extend(uploaded);
                 // A create says where it put the item; a change leaves the group alone.
                 synced.group = synced.group.take().or(group);
             }
@@ -67,6 +75,9 @@ impl Effect {
             }
             Effect::Posted(id) => {
                 synced.posted_comments.insert(id);
+            }
+            Effect::Uploaded(column) => {
+                synced.uploaded.insert(column);
             }
         }
     }

@@ -22,6 +22,11 @@ pub(super) enum Failure {
         board: String,
         error: MondayError,
     },
+    /// A recording or voicemail could not be downloaded for its file column.
+    Download {
+        board: String,
+        message: String,
+    },
 }
 
 pub(super) struct Job {
@@ -110,7 +115,13 @@ impl Job {
             b.item_id.as_deref(),
             &b.synced,
         );
-        let extras = mapping::plan_extras(rule, &b.desired, b.item_id.as_deref(), &b.synced);
+        let extras = mapping::plan_extras(
+            rule,
+            &self.claim.entity_id,
+            &b.desired,
+            b.item_id.as_deref(),
+            &b.synced,
+        );
         item.into_iter().chain(extras).collect()
     }
 
@@ -126,7 +137,9 @@ impl Job {
         let b = &mut self.boards[board];
         match result {
             Ok(applied) => match step.effect {
-                Effect::Posted(_) | Effect::Moved(_) => step.effect.settle(&mut b.synced),
+                Effect::Posted(_) | Effect::Moved(_) | Effect::Uploaded(_) => {
+                    step.effect.settle(&mut b.synced)
+                }
                 Effect::Item(_) => {
                     let created = b.item_id.is_none();
                     b.item_id = Some(applied.item_id);
@@ -179,6 +192,7 @@ impl Job {
         // route changes.
         b.synced = SyncedItem {
             posted_comments: std::mem::take(&mut b.synced.posted_comments),
+            uploaded: std::mem::take(&mut b.synced.uploaded),
             ..SyncedItem::default()
         };
     }

@@ -6,6 +6,7 @@
 mod job;
 mod lookup;
 mod people;
+mod recordings;
 mod retry;
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -15,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::aircall::api::AircallApi;
 use crate::config::WorkerSettings;
 use crate::mapping::{MondayCommand, Rules, Step};
 use crate::metrics::Metrics;
@@ -68,6 +70,10 @@ pub struct Worker {
     owner: String,
     /// monday users by agent email, for people columns.
     users: people::UserCache,
+    /// Aircall's API, for fresh recording links (`None`: no credentials configured).
+    aircall: Option<Arc<AircallApi>>,
+    /// For the pre-signed recording links.
+    downloads: reqwest::Client,
 }
 
 /// One planned command: which job, which of its boards.
@@ -103,7 +109,15 @@ impl Worker {
             health,
             owner,
             users: Default::default(),
+            aircall: None,
+            downloads: recordings::download_client(),
         }
+    }
+
+    /// With Aircall's API, an expired recording link is replaced by a fresh one.
+    pub fn with_aircall(mut self, api: Option<AircallApi>) -> Worker {
+        self.aircall = api.map(Arc::new);
+        self
     }
 
     /// Runs `worker.concurrency` loops until `cancel` fires; each finishes its reconcile first.
@@ -219,6 +233,10 @@ impl Worker {
     /// Sends the planned commands: in batches, except a create after an uncertain attempt,
     /// which goes alone so that its own idempotency key protects it.
     async fn send(&self, jobs: &mut [Job], planned: Vec<Planned>) {
+        // Files go one by one, after the batches: each is a download and a multipart request.
+        let (files, planned): (Vec<Planned>, Vec<Planned>) = planned
+            .into_iter()
+            .partition(|p| matches!(p.step.command, MondayCommand::AddFile { .. }));
         let (alone, batchable): (Vec<Planned>, Vec<Planned>) = planned.into_iter().partition(|p| {
             let job = &jobs[p.job];
             (job.claim.interrupted || job.boards[p.board].synced.create_uncertain)
@@ -250,6 +268,9 @@ impl Worker {
                     self.settings.recreate_deleted_items,
                 );
             }
+        }
+        for p in files {
+            self.upload(jobs, p).await;
         }
     }
 
@@ -288,6 +309,20 @@ impl Worker {
             Some(Failure::Mapping(error)) => {
                 tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
                 Outcome::Dead { error }
+            }
+            Some(Failure::Download { board, message }) => {
+                let message = format!("board {board}: {message}");
+                let outcome = retry::after_download_failure(
+                    message,
+                    claim.attempts,
+                    &self.settings.retry_schedule,
+                    now_ms(),
+                    retry::jitter(),
+                );
+                if let Outcome::Dead { error } = &outcome {
+                    tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
+                }
+                outcome
             }
             Some(Failure::Monday { board, error }) => {
                 let message = format!("board {board}: {error}");
