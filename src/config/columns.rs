@@ -97,14 +97,14 @@ impl ColumnSpec {
                     .into(),
             ));
         }
+        let file = self.kind == ColumnKind::File;
         match (&self.field, &self.template) {
-            _ if self.kind == ColumnKind::File => {
-                if self.field.is_some() || self.template.is_some() {
-                    return Err((
-                        key,
-                        "a file column takes upload, not field or template".into(),
-                    ));
-                }
+            (None, None) if file => {}
+            _ if file => {
+                return Err((
+                    key,
+                    "a file column takes upload, not field or template".into(),
+                ))
             }
             (Some(_), Some(_)) => {
                 return Err((key, "expected either field or template, not both".into()))
