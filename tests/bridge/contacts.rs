@@ -117,3 +117,37 @@ async fn a_call_links_to_its_contact_item_once_that_exists() {
     assert_eq!(linked_ids(&item), [contact_item], "{item:#}");
     assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_from_an_unknown_number_links_to_the_contact_created_for_it_later() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let all = sequence("contact_unknown_then_created");
+    let created = all
+        .iter()
+        .position(|e| e["event"] == "contact.created")
+        .unwrap();
+    let call_id = all[0]["data"]["id"].as_u64().unwrap();
+    let contact_id = all[created]["data"]["id"].as_u64().unwrap();
+
+    // Each step reconciled before the next arrives, as when they come minutes apart.
+    for part in [
+        &all[..created],
+        &all[created..=created],
+        &all[created + 1..],
+    ] {
+        bridge.deliver(part).await;
+        bridge.drained().await;
+    }
+    let contact_item = sandbox
+        .items_for(CONTACTS_BOARD, contact_id)
+        .await
+        .remove(0);
+    let contact_item: u64 = contact_item["id"].as_str().unwrap().parse().unwrap();
+    let call = sandbox.items_for(CALLS_BOARD, call_id).await.remove(0);
+    assert_eq!(linked_ids(&call), [contact_item], "{call:#}");
+    assert_eq!(
+        text(&call, "contact").as_deref(),
+        Some("Lucie Bernard (Bernard Conseil)")
+    );
+}

@@ -21,6 +21,11 @@ pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// A mixed sequence of call and contact envelopes (tests/fixtures/aircall/sequences/).
+pub fn sequence(name: &str) -> Vec<Value> {
+    fixture(&format!("sequences/{name}"))
+}
+
 /// Envelopes of a fixture file, in delivery order.
 pub fn fixture(name: &str) -> Vec<Value> {
     let text =
