@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::columns::{encode, people, truncate};
+use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
 use super::known::Known;
@@ -122,23 +122,7 @@ pub fn desired_with(
             (None, None) => None,
         };
         if spec.kind == ColumnKind::People {
-            let email = value.map(|v| v.to_text());
-            let user = email.as_deref().and_then(|e| known.user(e));
-            if let Some(fallback) = &spec.fallback_text_column {
-                // Who took the call still shows when the agent has no monday account.
-                let text = match (user, &email) {
-                    (None, Some(email)) if !email.trim().is_empty() => Some(
-                        fields
-                            .get("agent_name")
-                            .map(FieldValue::to_text)
-                            .filter(|n| !n.trim().is_empty())
-                            .unwrap_or_else(|| email.clone()),
-                    ),
-                    _ => None,
-                };
-                columns.insert(fallback.clone(), text.map(Value::String));
-            }
-            columns.insert(column.clone(), user.map(people));
+            columns.extend(known.people_columns(column, spec, value, &fields));
             continue;
         }
         columns.insert(column.clone(), value.and_then(|v| encode(spec, &v)));
