@@ -89,6 +89,12 @@ pub struct BoardRule {
     /// existing item before creating one; empty: no search, always create.
     #[serde(default)]
     pub match_columns: Vec<String>,
+    /// Call boards with a board_relation column: when a call's number belongs to no Aircall
+    /// contact, find the contact item with that number on the contact board, or create one, so
+    /// the call links to it; when Aircall later creates the contact, the contact board adopts
+    /// that item by its phone (`match_columns`).
+    #[serde(default)]
+    pub create_contact_for_unknown_numbers: bool,
     /// monday column id → what it receives.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnSpec>,

@@ -173,6 +173,10 @@ fn board_structure_is_checked() {
         ),
         ("on_existing = \"adopt\"\n", "boards[0].on_existing"),
         (
+            "create_contact_for_unknown_numbers = true\n",
+            "boards[0].create_contact_for_unknown_numbers",
+        ),
+        (
             "[boards.columns.f]\ntype = \"file\"\n",
             "boards[0].columns.f.upload",
         ),

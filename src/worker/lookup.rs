@@ -19,6 +19,18 @@ impl Worker {
                 None => Known::default(),
             };
             known.users = self.known_users(job);
+            if let (None, Some(observed)) = (&known.contact_item, &job.state) {
+                match self.contact_for_number(job, observed).await {
+                    Ok(item) => known.contact_item = item,
+                    Err(error) => {
+                        job.failure = Some(Failure::Monday {
+                            board: "contacts".into(),
+                            error,
+                        });
+                        continue;
+                    }
+                }
+            }
             job.derive(&self.rules, &known);
         }
         Ok(())

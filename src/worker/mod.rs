@@ -8,6 +8,7 @@ mod lookup;
 mod people;
 mod recordings;
 mod retry;
+mod unknown;
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;

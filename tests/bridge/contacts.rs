@@ -151,3 +151,51 @@ async fn a_call_from_an_unknown_number_links_to_the_contact_created_for_it_later
         Some("Lucie Bernard (Bernard Conseil)")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_number_gets_a_contact_item_that_the_aircall_contact_then_adopts() {
+    let sandbox = Sandbox::start().await;
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    let config = example.replace(
+        "# create_contact_for_unknown_numbers = true",
+        "create_contact_for_unknown_numbers = true",
+    );
+    assert_ne!(
+        config, example,
+        "the example shows create_contact_for_unknown_numbers"
+    );
+    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let all = sequence("contact_unknown_then_created");
+    let created = all
+        .iter()
+        .position(|e| e["event"] == "contact.created")
+        .unwrap();
+    let call_id = all[0]["data"]["id"].as_u64().unwrap();
+    let contact_id = all[created]["data"]["id"].as_u64().unwrap();
+
+    // The call from the unknown number: a contact item named after the number, linked.
+    bridge.deliver(&all[..created]).await;
+    bridge.drained().await;
+    let contacts = sandbox.items(CONTACTS_BOARD).await;
+    assert_eq!(contacts.len(), 1, "{contacts:#?}");
+    assert_eq!(contacts[0]["name"], "+33612345678");
+    let made: u64 = contacts[0]["id"].as_str().unwrap().parse().unwrap();
+    let call = sandbox.items_for(CALLS_BOARD, call_id).await.remove(0);
+    assert_eq!(linked_ids(&call), [made], "{call:#}");
+
+    // Aircall creates the contact: the bridge adopts that item, and the call keeps its link.
+    for part in [&all[created..=created], &all[created + 1..]] {
+        bridge.deliver(part).await;
+        bridge.drained().await;
+    }
+    let contacts = sandbox.items(CONTACTS_BOARD).await;
+    assert_eq!(contacts.len(), 1, "one item per person: {contacts:#?}");
+    assert_eq!(contacts[0]["name"], "Lucie Bernard");
+    assert_eq!(
+        text(&contacts[0], "aircall_id"),
+        Some(contact_id.to_string())
+    );
+    let call = sandbox.items_for(CALLS_BOARD, call_id).await.remove(0);
+    assert_eq!(linked_ids(&call), [made], "{call:#}");
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
