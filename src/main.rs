@@ -163,9 +163,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             ready_file,
         } => {
             telemetry::init(LogFormat::Text, "info");
-            let boards = match boards {
-                Some(path) => sandbox::load_seed(&path)?,
-                None => sandbox::parse_seed(demo::SANDBOX_BOARDS_TOML)?,
+            let (boards, users) = match boards {
+                Some(path) => (sandbox::load_seed(&path)?, sandbox::load_users(&path)?),
+                None => (
+                    sandbox::parse_seed(demo::SANDBOX_BOARDS_TOML)?,
+                    sandbox::parse_users(demo::SANDBOX_BOARDS_TOML)?,
+                ),
             };
             let limits = match limits {
                 Some(path) => {
@@ -177,6 +180,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let handle = sandbox::spawn(sandbox::SandboxConfig {
                 listen,
                 boards,
+                users,
                 api_token: token,
                 limits,
             })

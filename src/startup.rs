@@ -80,7 +80,10 @@ impl Application {
             wake.clone(),
             metrics.clone(),
             health.clone(),
-        );
+        )
+        // Fresh links for expired recordings need Aircall's API; without credentials an
+        // upload whose link expired is retried, then dead-lettered with that reason.
+        .with_aircall(crate::aircall::api::AircallApi::new(&settings.aircall).ok());
         // A reconcile may wait for a whole monday request, so the heartbeat can be that old.
         let watchdog_limit = Duration::from_secs(settings.monday.timeout_secs * 2 + 10)
             + Duration::from_millis(worker_settings.poll_interval_ms);

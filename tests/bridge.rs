@@ -6,6 +6,8 @@ mod helpers;
 
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/contacts.rs"]
+mod contacts;
 #[path = "bridge/delivery.rs"]
 mod delivery;
 #[path = "bridge/expected.rs"]
@@ -20,6 +22,8 @@ mod metrics;
 mod notify;
 #[path = "bridge/ops.rs"]
 mod ops;
+#[path = "bridge/recordings.rs"]
+mod recordings;
 #[path = "bridge/setup_commands.rs"]
 mod setup_commands;
 #[path = "bridge/status_page.rs"]

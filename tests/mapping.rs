@@ -32,6 +32,10 @@ mod comments;
 #[path = "mapping/routing.rs"]
 mod routing;
 
+/// Looked-up facts (contact item, users) and file uploads.
+#[path = "mapping/lookups.rs"]
+mod lookups;
+
 use aircall_monday_bridge::mapping::{self, Observed, SyncedItem};
 use serde_json::{json, Map, Value};
 
@@ -110,4 +114,40 @@ fn live_progression() {
         }
         insta::assert_json_snapshot!(rows);
     });
+}
+
+/// Each event type alone, as the first thing the bridge hears of a call or contact: the item
+/// each board should show and the command that creates it. The payload is the first envelope
+/// of that type among the fixtures (in file name order); every event type has one.
+#[test]
+fn each_event_type_alone() {
+    use aircall_monday_bridge::aircall::{CALL_EVENTS, CONTACT_EVENTS};
+    let rules = rules();
+    let fixtures = all_fixtures();
+    for event in CALL_EVENTS.iter().chain(CONTACT_EVENTS) {
+        let (name, envelope) = fixtures
+            .iter()
+            .find_map(|(name, all)| Some((name, all.iter().find(|e| e.event == *event)?)))
+            .unwrap_or_else(|| panic!("no fixture has a {event} event"));
+        let envelopes = std::slice::from_ref(envelope);
+        let entity = entity_of(envelopes);
+        let observed = fold(entity, envelopes);
+        let mut snapshot = Map::new();
+        snapshot.insert("fixture".into(), json!(name));
+        if let Some(outcome) = outcome_of(&observed) {
+            snapshot.insert("outcome".into(), json!(outcome));
+        }
+        for (index, board) in boards_for(&rules, entity) {
+            let want = desired(&rules, index, &observed);
+            let id = entity_id(&observed);
+            let step = mapping::plan(&board, &id, &want, None, &SyncedItem::default());
+            snapshot.insert(
+                format!("board {}", board.name),
+                json!({ "desired": want, "command": step.map(|s| s.command) }),
+            );
+        }
+        insta::with_settings!({ snapshot_suffix => *event }, {
+            insta::assert_json_snapshot!(Value::Object(snapshot));
+        });
+    }
 }

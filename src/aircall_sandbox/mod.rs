@@ -2,9 +2,13 @@
 //! `webhook`, `backfill` and recording refreshes: Basic auth (401 without credentials, 403
 //! with wrong ones), paged calls and contacts, webhooks, a per-minute rate limit answered with
 //! 429 and the `X-AircallApi-*` headers, and recording files whose links expire.
-//! `/_aircall/*` lets tests seed data and read the requests it received.
+//! `/_aircall/*` lets tests seed data and read the requests it received (recording downloads
+//! included).
 
+mod recordings;
 mod routes;
+
+pub use recordings::{recording_bytes, recording_url};
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -46,6 +50,8 @@ pub(crate) struct State {
     pub window: VecDeque<i64>,
     pub rate_limited: u64,
     pub next_id: u64,
+    /// `http://<addr>`: the base of the recording links it hands out.
+    pub base_url: String,
 }
 
 pub struct AircallSandboxHandle {
@@ -80,6 +86,7 @@ pub async fn spawn(config: AircallSandboxConfig) -> std::io::Result<AircallSandb
         window: VecDeque::new(),
         rate_limited: 0,
         next_id: 1,
+        base_url: format!("http://{addr}"),
     }));
     let server =
         HttpServer::new(move || App::new().app_data(state.clone()).configure(routes::routes))

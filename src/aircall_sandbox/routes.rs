@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::{Received, State};
 use crate::aircall::{CALL_EVENTS, CONTACT_EVENTS};
 
-type Shared = web::Data<Mutex<State>>;
+pub(super) type Shared = web::Data<Mutex<State>>;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/ping", web::get().to(ping))
@@ -22,11 +22,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/webhooks", web::post().to(create_webhook))
         .route("/v1/webhooks", web::get().to(list_webhooks))
         .route("/v1/webhooks/{id}", web::delete().to(delete_webhook))
+        .route(
+            "/recordings/{file}",
+            web::get().to(super::recordings::serve),
+        )
         .route("/_aircall/requests", web::get().to(requests))
         .route("/_aircall/calls", web::post().to(add_calls));
 }
 
-fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+pub(super) fn lock(shared: &Shared) -> MutexGuard<'_, State> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -93,8 +97,12 @@ async fn get_call(req: HttpRequest, path: web::Path<u64>, shared: Shared) -> Htt
         return r;
     }
     let st = lock(&shared);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
     match st.calls.iter().find(|c| c["id"].as_u64() == Some(*path)) {
-        Some(call) => HttpResponse::Ok().json(json!({ "call": call })),
+        Some(call) => {
+            let call = super::recordings::with_fresh_links(&st.base_url, call.clone(), now);
+            HttpResponse::Ok().json(json!({ "call": call }))
+        }
         None => HttpResponse::NotFound()
             .json(json!({ "error": "Not found", "troubleshoot": "Check the call id" })),
     }

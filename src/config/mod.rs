@@ -2,6 +2,7 @@
 //! environment variables, then secrets read from files. Everything is checked in
 //! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
 
+mod columns;
 mod routes;
 mod rules;
 mod secrets;
@@ -13,10 +14,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use columns::{ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
-pub use rules::{
-    BoardRule, ColumnKind, ColumnSpec, Entity, LinkPreference, DEFAULT_COMMENT_TEMPLATE,
-};
+pub use rules::{BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -294,6 +294,34 @@ impl Settings {
             board
                 .validate()
                 .map_err(|(key, message)| invalid(&format!("boards[{i}].{key}"), message))?;
+            // `contact_item` is the contact's item on the first contact board.
+            let has_contacts = self.boards.iter().any(|b| b.entity == Entity::Contact);
+            if board.create_contact_for_unknown_numbers {
+                let contacts = self.boards.iter().find(|b| b.entity == Entity::Contact);
+                let adopts_by_phone = contacts.is_some_and(|c| {
+                    c.adopt_by()
+                        .iter()
+                        .any(|m| c.columns.get(m).map(|s| s.kind) == Some(ColumnKind::Phone))
+                });
+                let relates = board
+                    .columns
+                    .values()
+                    .any(|c| c.kind == ColumnKind::BoardRelation);
+                if board.entity != Entity::Call || !relates || !adopts_by_phone {
+                    return Err(invalid(
+                        &format!("boards[{i}].create_contact_for_unknown_numbers"),
+                        "needs a call board with a board_relation column, and a contact board that adopts by a phone column (match_columns, on_existing = \"adopt\"), so the item it creates becomes the contact's when Aircall creates it".into(),
+                    ));
+                }
+            }
+            for (id, spec) in &board.columns {
+                if spec.kind == ColumnKind::BoardRelation && !has_contacts {
+                    return Err(invalid(
+                        &format!("boards[{i}].columns.{id}"),
+                        "a board_relation column links to the contact board: add one".into(),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::columns::{ColumnKind, ColumnSpec};
 use super::routes::{CallFilter, Route};
 
 /// What a board mirrors: one item per Aircall call, or one per Aircall contact.
@@ -30,22 +31,6 @@ impl Entity {
             _ => None,
         }
     }
-}
-
-/// monday column types the bridge knows how to write.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnKind {
-    Text,
-    LongText,
-    Numbers,
-    Status,
-    /// Labels by name (`{"labels": [...]}`); a list field (tags) gives several.
-    Dropdown,
-    Date,
-    Phone,
-    Email,
-    Link,
 }
 
 /// Which of Aircall's recording/voicemail links fills `recording` and `voicemail`: the
@@ -95,39 +80,49 @@ pub struct BoardRule {
     /// values are HTML-escaped. `None`: [`DEFAULT_COMMENT_TEMPLATE`].
     #[serde(default)]
     pub comment_template: Option<String>,
+    /// Contact boards: what to do when an item with the contact's phone or email is already
+    /// on the board (entered by hand, imported) before the bridge first creates one.
+    /// `None`: adopt.
+    #[serde(default)]
+    pub on_existing: Option<OnExisting>,
+    /// Contact boards: the phone and email columns (listed under `columns`) searched for an
+    /// existing item before creating one; empty: no search, always create.
+    #[serde(default)]
+    pub match_columns: Vec<String>,
+    /// Call boards with a board_relation column: when a call's number belongs to no Aircall
+    /// contact, find the contact item with that number on the contact board, or create one, so
+    /// the call links to it; when Aircall later creates the contact, the contact board adopts
+    /// that item by its phone (`match_columns`).
+    #[serde(default)]
+    pub create_contact_for_unknown_numbers: bool,
     /// monday column id → what it receives.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnSpec>,
 }
 
+/// What a contact board does with an item that already carries the contact's phone or email.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnExisting {
+    /// Take the item over: the bridge writes its columns from now on, no second item.
+    #[default]
+    Adopt,
+    /// Create an item of the bridge's own regardless.
+    Create,
+}
+
 /// The body of a comment's update when the board sets no `comment_template`.
 pub const DEFAULT_COMMENT_TEMPLATE: &str = "{{ content }}{% if author %} — {{ author }}{% endif %}";
 
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct ColumnSpec {
-    #[serde(rename = "type")]
-    pub kind: ColumnKind,
-    /// A named field of the call or contact (see the README's field list).
-    #[serde(default)]
-    pub field: Option<String>,
-    /// A template over those fields; an empty result leaves the column empty.
-    #[serde(default)]
-    pub template: Option<String>,
-    /// Status columns: field value → the board's label. Values without a label are not written.
-    /// Dropdown columns (optional): a value's label when it differs from the value itself.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    /// Status and dropdown columns: let monday add labels this column lacks (e.g. a new
-    /// Aircall tag). monday's flag is per request, so it covers the request's other columns.
-    #[serde(default)]
-    pub create_labels_if_missing: bool,
-    /// Link columns: the text shown for the link.
-    #[serde(default)]
-    pub link_text: Option<String>,
-}
-
 impl BoardRule {
+    /// The columns to search for an existing item before creating one (none: just create).
+    pub fn adopt_by(&self) -> &[String] {
+        match self.on_existing.unwrap_or_default() {
+            OnExisting::Adopt => &self.match_columns,
+            OnExisting::Create => &[],
+        }
+    }
+
     /// Structural checks; the error is (key relative to this board, message).
     pub fn validate(&self) -> Result<(), (String, String)> {
         let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
@@ -194,46 +189,49 @@ impl BoardRule {
                 "set comments_as_updates = true for the template to be used",
             );
         }
+        self.validate_matching()?;
         for (id, spec) in &self.columns {
-            let key = format!("columns.{id}");
-            if id == "name" {
+            spec.validate(id, &self.columns)?;
+            let call_only = matches!(
+                spec.kind,
+                ColumnKind::File | ColumnKind::BoardRelation | ColumnKind::People
+            );
+            if call_only && self.entity != Entity::Call {
                 return Err((
-                    key,
-                    "\"name\" is the item name; set it with item_name".into(),
+                    format!("columns.{id}.type"),
+                    "this column type applies to call boards only".into(),
                 ));
             }
-            match (&spec.field, &spec.template) {
-                (Some(_), Some(_)) => {
-                    return Err((key, "expected either field or template, not both".into()))
-                }
-                (None, None) => {
-                    return Err((key, "expected field = \"...\" or template = \"...\"".into()))
-                }
-                _ => {}
-            }
-            if spec.kind == ColumnKind::Status && spec.labels.is_empty() {
+        }
+        Ok(())
+    }
+
+    /// The columns an existing contact is looked up by. Only phone and email: monday's lookup
+    /// of those is what finds a number however it was written (digits, contains-match).
+    fn validate_matching(&self) -> Result<(), (String, String)> {
+        if self.on_existing.is_some() && self.entity != Entity::Contact {
+            return Err((
+                "on_existing".into(),
+                "applies to contact boards only".into(),
+            ));
+        }
+        if self.match_columns.is_empty() {
+            return Ok(());
+        }
+        if self.entity != Entity::Contact {
+            return Err((
+                "match_columns".into(),
+                "applies to contact boards only".into(),
+            ));
+        }
+        for (i, column) in self.match_columns.iter().enumerate() {
+            let kind = self.columns.get(column).map(|c| c.kind);
+            if !matches!(kind, Some(ColumnKind::Phone | ColumnKind::Email)) {
                 return Err((
-                    format!("{key}.labels"),
-                    "a status column needs labels = { value = \"Board label\", ... }".into(),
-                ));
-            }
-            let labelled = matches!(spec.kind, ColumnKind::Status | ColumnKind::Dropdown);
-            if !labelled && !spec.labels.is_empty() {
-                return Err((
-                    format!("{key}.labels"),
-                    "labels apply to status and dropdown columns only".into(),
-                ));
-            }
-            if !labelled && spec.create_labels_if_missing {
-                return Err((
-                    format!("{key}.create_labels_if_missing"),
-                    "applies to status and dropdown columns only".into(),
-                ));
-            }
-            if spec.kind != ColumnKind::Link && spec.link_text.is_some() {
-                return Err((
-                    format!("{key}.link_text"),
-                    "link_text applies to link columns only".into(),
+                    format!("match_columns[{i}]"),
+                    format!(
+                        "expected a phone or email column listed under columns, got {column:?}"
+                    ),
                 ));
             }
         }

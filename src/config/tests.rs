@@ -171,6 +171,44 @@ fn board_structure_is_checked() {
             "aircall_id_column = \"nope\"\n",
             "boards[0].aircall_id_column",
         ),
+        ("on_existing = \"adopt\"\n", "boards[0].on_existing"),
+        (
+            "create_contact_for_unknown_numbers = true\n",
+            "boards[0].create_contact_for_unknown_numbers",
+        ),
+        (
+            "[boards.columns.f]\ntype = \"file\"\n",
+            "boards[0].columns.f.upload",
+        ),
+        (
+            "[boards.columns.f]\ntype = \"file\"\nupload = \"recording\"\nfield = \"recording\"\n",
+            "boards[0].columns.f",
+        ),
+        (
+            "[boards.columns.f]\ntype = \"text\"\nfield = \"id\"\nupload = \"voicemail\"\n",
+            "boards[0].columns.f.upload",
+        ),
+        (
+            "[boards.columns.p]\ntype = \"people\"\nfield = \"agent_name\"\n",
+            "boards[0].columns.p.field",
+        ),
+        (
+            "[boards.columns.p]\ntype = \"people\"\nfield = \"agent_email\"\nfallback_text_column = \"p\"\n",
+            "boards[0].columns.p.fallback_text_column",
+        ),
+        (
+            "[boards.columns.t]\ntype = \"text\"\nfield = \"id\"\nfallback_text_column = \"x\"\n",
+            "boards[0].columns.t.fallback_text_column",
+        ),
+        (
+            "[boards.columns.c]\ntype = \"board_relation\"\nfield = \"id\"\n",
+            "boards[0].columns.c.field",
+        ),
+        (
+            "[boards.columns.c]\ntype = \"board_relation\"\nfield = \"contact_item\"\n",
+            "add one",
+        ),
+        ("match_columns = [\"phone\"]\n", "boards[0].match_columns"),
     ];
     for (extra, want) in cases {
         let f = write(&board(extra));
@@ -179,6 +217,13 @@ fn board_structure_is_checked() {
             .to_string();
         assert!(err.contains(want), "{extra}: {err}");
     }
+    // A contact board looks existing items up by phone and email columns only.
+    let contacts = board("match_columns = [\"company\"]\n[boards.columns.company]\ntype = \"text\"\nfield = \"company\"\n")
+        .replace("entity = \"call\"", "entity = \"contact\"");
+    let err = Settings::load_with_env(Some(write(&contacts).path()), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("boards[0].match_columns[0]"), "{err}");
     let f = write(&board("").replace("\"123\"", "\"12ab\""));
     let err = Settings::load_with_env(Some(f.path()), env(&[]))
         .unwrap_err()

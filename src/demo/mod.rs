@@ -36,9 +36,11 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let boards = sandbox::parse_seed(SANDBOX_BOARDS_TOML).context("the built-in sandbox boards")?;
+    let users = sandbox::parse_users(SANDBOX_BOARDS_TOML).context("the built-in sandbox users")?;
     let sandbox = sandbox::spawn(SandboxConfig {
         listen: opts.sandbox_listen,
         boards,
+        users,
         api_token: Some(DEMO_MONDAY_TOKEN.into()),
         limits: Limits::default(),
     })

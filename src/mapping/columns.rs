@@ -77,7 +77,21 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
             let label = spec.link_text.as_deref().unwrap_or(text);
             valid.then(|| json!({ "url": text, "text": label }))
         }
+        // Resolved to a user id by `people` with what the worker looked up, not from the text.
+        ColumnKind::People => None,
+        // Files are uploaded (uploads.rs), never written as a column value.
+        ColumnKind::File => None,
+        // monday ids are integers beyond 32 bits: written as a JSON number, never a float.
+        ColumnKind::BoardRelation => text
+            .parse::<u64>()
+            .ok()
+            .map(|id| json!({ "item_ids": [id] })),
     }
+}
+
+/// A people column's value: one person (monday replaces every assignee with this list).
+pub fn people(user_id: u64) -> Value {
+    json!({ "personsAndTeams": [{ "id": user_id, "kind": "person" }] })
 }
 
 /// Cuts at a character boundary, never inside a UTF-8 sequence.
@@ -98,6 +112,8 @@ mod tests {
             labels: [("answered".to_string(), "Answered".to_string())].into(),
             link_text: None,
             create_labels_if_missing: false,
+            fallback_text_column: None,
+            upload: None,
         }
     }
 
@@ -139,6 +155,12 @@ mod tests {
                 Some(json!({"url": "https://x.example/r", "text": "https://x.example/r"})),
             ),
             (Link, text("ftp://x"), None),
+            (
+                BoardRelation,
+                text("4000000123"),
+                Some(json!({"item_ids": [4000000123u64]})),
+            ),
+            (BoardRelation, text("not an id"), None),
             (Dropdown, text("VIP"), Some(json!({"labels": ["VIP"]}))),
             (
                 Dropdown,

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::config::UploadSource;
+
 /// Column id → monday JSON value; `Value::Null` clears the column, the key `name` renames.
 pub type ColumnValues = BTreeMap<String, Value>;
 
@@ -45,6 +47,20 @@ pub enum MondayCommand {
         body: String,
         idempotency_key: String,
     },
+    /// The call's recording or voicemail as a file in a file column: the worker downloads
+    /// `url` (fetching the call again from Aircall for a fresh link when it expired) and
+    /// uploads it to `/v2/file`. Never batched: it is a multipart request of its own.
+    AddFile {
+        board_id: String,
+        item_id: String,
+        column_id: String,
+        /// The Aircall call, whose fresh links replace an expired `url`.
+        call_id: String,
+        source: UploadSource,
+        url: String,
+        file_name: String,
+        idempotency_key: String,
+    },
 }
 
 impl MondayCommand {
@@ -55,6 +71,7 @@ impl MondayCommand {
             MondayCommand::ArchiveItem { .. } => "archive_item",
             MondayCommand::CreateUpdate { .. } => "create_update",
             MondayCommand::MoveItemToGroup { .. } => "move_item_to_group",
+            MondayCommand::AddFile { .. } => "add_file_to_column",
         }
     }
 
@@ -64,7 +81,8 @@ impl MondayCommand {
             | MondayCommand::ChangeColumnValues { board_id, .. }
             | MondayCommand::ArchiveItem { board_id, .. }
             | MondayCommand::CreateUpdate { board_id, .. }
-            | MondayCommand::MoveItemToGroup { board_id, .. } => board_id,
+            | MondayCommand::MoveItemToGroup { board_id, .. }
+            | MondayCommand::AddFile { board_id, .. } => board_id,
         }
     }
 
@@ -83,6 +101,9 @@ impl MondayCommand {
                 idempotency_key, ..
             }
             | MondayCommand::MoveItemToGroup {
+                idempotency_key, ..
+            }
+            | MondayCommand::AddFile {
                 idempotency_key, ..
             } => idempotency_key,
         }

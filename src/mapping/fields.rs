@@ -66,6 +66,7 @@ pub const CALL_FIELDS: &[(&str, &str)] = &[
     ("contact_name", "that contact's name"),
     ("contact_company", "that contact's company"),
     ("contact_email", "that contact's first email"),
+    ("contact_item", "the contact's item on the (first) contact board once it exists, for a board_relation column"),
     ("recording", "the recording link, per the board's recording_link preference"),
     ("recording_url", "the direct recording MP3 URL (expires after about an hour)"),
     ("recording_short_url", "the short recording URL (expires after a few hours)"),

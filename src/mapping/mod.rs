@@ -5,6 +5,7 @@
 mod columns;
 mod command;
 mod fields;
+mod known;
 mod observed;
 mod phone;
 mod plan;
@@ -12,16 +13,20 @@ mod routing;
 mod rules;
 mod synced;
 mod updates;
+mod uploads;
 
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
 pub use fields::{outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
+pub use known::Known;
 pub use observed::{CallState, ContactState, EventInput, Observed, Phase};
 pub use phone::{normalise as normalise_phone, Phone};
 pub use plan::{
-    desired, diff, fields_of, plan, plan_extras, DesiredItem, Effect, Step, SyncedItem,
+    desired, desired_with, diff, fields_of, plan, plan_extras, DesiredItem, Effect, Step,
+    SyncedItem,
 };
 pub use rules::{field_names, Rules, ITEM_NAME_MAX};
 pub use updates::{plan_updates, DesiredUpdate, COMMENT_FIELDS};
+pub use uploads::DesiredUpload;
 
 use crate::config::Entity;
 

@@ -8,12 +8,15 @@ use serde_json::Value;
 use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
+use super::known::Known;
 use super::observed::Observed;
 use super::routing::{plan_move, route};
 use super::rules::{Rules, ITEM_NAME_MAX};
 pub use super::synced::{Effect, Step, SyncedItem};
 use super::updates::{desired_updates, plan_updates, DesiredUpdate};
+use super::uploads::{desired_uploads, plan_uploads, DesiredUpload};
 use super::MappingError;
+use crate::config::ColumnKind;
 use crate::config::{BoardRule, Entity};
 
 fn is_true(b: &bool) -> bool {
@@ -36,19 +39,33 @@ pub struct DesiredItem {
     /// Comments the item should carry as updates (boards with `comments_as_updates`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<DesiredUpdate>,
+    /// Files the item should carry (file columns with `upload`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<DesiredUpload>,
 }
 
+/// The desired item with nothing looked up: board_relation and people columns stay empty.
 pub fn desired(
     rules: &Rules,
     index: usize,
     observed: &Observed,
+) -> Result<DesiredItem, MappingError> {
+    desired_with(rules, index, observed, &Known::default())
+}
+
+/// The desired item, with what the worker looked up on the boards for it.
+pub fn desired_with(
+    rules: &Rules,
+    index: usize,
+    observed: &Observed,
+    known: &Known,
 ) -> Result<DesiredItem, MappingError> {
     let board = &rules.boards()[index];
     let updates = match observed {
         Observed::Call(s) => desired_updates(rules, index, s)?,
         Observed::Contact(_) => Vec::new(),
     };
-    let (fields, archived, entity, id) = match observed {
+    let (mut fields, archived, entity, id) = match observed {
         Observed::Call(s) => (
             call_fields(s, board.recording_link),
             false,
@@ -57,6 +74,9 @@ pub fn desired(
         ),
         Observed::Contact(s) => (contact_fields(s), s.deleted(), Entity::Contact, s.id),
     };
+    if let (Observed::Call(_), Some(item)) = (observed, &known.contact_item) {
+        fields.insert("contact_item", FieldValue::Text(item.clone()));
+    }
     let (wanted, group) = match observed {
         Observed::Call(s) => route(board, s, &fields),
         Observed::Contact(_) => (true, board.group_id.clone()),
@@ -83,8 +103,16 @@ pub fn desired(
     } else {
         name
     };
+    let uploads = match observed {
+        Observed::Call(_) => desired_uploads(board, &fields, id),
+        Observed::Contact(_) => Vec::new(),
+    };
     let mut columns = BTreeMap::new();
-    for (column, spec) in &board.columns {
+    for (column, spec) in board
+        .columns
+        .iter()
+        .filter(|(_, s)| s.kind != ColumnKind::File)
+    {
         let value = match (&spec.field, &spec.template) {
             (Some(field), _) => fields.get(field.as_str()).cloned(),
             (None, Some(_)) => {
@@ -93,6 +121,10 @@ pub fn desired(
             }
             (None, None) => None,
         };
+        if spec.kind == ColumnKind::People {
+            columns.extend(known.people_columns(column, spec, value, &fields));
+            continue;
+        }
         columns.insert(column.clone(), value.and_then(|v| encode(spec, &v)));
     }
     Ok(DesiredItem {
@@ -102,6 +134,7 @@ pub fn desired(
         group,
         wanted,
         updates,
+        uploads,
     })
 }
 
@@ -133,6 +166,7 @@ pub fn plan(
             group: desired.group.clone(),
             posted_comments: BTreeSet::new(),
             refused: None,
+            uploaded: BTreeSet::new(),
         };
         let labels = create_labels(board, column_values.keys());
         let replaces = synced.replaces.as_deref().unwrap_or("");
@@ -225,9 +259,10 @@ fn create_labels<'a>(board: &BoardRule, mut columns: impl Iterator<Item = &'a St
 }
 
 /// What follows the item's own command once the item exists: a move when its route changed,
-/// then the comments not yet posted as updates.
+/// the comments not yet posted as updates, then the files not yet uploaded.
 pub fn plan_extras(
     board: &BoardRule,
+    entity_id: &str,
     desired: &DesiredItem,
     item_id: Option<&str>,
     synced: &SyncedItem,
@@ -235,6 +270,7 @@ pub fn plan_extras(
     plan_move(board, desired, item_id, synced)
         .into_iter()
         .chain(plan_updates(board, desired, item_id, synced))
+        .chain(plan_uploads(board, desired, item_id, synced, entity_id))
         .collect()
 }
 

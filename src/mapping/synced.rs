@@ -35,6 +35,9 @@ pub struct SyncedItem {
     /// A refused command was not applied, so a fresh key cannot apply anything twice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
+    /// File columns that received their recording or voicemail: each is uploaded once.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub uploaded: BTreeSet<String>,
 }
 
 /// One command and what it changes in the synced state once monday has applied it.
@@ -49,12 +52,15 @@ pub struct Step {
 /// record only their own success when another of them fails.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// The item's name, columns and archived flag are now these (posted comments are kept).
+    /// The item's name, columns and archived flag are now these (posted comments and uploaded
+    /// files are kept).
     Item(SyncedItem),
     /// This comment is now an update on the item.
     Posted(String),
     /// The item is now in this group.
     Moved(String),
+    /// This file column now holds its recording or voicemail.
+    Uploaded(String),
 }
 
 impl Effect {
@@ -62,9 +68,11 @@ impl Effect {
         match self {
             Effect::Item(after) => {
                 let posted = std::mem::take(&mut synced.posted_comments);
+                let uploaded = std::mem::take(&mut synced.uploaded);
                 let group = synced.group.take();
                 *synced = after;
                 synced.posted_comments.extend(posted);
+                synced.uploaded.extend(uploaded);
                 // A create says where it put the item; a change leaves the group alone.
                 synced.group = synced.group.take().or(group);
             }
@@ -73,6 +81,9 @@ impl Effect {
             }
             Effect::Posted(id) => {
                 synced.posted_comments.insert(id);
+            }
+            Effect::Uploaded(column) => {
+                synced.uploaded.insert(column);
             }
         }
     }

@@ -70,6 +70,9 @@ pub fn document(commands: &[&MondayCommand]) -> (String, Map<String, Value>) {
                 vars.insert(format!("i{i}"), Value::String(item_id.clone()));
                 vars.insert(format!("g{i}"), Value::String(group_id.clone()));
             }
+            // A file is a multipart request of its own (MondayClient::add_file); the worker
+            // never batches one, and an alias without a field would answer "no item".
+            MondayCommand::AddFile { .. } => {}
             MondayCommand::CreateUpdate { item_id, body, .. } => {
                 decls.push(format!("$i{i}: ID!, $t{i}: String!"));
                 fields.push(format!(

@@ -4,8 +4,10 @@
 
 mod batch;
 mod error;
+mod lookup;
 mod ops;
 mod throttle;
+mod upload;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,6 +62,12 @@ pub struct MondayClient {
     version: String,
     metrics: Arc<Metrics>,
     throttle: Arc<Throttle>,
+}
+
+/// What a request carries: GraphQL as JSON to `/v2`, or a file upload as multipart.
+enum Body {
+    Json(Value),
+    File(reqwest::multipart::Form),
 }
 
 /// A raw answer: parsed JSON body and whether monday replayed it from its idempotency cache.
@@ -247,6 +255,18 @@ impl MondayClient {
                     .await?;
                 (reply.data.move_item_to_group.map(|i| i.id), reply.replayed)
             }
+            MondayCommand::AddFile {
+                board_id,
+                item_id,
+                column_id,
+                file_name,
+                ..
+            } => {
+                // The planner cannot hold the bytes: the worker downloads and calls add_file.
+                return Err(MondayError::Decode(format!(
+                    "{file_name} for item {item_id} (board {board_id}, column {column_id}) must be sent with add_file"
+                )));
+            }
             MondayCommand::CreateUpdate {
                 board_id,
                 item_id,
@@ -374,6 +394,18 @@ impl MondayClient {
         boards: &[&str],
         op: &'static str,
     ) -> Result<Answer, MondayError> {
+        self.post_body(Body::Json(body), idempotency_key, boards, op)
+            .await
+    }
+
+    /// As `post_json`, for either kind of body (a file goes as multipart to `/v2/file`).
+    async fn post_body(
+        &self,
+        body: Body,
+        idempotency_key: Option<&str>,
+        boards: &[&str],
+        op: &'static str,
+    ) -> Result<Answer, MondayError> {
         let commands = boards.len().max(1);
         let _permit = self
             .throttle
@@ -381,7 +413,7 @@ impl MondayClient {
             .await
             .map_err(|wait| MondayError::Throttled { wait })?;
         let started = Instant::now();
-        let result = self.send(&body, idempotency_key, commands).await;
+        let result = self.send(body, idempotency_key, commands).await;
         let outcome = match &result {
             Ok(a) if a.replayed => "replayed".to_string(),
             Ok(a) => match first_error(&a.json, a.status, a.retry_after) {
@@ -424,17 +456,22 @@ impl MondayClient {
 
     async fn send(
         &self,
-        body: &Value,
+        body: Body,
         idempotency_key: Option<&str>,
         commands: usize,
     ) -> Result<Answer, MondayError> {
-        let mut request = self
-            .http
-            .post(&self.url)
+        let request = match body {
+            Body::Json(body) => self
+                .http
+                .post(&self.url)
+                .header(CONTENT_TYPE, "application/json")
+                .json(&body),
+            // reqwest sets the multipart Content-Type with its boundary.
+            Body::File(form) => self.http.post(self.file_url()).multipart(form),
+        };
+        let mut request = request
             .header(AUTHORIZATION, self.token.expose_secret())
-            .header("API-Version", &self.version)
-            .header(CONTENT_TYPE, "application/json")
-            .json(body);
+            .header("API-Version", &self.version);
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
@@ -493,6 +530,7 @@ fn error_at(answer: &Answer, alias: &str) -> Option<MondayError> {
 }
 
 use batch::encode;
+pub use lookup::Lookup;
 
 fn transport(e: reqwest::Error) -> MondayError {
     MondayError::Transport {

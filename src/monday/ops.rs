@@ -63,3 +63,11 @@ pub struct CreateUpdate;
     response_derives = "Debug"
 )]
 pub struct MoveItemToGroup;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/users_by_email.graphql",
+    response_derives = "Debug"
+)]
+pub struct UsersByEmail;

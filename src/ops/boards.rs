@@ -47,6 +47,9 @@ const WRITABLE: &[&str] = &[
     "email",
     "link",
     "dropdown",
+    "board_relation",
+    "people",
+    "file",
 ];
 
 /// Words in a column's id or title → the field it most likely wants.
@@ -165,7 +168,12 @@ pub fn skeleton(board: &BoardInfo) -> String {
             );
             continue;
         }
-        let field = guess_field(entity, id, title);
+        // Some types take one field only; a file column takes `upload` instead of a field.
+        let field = match (kind.as_str(), entity) {
+            ("people", Entity::Call) => Some("agent_email"),
+            ("people" | "board_relation" | "file", _) => None,
+            _ => guess_field(entity, id, title),
+        };
         // A block without a field would not load: leave it commented out to fill in.
         let c = if field.is_some() { "" } else { "# " };
         let _ = writeln!(out, "# {title:?}");
@@ -174,6 +182,13 @@ pub fn skeleton(board: &BoardInfo) -> String {
         match field {
             Some(f) => {
                 let _ = writeln!(out, "field = \"{f}\"");
+            }
+            None if kind == "file" => {}
+            None if kind == "board_relation" => {
+                let _ = writeln!(
+                    out,
+                    "# field = \"contact_item\"   # the call's contact item: needs a contacts board too"
+                );
             }
             None => {
                 let _ = writeln!(
@@ -195,6 +210,12 @@ pub fn skeleton(board: &BoardInfo) -> String {
         }
         if kind == "link" {
             let _ = writeln!(out, "{c}link_text = {}", quoted(title));
+        }
+        if kind == "file" {
+            let _ = writeln!(
+                out,
+                "# upload = \"recording\"   # or \"voicemail\"; needs aircall.api_id and api_token"
+            );
         }
     }
     out
@@ -237,7 +258,7 @@ mod tests {
                     "status".into(),
                     Some(json!({"labels": [{"label": "In progress"}]})),
                 ),
-                ("people".into(), "Owner".into(), "people".into(), None),
+                ("place".into(), "Place".into(), "location".into(), None),
                 ("misc".into(), "Misc".into(), "text".into(), None),
             ],
         };

@@ -20,6 +20,9 @@ pub fn monday_type(kind: ColumnKind) -> &'static str {
         ColumnKind::Email => "email",
         ColumnKind::Link => "link",
         ColumnKind::Dropdown => "dropdown",
+        ColumnKind::BoardRelation => "board_relation",
+        ColumnKind::People => "people",
+        ColumnKind::File => "file",
     }
 }
 

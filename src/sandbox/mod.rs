@@ -16,10 +16,12 @@ mod mutations;
 mod nodes;
 mod page;
 mod queries;
+mod references;
 mod schema;
 mod seed;
 mod state;
 mod stats;
+mod users;
 mod validate;
 mod values;
 
@@ -31,12 +33,15 @@ pub use error::SandboxError;
 pub use faults::{Fault, FaultUpdate};
 pub use limits::{CostModel, Limits};
 pub use seed::{load_seed, parse_seed, BoardSeed, ColumnSeed, ColumnType, GroupSeed};
+pub use users::{load_users, parse_users, UserSeed};
 
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     /// Port 0 picks a free port; `SandboxHandle::addr` reports it.
     pub listen: SocketAddr,
     pub boards: Vec<BoardSeed>,
+    /// The account's users (none: a built-in admin and agent).
+    pub users: Vec<UserSeed>,
     /// `Some`: requests must send `Authorization: <token>` (or `Bearer <token>`).
     pub api_token: Option<String>,
     pub limits: Limits,
@@ -56,6 +61,7 @@ pub(crate) struct Inner {
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
     seed: Vec<BoardSeed>,
+    users: Vec<UserSeed>,
     initial_limits: Limits,
     token: Option<String>,
     in_flight: AtomicU64,
@@ -64,8 +70,13 @@ pub(crate) struct Shared {
 impl Shared {
     fn new(config: SandboxConfig) -> Shared {
         Shared {
-            inner: Mutex::new(Inner::fresh(&config.boards, config.limits.clone())),
+            inner: Mutex::new(Inner::fresh(
+                &config.boards,
+                &config.users,
+                config.limits.clone(),
+            )),
             seed: config.boards,
+            users: config.users,
             initial_limits: config.limits,
             token: config.api_token,
             in_flight: AtomicU64::new(0),
@@ -78,14 +89,14 @@ impl Shared {
     }
 
     pub(crate) fn reset(&self) {
-        *self.lock() = Inner::fresh(&self.seed, self.initial_limits.clone());
+        *self.lock() = Inner::fresh(&self.seed, &self.users, self.initial_limits.clone());
     }
 }
 
 impl Inner {
-    fn fresh(seed: &[BoardSeed], limits: Limits) -> Inner {
+    fn fresh(seed: &[BoardSeed], users: &[UserSeed], limits: Limits) -> Inner {
         Inner {
-            state: state::State::from_seed(seed),
+            state: state::State::from_seed(seed, users::account_users(users)),
             limits,
             limiter: Default::default(),
             faults: Default::default(),

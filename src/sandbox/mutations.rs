@@ -176,6 +176,8 @@ fn plan(
     let wctx = WriteCtx {
         create_labels,
         now: ctx.now,
+        items: &ctx.state.items,
+        users: &ctx.state.users,
     };
     let mut planned = Planned {
         new_name: None,

@@ -105,7 +105,9 @@ pub fn fields(type_name: &str) -> Option<Fields> {
             ("label", Leaf),
             ("index", Leaf),
         ],
-        "DropdownValue" | "CheckboxValue" => COLUMN_VALUE_COMMON,
+        "DropdownValue" | "CheckboxValue" | "BoardRelationValue" | "PeopleValue" => {
+            COLUMN_VALUE_COMMON
+        }
         "DateValue" => &[
             ("id", Leaf),
             ("type", Leaf),

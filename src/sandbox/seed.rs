@@ -27,6 +27,10 @@ pub enum ColumnType {
     Link,
     File,
     Checkbox,
+    /// Connect boards: `{"item_ids": [..]}`, each an existing item.
+    BoardRelation,
+    /// `{"personsAndTeams": [{"id": N, "kind": "person"}]}`, each a user of the account.
+    People,
 }
 
 impl ColumnType {
@@ -44,6 +48,8 @@ impl ColumnType {
             ColumnType::Link => "link",
             ColumnType::File => "file",
             ColumnType::Checkbox => "checkbox",
+            ColumnType::BoardRelation => "board_relation",
+            ColumnType::People => "people",
         }
     }
 
@@ -55,6 +61,8 @@ impl ColumnType {
             ColumnType::LongText => "long-text",
             ColumnType::Numbers => "numeric",
             ColumnType::Checkbox => "boolean",
+            ColumnType::BoardRelation => "board-relation",
+            ColumnType::People => "multiple-person",
             other => other.api_name(),
         }
     }
@@ -73,6 +81,8 @@ impl ColumnType {
             ColumnType::Link => "LinkValue",
             ColumnType::File => "FileValue",
             ColumnType::Checkbox => "CheckboxValue",
+            ColumnType::BoardRelation => "BoardRelationValue",
+            ColumnType::People => "PeopleValue",
         }
     }
 
@@ -115,6 +125,9 @@ pub struct BoardSeed {
 struct SeedFile {
     #[serde(default)]
     boards: Vec<BoardSeed>,
+    /// Read by `users::parse_users`.
+    #[serde(default, rename = "users")]
+    _users: Vec<super::users::UserSeed>,
 }
 
 /// Reads and validates a seed file; errors name the file.

@@ -166,7 +166,7 @@ pub struct State {
 
 impl State {
     /// Builds the state from validated seeds (see `seed::parse_seed`).
-    pub fn from_seed(seeds: &[BoardSeed]) -> State {
+    pub fn from_seed(seeds: &[BoardSeed], users: Vec<User>) -> State {
         let boards = seeds
             .iter()
             .filter_map(|b| {
@@ -211,18 +211,7 @@ impl State {
             items: BTreeMap::new(),
             updates: BTreeMap::new(),
             cursors: HashMap::new(),
-            users: vec![
-                User {
-                    id: 48_202_303,
-                    name: "Sandbox Admin".into(),
-                    email: "admin@sandbox.local".into(),
-                },
-                User {
-                    id: 48_202_304,
-                    name: "Sandbox Agent".into(),
-                    email: "agent@sandbox.local".into(),
-                },
-            ],
+            users,
             next_item_id: FIRST_ITEM_ID,
             next_update_id: FIRST_UPDATE_ID,
             next_asset_id: FIRST_ASSET_ID,

@@ -3,6 +3,7 @@
 //! (`change_simple_column_value`, or a string mixed into `column_values`). Output is what
 //! monday stores and returns: `value` JSON and display `text`.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use serde_json::{json, Map, Value};
@@ -10,8 +11,9 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use super::error::FieldError;
+use super::references;
 use super::seed::ColumnType;
-use super::state::{Column, Label, StoredValue};
+use super::state::{Column, Item, Label, StoredValue, User};
 
 const LONG_TEXT_MAX: usize = 2000;
 const MAX_LABELS: usize = 40;
@@ -26,12 +28,15 @@ pub enum Change {
     ClearFiles,
 }
 
-pub struct WriteCtx {
+pub struct WriteCtx<'a> {
     pub create_labels: bool,
     pub now: OffsetDateTime,
+    /// For the columns whose values name other things: items (connect boards), users (people).
+    pub items: &'a BTreeMap<u64, Item>,
+    pub users: &'a [User],
 }
 
-fn invalid(column: &Column, message: impl Into<String>) -> FieldError {
+pub(super) fn invalid(column: &Column, message: impl Into<String>) -> FieldError {
     FieldError::new(
         "ColumnValueException",
         message,
@@ -69,7 +74,7 @@ pub fn from_json(column: &mut Column, value: &Value, ctx: &WriteCtx) -> Result<C
     }
 }
 
-fn set(value: Value, text: impl Into<String>) -> Change {
+pub(super) fn set(value: Value, text: impl Into<String>) -> Change {
     Change::Set(StoredValue {
         value,
         text: text.into(),
@@ -164,6 +169,8 @@ fn from_object(
             Some(Value::String(s)) if s == "false" => Ok(Change::Clear),
             _ => Err(invalid(column, "invalid value - checkbox expects {\"checked\": \"true\"}")),
         },
+        ColumnType::BoardRelation => references::board_relation(column, obj, ctx),
+        ColumnType::People => references::people(column, obj, ctx),
     }
 }
 
@@ -236,6 +243,11 @@ pub fn from_simple(column: &mut Column, s: &str, ctx: &WriteCtx) -> Result<Chang
             _ => Err(invalid(column, "invalid value for a checkbox")),
         },
         ColumnType::File => Err(invalid(column, "file columns have no simple value")),
+        ColumnType::BoardRelation => Err(invalid(
+            column,
+            "connect boards columns take {\"item_ids\": [...]} in change_multiple_column_values",
+        )),
+        ColumnType::People => references::people_simple(column, s, ctx),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::config::{BoardRule, Entity};
 use crate::mapping::{
-    self, DesiredItem, Effect, EventInput, MappingError, Observed, Rules, Step, SyncedItem,
+    self, DesiredItem, Effect, EventInput, Known, MappingError, Observed, Rules, Step, SyncedItem,
 };
 use crate::monday::{Applied, Decision, MondayError};
 use crate::store::{Claim, Link};
@@ -22,11 +22,18 @@ pub(super) enum Failure {
         board: String,
         error: MondayError,
     },
+    /// A recording or voicemail could not be downloaded for its file column.
+    Download {
+        board: String,
+        message: String,
+    },
 }
 
 pub(super) struct Job {
     pub claim: Claim,
     pub observed: String,
+    /// The folded state (`None` when the events cannot be folded).
+    pub state: Option<Observed>,
     pub boards: Vec<BoardJob>,
     pub failure: Option<Failure>,
     /// A command succeeded but left more to do (a create answered from monday's cache, an
@@ -38,38 +45,48 @@ pub(super) struct Job {
 }
 
 impl Job {
-    pub fn prepare(rules: &Rules, claim: Claim) -> Job {
+    /// Folds the claim's events; the boards are derived once the lookups are done.
+    pub fn prepare(claim: Claim) -> Job {
         let mut job = Job {
             observed: claim.observed.clone().unwrap_or_default(),
             claim,
+            state: None,
             boards: Vec::new(),
             failure: None,
             another_round: false,
             created: Vec::new(),
         };
-        let observed = match fold(&job.claim) {
-            Ok(o) => o,
-            Err(e) => {
-                job.failure = Some(Failure::Mapping(e.to_string()));
-                return job;
+        match fold(&job.claim) {
+            Ok(o) => {
+                job.observed = serde_json::to_string(&o).unwrap_or_default();
+                job.state = Some(o);
             }
+            Err(e) => job.failure = Some(Failure::Mapping(e.to_string())),
+        }
+        job
+    }
+
+    /// The desired item on each board that mirrors the entity, next to what was synced.
+    pub fn derive(&mut self, rules: &Rules, known: &Known) {
+        let Some(observed) = &self.state else {
+            return;
         };
-        job.observed = serde_json::to_string(&observed).unwrap_or_default();
-        let entity = Entity::parse(&job.claim.kind).unwrap_or(Entity::Call);
+        let entity = Entity::parse(&self.claim.kind).unwrap_or(Entity::Call);
         for (index, board) in rules.boards_for(entity) {
-            let link = job
+            let link = self
                 .claim
                 .links
                 .iter()
                 .find(|l| l.board_id == board.board_id);
-            let desired = match mapping::desired(rules, index, &observed) {
+            let desired = match mapping::desired_with(rules, index, observed, known) {
                 Ok(d) => d,
                 Err(e) => {
-                    job.failure = Some(Failure::Mapping(format!("board {}: {e}", board.name)));
-                    return job;
+                    self.failure = Some(Failure::Mapping(format!("board {}: {e}", board.name)));
+                    self.boards.clear();
+                    return;
                 }
             };
-            job.boards.push(BoardJob {
+            self.boards.push(BoardJob {
                 index,
                 item_id: link.and_then(|l| l.item_id.clone()),
                 synced: link
@@ -78,7 +95,6 @@ impl Job {
                 desired,
             });
         }
-        job
     }
 
     /// An earlier attempt may have created this board's item without us learning its id.
@@ -99,7 +115,13 @@ impl Job {
             b.item_id.as_deref(),
             &b.synced,
         );
-        let extras = mapping::plan_extras(rule, &b.desired, b.item_id.as_deref(), &b.synced);
+        let extras = mapping::plan_extras(
+            rule,
+            &self.claim.entity_id,
+            &b.desired,
+            b.item_id.as_deref(),
+            &b.synced,
+        );
         item.into_iter().chain(extras).collect()
     }
 
@@ -115,7 +137,9 @@ impl Job {
         let b = &mut self.boards[board];
         match result {
             Ok(applied) => match step.effect {
-                Effect::Posted(_) | Effect::Moved(_) => step.effect.settle(&mut b.synced),
+                Effect::Posted(_) | Effect::Moved(_) | Effect::Uploaded(_) => {
+                    step.effect.settle(&mut b.synced)
+                }
                 Effect::Item(_) => {
                     let created = b.item_id.is_none();
                     b.item_id = Some(applied.item_id);
@@ -162,11 +186,19 @@ impl Job {
         }
     }
 
+    /// Takes over an item found on the board (lost by a crash, or there before the bridge).
     pub fn adopt(&mut self, board: usize, item_id: String) {
         let b = &mut self.boards[board];
         b.item_id = Some(item_id);
-        // What the item holds is not known: the next plan writes every column.
-        b.synced = SyncedItem::default();
+        // What the item's columns hold is not known: the next plan writes every column. What
+        // the bridge did apart from columns stays remembered, so no comment is posted twice.
+        // The group is forgotten: the item stays in the group a person put it in until its
+        // route changes.
+        b.synced = SyncedItem {
+            posted_comments: std::mem::take(&mut b.synced.posted_comments),
+            uploaded: std::mem::take(&mut b.synced.uploaded),
+            ..SyncedItem::default()
+        };
     }
 
     pub fn links(&self, rules: &Rules) -> Vec<Link> {

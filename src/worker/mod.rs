@@ -5,7 +5,11 @@
 
 mod health;
 mod job;
+mod lookup;
+mod people;
+mod recordings;
 mod retry;
+mod unknown;
 
 pub use health::WorkerHealth;
 
@@ -16,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::aircall::api::AircallApi;
 use crate::config::WorkerSettings;
 use crate::mapping::{MondayCommand, Rules, Step};
 use crate::metrics::Metrics;
@@ -58,6 +63,12 @@ pub struct Worker {
     metrics: Arc<Metrics>,
     health: Arc<WorkerHealth>,
     owner: String,
+    /// monday users by agent email, for people columns.
+    users: people::UserCache,
+    /// Aircall's API, for fresh recording links (`None`: no credentials configured).
+    aircall: Option<Arc<AircallApi>>,
+    /// For the pre-signed recording links.
+    downloads: reqwest::Client,
 }
 
 /// One planned command: which job, which of its boards.
@@ -92,7 +103,16 @@ impl Worker {
             metrics,
             health,
             owner,
+            users: Default::default(),
+            aircall: None,
+            downloads: recordings::download_client(),
         }
+    }
+
+    /// With Aircall's API, an expired recording link is replaced by a fresh one.
+    pub fn with_aircall(mut self, api: Option<AircallApi>) -> Worker {
+        self.aircall = api.map(Arc::new);
+        self
     }
 
     /// Runs `worker.concurrency` loops until `cancel` fires; each finishes its reconcile first.
@@ -154,11 +174,10 @@ impl Worker {
         // One snapshot for the whole reconcile: a reload between two steps must not shift the
         // board indexes the jobs hold.
         let rules = self.rules.current();
-        let mut jobs: Vec<Job> = claims
-            .into_iter()
-            .map(|c| Job::prepare(&rules, c))
-            .collect();
+        let mut jobs: Vec<Job> = claims.into_iter().map(Job::prepare).collect();
+        self.derive(&rules, &mut jobs).await?;
         self.find_lost_items(&rules, &mut jobs).await;
+        self.find_existing_items(&rules, &mut jobs).await;
         let planned = self.plan(&rules, &jobs);
         self.send(&rules, &mut jobs, planned).await;
         // What needed the item id of an item created just now (its updates) goes in the same
@@ -171,42 +190,6 @@ impl Worker {
             jobs.into_iter().map(|j| self.finish(&rules, j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
         Ok(RunOutcome::Ran)
-    }
-
-    /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
-    async fn find_lost_items(&self, rules: &Rules, jobs: &mut [Job]) {
-        for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
-            for board in 0..job.boards.len() {
-                let rule = &rules.boards()[job.boards[board].index];
-                let Some(column) = rule
-                    .aircall_id_column
-                    .as_ref()
-                    .filter(|_| job.uncertain(board))
-                else {
-                    continue;
-                };
-                match self
-                    .monday
-                    .find_items(&rule.board_id, column, &job.claim.entity_id)
-                    .await
-                {
-                    Ok(items) => {
-                        if let Some(found) = items.into_iter().find(|i| i.active) {
-                            tracing::info!(item_id = %found.id, board = %rule.name, entity_id = %job.claim.entity_id,
-                                "found the item an earlier attempt created");
-                            job.adopt(board, found.id);
-                        }
-                    }
-                    Err(error) => {
-                        job.failure = Some(Failure::Monday {
-                            board: rule.name.clone(),
-                            error,
-                        });
-                        break;
-                    }
-                }
-            }
-        }
     }
 
     fn plan(&self, rules: &Rules, jobs: &[Job]) -> Vec<Planned> {
@@ -249,6 +232,10 @@ impl Worker {
     /// Sends the planned commands: in batches, except a create after an uncertain attempt,
     /// which goes alone so that its own idempotency key protects it.
     async fn send(&self, rules: &Rules, jobs: &mut [Job], planned: Vec<Planned>) {
+        // Files go one by one, after the batches: each is a download and a multipart request.
+        let (files, planned): (Vec<Planned>, Vec<Planned>) = planned
+            .into_iter()
+            .partition(|p| matches!(p.step.command, MondayCommand::AddFile { .. }));
         let (alone, batchable): (Vec<Planned>, Vec<Planned>) = planned.into_iter().partition(|p| {
             let job = &jobs[p.job];
             (job.claim.interrupted || job.boards[p.board].synced.create_uncertain)
@@ -300,6 +287,9 @@ impl Worker {
                 );
             }
         }
+        for p in files {
+            self.upload(rules, jobs, p).await;
+        }
     }
 
     /// Commands per request: the adaptive limit, and no more than monday's complexity budget
@@ -337,6 +327,20 @@ impl Worker {
             Some(Failure::Mapping(error)) => {
                 tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
                 Outcome::Dead { error }
+            }
+            Some(Failure::Download { board, message }) => {
+                let message = format!("board {board}: {message}");
+                let outcome = retry::after_download_failure(
+                    message,
+                    claim.attempts,
+                    &self.settings.retry_schedule,
+                    now_ms(),
+                    retry::jitter(),
+                );
+                if let Outcome::Dead { error } = &outcome {
+                    tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
+                }
+                outcome
             }
             Some(Failure::Monday { board, error }) => {
                 let message = format!("board {board}: {error}");

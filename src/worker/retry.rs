@@ -82,6 +82,29 @@ pub fn after_failure(
     }
 }
 
+/// A recording that cannot be downloaded: retried on the schedule, then the dead letter.
+pub fn after_download_failure(
+    message: String,
+    attempt: u32,
+    schedule: &[Duration],
+    now_ms: i64,
+    jitter: f64,
+) -> Outcome {
+    let attempt = attempt.max(1) as usize;
+    if attempt > schedule.len() {
+        return Outcome::Dead {
+            error: format!("gave up after {attempt} attempts: {message}"),
+        };
+    }
+    let base = schedule[attempt - 1];
+    let delay = base + base.mul_f64(jitter.clamp(0.0, 0.2));
+    Outcome::Retry {
+        due_ms: now_ms + delay.as_millis() as i64,
+        error: message,
+        counts: true,
+    }
+}
+
 pub fn jitter() -> f64 {
     rand::thread_rng().gen_range(0.0..0.2)
 }

@@ -1,5 +1,5 @@
 //! Features beyond the item's columns, end to end against the sandbox: comments posted as
-//! updates exactly once, routing, tags, agents, contact adoption.
+//! updates exactly once, routing, tags, agents as people.
 
 use std::time::Duration;
 
@@ -160,4 +160,60 @@ async fn calls_are_routed_to_boards_and_groups() {
         inbound(call_id(&outbound)).await.is_empty(),
         "outbound calls stay off the inbound board"
     );
+}
+
+fn person_ids(item: &Value) -> Vec<u64> {
+    value(item, "agent_person")
+        .and_then(|v| v["personsAndTeams"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p["id"].as_u64())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_become_monday_people_by_email_or_fall_back_to_their_name() {
+    let sandbox = Sandbox::start().await;
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    let config = example.replace(
+        "# fallback_text_column = \"agent_fallback\"",
+        "fallback_text_column = \"agent_fallback\"",
+    );
+    assert_ne!(config, example, "the example shows fallback_text_column");
+    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    // Camille has a monday account (seed [[users]]); Julien does not.
+    let camille = fixture("known_contact");
+    let julien = fixture("outbound_answered");
+    bridge.deliver(&camille).await;
+    bridge.deliver(&julien).await;
+    bridge.drained().await;
+
+    let item = sandbox
+        .items_for(CALLS_BOARD, call_id(&camille))
+        .await
+        .remove(0);
+    assert_eq!(person_ids(&item), [51000001], "{item:#}");
+    assert_eq!(text(&item, "agent_fallback"), None);
+    let item = sandbox
+        .items_for(CALLS_BOARD, call_id(&julien))
+        .await
+        .remove(0);
+    assert!(person_ids(&item).is_empty(), "{item:#}");
+    assert_eq!(
+        text(&item, "agent_fallback").as_deref(),
+        Some("Julien Moreau")
+    );
+
+    // Each email was asked about once: the answers (a user, or none) are cached.
+    let asked = bridge
+        .metric("bridge_monday_requests_total{op=\"users\",outcome=\"ok\"}")
+        .await;
+    assert!((1.0..=2.0).contains(&asked), "{asked} users lookups");
+    bridge.deliver(&redelivered(&camille, 60)).await;
+    bridge.drained().await;
+    let again = bridge
+        .metric("bridge_monday_requests_total{op=\"users\",outcome=\"ok\"}")
+        .await;
+    assert_eq!(again, asked, "a replay asks monday nothing new");
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
 }

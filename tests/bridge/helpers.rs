@@ -21,6 +21,11 @@ pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// A mixed sequence of call and contact envelopes (tests/fixtures/aircall/sequences/).
+pub fn sequence(name: &str) -> Vec<Value> {
+    fixture(&format!("sequences/{name}"))
+}
+
 /// Envelopes of a fixture file, in delivery order.
 pub fn fixture(name: &str) -> Vec<Value> {
     let text =
@@ -60,9 +65,11 @@ impl Sandbox {
 
     pub async fn start_with(limits: Limits) -> Sandbox {
         let boards = sandbox::load_seed(&repo_path("config/sandbox-boards.toml")).unwrap();
+        let users = sandbox::load_users(&repo_path("config/sandbox-boards.toml")).unwrap();
         let handle = sandbox::spawn(SandboxConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             boards,
+            users,
             api_token: Some(MONDAY_TOKEN.into()),
             limits,
         })
@@ -147,6 +154,34 @@ impl Sandbox {
             .await
             .unwrap();
         assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    /// A GraphQL request to the sandbox's monday API, as a person's tool would send it.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let answer: Value = self
+            .http
+            .post(self.handle.api_url())
+            .header("Authorization", MONDAY_TOKEN)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(answer.get("errors").is_none(), "{answer:#}");
+        answer["data"].clone()
+    }
+
+    /// An item created on a board by hand (not by the bridge); its id.
+    pub async fn create_item(&self, board: &str, name: &str, values: Value) -> String {
+        let data = self
+            .gql(
+                "mutation ($b: ID!, $n: String!, $v: JSON) { create_item(board_id: $b, item_name: $n, column_values: $v) { id } }",
+                json!({ "b": board, "n": name, "v": values.to_string() }),
+            )
+            .await;
+        data["create_item"]["id"].as_str().unwrap().to_string()
     }
 
     pub async fn delete_item(&self, id: &str) {

@@ -90,14 +90,9 @@ fn folding_in_batches_equals_folding_at_once() {
 }
 
 /// The worker stores the observed state as JSON and reads it back for the next claim
-/// (`worker.rs`, `serde_json::from_str(..).ok()`): it must read back as it was written. A call
-/// with comments does not: `Observed` is an internally tagged enum (`#[serde(tag = "kind")]`)
-/// and `CallState::comments` a `BTreeMap<u64, _>`; serde buffers the content of a tagged enum
-/// and then refuses the string map keys ("invalid type: string \"9912301\", expected u64").
-/// The worker turns the error into `None` and folds the next events onto an empty state: e.g.
-/// `external_transferred.json` plus one `call.commented`, then a `call.tagged` in the next
-/// claim, and the status goes back from "transferred" to "answered" (the external transfer
-/// is only on its own event, and `seen` is lost with the state).
+/// (`worker/job.rs`): it must read back exactly as it was written, comments included (their
+/// ids are string keys, which an internally tagged enum can read back), or the next claim
+/// would fold onto a state that lost what only earlier events carried.
 #[test]
 fn the_stored_state_reads_back() {
     for (name, envelopes) in all_fixtures() {

@@ -44,9 +44,9 @@ fn a_person_s_move_survives_until_the_route_changes() {
         group: Some("calls".into()),
         ..SyncedItem::default()
     };
-    assert!(mapping::plan_extras(&board, &want, Some("9"), &synced).is_empty());
+    assert!(mapping::plan_extras(&board, "1", &want, Some("9"), &synced).is_empty());
     // Items synced before routing existed count as being in the board's group.
-    assert!(mapping::plan_extras(&board, &want, Some("9"), &SyncedItem::default()).is_empty());
+    assert!(mapping::plan_extras(&board, "1", &want, Some("9"), &SyncedItem::default()).is_empty());
 }
 
 #[test]

@@ -48,6 +48,8 @@ pub async fn spawn_with(token: Option<&str>, limits: Limits) -> Sandbox {
     let handle = sandbox::spawn(SandboxConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         boards,
+        users: sandbox::load_users(std::path::Path::new("config/sandbox-boards.toml"))
+            .expect("users"),
         api_token: token.map(str::to_string),
         limits,
     })

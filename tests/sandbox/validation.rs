@@ -198,3 +198,36 @@ async fn request_shape_version_and_auth() {
     assert!(a.body["data"]["me"]["id"].is_string());
     sb.handle.stop().await;
 }
+
+#[tokio::test]
+async fn references_to_items_and_users_must_exist() {
+    let sb = spawn().await;
+    let id = sb.create_call("v", json!({})).await;
+    let other = sb.create_call("w", json!({})).await;
+    let e = change_error(&sb, &id, json!({"contact_item": {"item_ids": [999]}})).await;
+    assert_eq!(e["extensions"]["code"], "ColumnValueException", "{e}");
+    assert_eq!(
+        e["extensions"]["error_data"]["column_type"],
+        "board-relation"
+    );
+    let e = change_error(
+        &sb,
+        &id,
+        json!({"agent_person": {"personsAndTeams": [{"id": 1, "kind": "person"}]}}),
+    )
+    .await;
+    assert_eq!(e["extensions"]["code"], "InvalidUserIdException", "{e}");
+
+    let linked: u64 = other.parse().unwrap();
+    let values = json!({
+        "contact_item": {"item_ids": [linked]},
+        "agent_person": {"personsAndTeams": [{"id": 51000001, "kind": "person"}]},
+    });
+    let a = sb
+        .gql(
+            CHANGE,
+            json!({"b": CALLS, "i": id, "v": values.to_string()}),
+        )
+        .await;
+    assert!(a.body.get("errors").is_none(), "{}", a.body);
+}

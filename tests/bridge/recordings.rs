@@ -1,0 +1,142 @@
+//! Recordings uploaded into a file column: once per call, through a fresh link from Aircall's
+//! API when the one in the events has expired.
+
+use std::time::Duration;
+
+use aircall_monday_bridge::aircall_sandbox::{
+    self, recording_bytes, recording_url, AircallSandboxConfig, AircallSandboxHandle,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::*;
+
+const API_ID: &str = "rec-api-id";
+const API_TOKEN: &str = "rec-api-token";
+
+/// The example configuration with its commented file column switched on.
+fn with_file_column() -> String {
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    let config = example.replace(
+        "# [boards.columns.recording_file]\n# type = \"file\"\n# upload = \"recording\"",
+        "[boards.columns.recording_file]\ntype = \"file\"\nupload = \"recording\"",
+    );
+    assert_ne!(config, example, "the example shows the file column");
+    config
+}
+
+/// The answered outbound call, its recording link expired ten seconds ago; and Aircall's
+/// stand-in, which knows the call.
+async fn expired_call() -> (Vec<Value>, u64, AircallSandboxHandle) {
+    let mut events = fixture("outbound_answered");
+    let id = events[0]["data"]["id"].as_u64().unwrap();
+    let last = events.last().unwrap()["data"].clone();
+    let api = aircall_sandbox::spawn(AircallSandboxConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        api_id: API_ID.into(),
+        api_token: API_TOKEN.into(),
+        per_minute: 100,
+        window_secs: 60,
+        calls: vec![last],
+        contacts: Vec::new(),
+    })
+    .await
+    .unwrap();
+    let expired = time::OffsetDateTime::now_utc().unix_timestamp() - 10;
+    let url = recording_url(&format!("http://{}", api.addr()), id, false, expired);
+    for e in &mut events {
+        if e["data"]["recording"].is_string() {
+            e["data"]["recording"] = Value::String(url.clone());
+        }
+    }
+    (events, id, api)
+}
+
+async fn requests_to(api: &AircallSandboxHandle, prefix: &str) -> usize {
+    let all: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().starts_with(prefix))
+        .count()
+}
+
+fn files(item: &Value) -> Vec<Value> {
+    item["files"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_recording_is_uploaded_once_through_a_fresh_link() {
+    let sandbox = Sandbox::start().await;
+    let (events, id, api) = expired_call().await;
+    let api_url = api.api_url();
+    let env = [
+        ("BRIDGE__AIRCALL__API_URL", api_url.as_str()),
+        ("BRIDGE__AIRCALL__API_ID", API_ID),
+        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
+    ];
+    let bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
+    bridge.deliver(&events).await;
+    bridge.drained().await;
+
+    let want = recording_bytes(id, false);
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    let got = files(&item);
+    assert_eq!(got.len(), 1, "{item:#}");
+    assert_eq!(got[0]["column_id"], "recording_file");
+    assert_eq!(got[0]["name"], format!("call-{id}-recording.mp3"));
+    assert_eq!(got[0]["size"].as_u64(), Some(want.len() as u64));
+    assert_eq!(got[0]["sha256"], hex::encode(Sha256::digest(&want)));
+    // The expired link, then the fresh one from GET /v1/calls/:id.
+    assert_eq!(requests_to(&api, &format!("/v1/calls/{id}")).await, 1);
+    assert_eq!(requests_to(&api, "/recordings/").await, 2);
+
+    // A replay of the whole call uploads nothing again.
+    let replay: Vec<Value> = events
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e["timestamp"] = (e["timestamp"].as_i64().unwrap() + 3600).into();
+            e
+        })
+        .collect();
+    bridge.deliver(&replay).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(files(&item).len(), 1, "{item:#}");
+    assert_eq!(requests_to(&api, "/recordings/").await, 2);
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_aircall_credentials_an_expired_recording_ends_in_the_dead_letter_saying_why() {
+    let sandbox = Sandbox::start().await;
+    let (events, id, _api) = expired_call().await;
+    let bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &[]).await;
+    bridge.deliver(&events).await;
+    eventually(Duration::from_secs(20), "the dead letter", || async {
+        (bridge.metric("bridge_dead_events").await >= 1.0).then_some(())
+    })
+    .await;
+    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
+    let error: String = db
+        .query_row(
+            "SELECT last_error FROM entities WHERE kind = 'call' AND entity_id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        error.contains("expired") && error.contains("aircall.api_id"),
+        "{error}"
+    );
+    // The item itself was written; only its file is missing.
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert!(files(&item).is_empty());
+}
