@@ -69,6 +69,7 @@ pub async fn run(
         },
         overrides.iter().map(|(k, v)| (k.to_string(), v.clone())),
     )?;
+    let mapped: Vec<String> = settings.boards.iter().map(|b| b.board_id.clone()).collect();
     let app = Application::build(settings).await?;
     let webhook_url = format!("http://{}/webhooks/aircall", app.public_addr());
     let admin = app.admin_addr();
@@ -130,8 +131,14 @@ pub async fn run(
             "NOT drained (see the logs)"
         }
     );
+    // The boards the example maps (the sandbox has others, for the tests).
+    let mut total_items = 0;
     for board in boards["boards"].as_array().into_iter().flatten() {
+        if !mapped.iter().any(|id| board["id"].as_str() == Some(id)) {
+            continue;
+        }
         let items = board["items"].as_array().map(|a| a.len()).unwrap_or(0);
+        total_items += items;
         println!(
             "  board {:<10} {items} items",
             board["name"].as_str().unwrap_or("?")
@@ -141,10 +148,10 @@ pub async fn run(
         .pointer("/requests/requests_total")
         .and_then(|v| v.as_u64())
         .unwrap_or(0);
-    let calls = opts.calls.max(1) as f64;
     println!(
-        "  requests to monday: {requests} ({:.1} per call or contact)",
-        requests as f64 / (calls + 6.0)
+        "  requests to monday: {requests} ({:.1} per item, against {} webhooks)",
+        requests as f64 / total_items.max(1) as f64,
+        acknowledged
     );
     println!();
     if opts.exit_when_done {
