@@ -195,15 +195,7 @@ impl Worker {
     fn plan(&self, rules: &Rules, jobs: &[Job]) -> Vec<Planned> {
         let mut planned = Vec::new();
         for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
-            for board in 0..job.boards.len() {
-                for step in job.plan(rules, board) {
-                    planned.push(Planned {
-                        job: j,
-                        board,
-                        step,
-                    });
-                }
-            }
+            plan_boards(rules, j, job, 0..job.boards.len(), &mut planned);
         }
         planned
     }
@@ -213,20 +205,30 @@ impl Worker {
         let mut planned = Vec::new();
         for (j, job) in jobs.iter_mut().enumerate() {
             let created = std::mem::take(&mut job.created);
-            if job.failure.is_some() {
-                continue;
-            }
-            for board in created {
-                for step in job.plan(rules, board) {
-                    planned.push(Planned {
-                        job: j,
-                        board,
-                        step,
-                    });
-                }
+            if job.failure.is_none() {
+                plan_boards(rules, j, job, created, &mut planned);
             }
         }
         planned
+    }
+
+    /// Hands monday's answer to one planned step to its job.
+    fn settle(
+        &self,
+        rules: &Rules,
+        jobs: &mut [Job],
+        p: Planned,
+        result: Result<crate::monday::Applied, MondayError>,
+    ) {
+        self.health.monday_answered(&result);
+        let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
+        jobs[p.job].apply(
+            rule,
+            p.board,
+            p.step,
+            result,
+            self.settings.recreate_deleted_items,
+        );
     }
 
     /// Sends the planned commands: in batches, except a create after an uncertain attempt,
@@ -276,15 +278,7 @@ impl Worker {
             tracing::debug!(parent: &span, commands = commands.len(), failed, "monday request done");
             self.adapt_batch(commands.len(), &results);
             for (p, result) in chunk.into_iter().zip(results) {
-                self.health.monday_answered(&result);
-                let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
-                jobs[p.job].apply(
-                    rule,
-                    p.board,
-                    p.step,
-                    result,
-                    self.settings.recreate_deleted_items,
-                );
+                self.settle(rules, jobs, p, result);
             }
         }
         for p in files {
@@ -408,6 +402,25 @@ impl Worker {
             observed: job.observed,
             links,
             outcome,
+        }
+    }
+}
+
+/// Every step of `job` on the given boards, in order.
+fn plan_boards(
+    rules: &Rules,
+    j: usize,
+    job: &Job,
+    boards: impl IntoIterator<Item = usize>,
+    out: &mut Vec<Planned>,
+) {
+    for board in boards {
+        for step in job.plan(rules, board) {
+            out.push(Planned {
+                job: j,
+                board,
+                step,
+            });
         }
     }
 }

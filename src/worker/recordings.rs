@@ -171,12 +171,6 @@ impl Worker {
                 idempotency_key,
             )
             .await;
-        jobs[p.job].apply(
-            rule,
-            p.board,
-            p.step,
-            result,
-            self.settings.recreate_deleted_items,
-        );
+        self.settle(rules, jobs, p, result);
     }
 }

@@ -266,12 +266,7 @@ async fn the_daily_limit_pauses_sending_but_not_intake_and_resumes_after_the_res
 async fn a_permanent_error_goes_to_the_dead_letter_and_the_rest_flows() {
     let sandbox = Sandbox::start().await;
     // A label the board does not have: monday answers ColumnValueException for that call only.
-    let config = std::fs::read_to_string(repo_path("config/example.toml"))
-        .unwrap()
-        .replace(
-            "voicemail = \"Voicemail\"",
-            "voicemail = \"Left a message\"",
-        );
+    let config = example_with_a_missing_label();
     let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
     let voicemail = fixture("inbound_missed_voicemail");
     let answered = fixture("inbound_answered");

@@ -6,12 +6,7 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_a_scenario_of_calls_duplicates_bad_tokens_and_dead_letters() {
     let sandbox = Sandbox::start().await;
-    let config = std::fs::read_to_string(repo_path("config/example.toml"))
-        .unwrap()
-        .replace(
-            "voicemail = \"Voicemail\"",
-            "voicemail = \"Left a message\"",
-        );
+    let config = example_with_a_missing_label();
     let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
 
     let answered = fixture("inbound_answered");

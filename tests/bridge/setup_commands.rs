@@ -1,7 +1,6 @@
 //! `webhook` and `backfill` against a local stand-in for Aircall's API.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
 use aircall_monday_bridge::aircall::{CALL_EVENTS, CONTACT_EVENTS};
@@ -38,18 +37,18 @@ async fn received(api: &AircallSandboxHandle) -> Value {
         .unwrap()
 }
 
-/// Runs a subcommand of the real binary with the example configuration and `env`.
-fn cli(args: &[&str], env: &[(&str, String)]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aircall-monday-bridge"))
-        .args(args)
-        .arg("--config")
-        .arg(repo_path("config/example.toml"))
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+/// Runs a subcommand of the real binary with the example configuration and `env`; the exit
+/// status and everything it printed.
+fn run(args: &[&str], env: &[(&str, String)]) -> (i32, String) {
+    let example = repo_path("config/example.toml").display().to_string();
+    let mut args = args.to_vec();
+    args.extend(["--config", &example]);
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    let (code, out, err) = crate::helpers::cli(&env, &args);
+    (code, out + &err)
 }
 
 fn api_env(
@@ -84,7 +83,7 @@ async fn webhook_register_list_and_delete() {
     std::fs::write(dir.path().join("tokens"), "old-token\n").unwrap();
     let env = api_env(&api, &dir, 600);
 
-    let (code, out) = cli(
+    let (code, out) = run(
         &[
             "webhook",
             "register",
@@ -123,11 +122,11 @@ async fn webhook_register_list_and_delete() {
         "appended; the old token keeps working"
     );
 
-    let (code, out) = cli(&["webhook", "list"], &env);
+    let (code, out) = run(&["webhook", "list"], &env);
     let id = seen["webhooks"][0]["webhook_id"].as_str().unwrap();
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(id) && out.contains("active"), "{out}");
-    let (code, out) = cli(&["webhook", "delete", id], &env);
+    let (code, out) = run(&["webhook", "delete", id], &env);
     assert_eq!(code, 0, "{out}");
     assert_eq!(
         received(&api).await["webhooks"].as_array().unwrap().len(),
@@ -136,10 +135,10 @@ async fn webhook_register_list_and_delete() {
 
     let mut wrong = env.clone();
     wrong.push(("BRIDGE__AIRCALL__API_TOKEN", "nope".into()));
-    let (code, out) = cli(&["webhook", "list"], &wrong);
+    let (code, out) = run(&["webhook", "list"], &wrong);
     assert_ne!(code, 0);
     assert!(out.contains("refused the credentials"), "{out}");
-    let (code, out) = cli(
+    let (code, out) = run(
         &[
             "webhook",
             "register",
@@ -181,7 +180,7 @@ async fn backfill_pages_through_history_within_the_rate_limit_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let env = api_env(&api, &dir, 6000);
 
-    let (code, out) = cli(
+    let (code, out) = run(
         &[
             "backfill",
             "--since",
@@ -220,7 +219,7 @@ async fn backfill_pages_through_history_within_the_rate_limit_and_resumes() {
     );
 
     // The second run starts where the first stopped, and re-reading adds nothing twice.
-    let (code, out) = cli(
+    let (code, out) = run(
         &[
             "backfill",
             "--since",
@@ -233,7 +232,7 @@ async fn backfill_pages_through_history_within_the_rate_limit_and_resumes() {
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("resumed from"), "{out}");
-    let (code, out) = cli(
+    let (code, out) = run(
         &[
             "backfill",
             "--since",

@@ -163,12 +163,7 @@ impl Cdp {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_status_page_replays_a_dead_letter_from_a_browser_click() {
     let sandbox = Sandbox::start().await;
-    let wrong = std::fs::read_to_string(repo_path("config/example.toml"))
-        .unwrap()
-        .replace(
-            "voicemail = \"Voicemail\"",
-            "voicemail = \"Left a message\"",
-        );
+    let wrong = example_with_a_missing_label();
     let item_link = format!(
         "http://{}/boards/{{board_id}}#item-{{item_id}}",
         sandbox.handle.addr()
