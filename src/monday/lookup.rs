@@ -5,7 +5,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{error_at, FoundItem, MondayClient, MondayError};
+use super::transport::error_at;
+use super::{FoundItem, MondayClient, MondayError};
 
 /// One lookup: items of `board_id` whose column `column_id` matches `value`.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,8 @@
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-use super::{first_error, snippet, Applied, Body, MondayClient, MondayError};
+use super::transport::{first_error, snippet, Body};
+use super::{Applied, MondayClient, MondayError};
 
 /// The name of the file part, which `map` points at `variables.file`.
 const PART: &str = "recording";
