@@ -123,37 +123,32 @@ impl Sandbox {
             .unwrap()
     }
 
-    pub async fn set_limits(&self, limits: Value) {
+    /// POSTs to one of the sandbox's `/_sandbox/` control endpoints and checks it agreed.
+    async fn control(&self, path: &str, body: Value) {
         let r = self
             .http
-            .post(self.url("/_sandbox/limits"))
-            .json(&limits)
+            .post(self.url(path))
+            .json(&body)
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        assert!(
+            r.status().is_success(),
+            "{path}: {}",
+            r.text().await.unwrap()
+        );
+    }
+
+    pub async fn set_limits(&self, limits: Value) {
+        self.control("/_sandbox/limits", limits).await;
     }
 
     pub async fn set_clock(&self, body: Value) {
-        let r = self
-            .http
-            .post(self.url("/_sandbox/clock"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        self.control("/_sandbox/clock", body).await;
     }
 
     pub async fn faults(&self, body: Value) {
-        let r = self
-            .http
-            .post(self.url("/_sandbox/faults"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        self.control("/_sandbox/faults", body).await;
     }
 
     /// A GraphQL request to the sandbox's monday API, as a person's tool would send it.
@@ -365,6 +360,19 @@ impl Bridge {
     /// The configuration file the bridge runs with (rewrite it, then `hup`).
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("bridge.toml")
+    }
+
+    /// Writes `config`, sends SIGHUP, and waits until the bridge logs one more successful
+    /// reload than before (counting, so an earlier reload's line cannot answer for this one).
+    pub async fn reload(&self, config: &str) {
+        const DONE: &str = "board mappings reloaded";
+        let before = self.log().matches(DONE).count();
+        std::fs::write(self.config_path(), config).unwrap();
+        self.hup();
+        eventually(Duration::from_secs(15), "the reload", || async {
+            (self.log().matches(DONE).count() > before).then_some(())
+        })
+        .await;
     }
 
     /// `systemctl reload`: SIGHUP.

@@ -185,15 +185,7 @@ async fn a_dead_letter_is_listed_shown_and_replayed_after_the_mapping_is_fixed()
     assert_eq!(code, 1, "{err}");
 
     // Fix the mapping, reload it, replay: the call reaches the board with the right label.
-    std::fs::write(bridge.config_path(), example()).unwrap();
-    bridge.hup();
-    eventually(WAIT, "the reload", || async {
-        bridge
-            .log()
-            .contains("board mappings reloaded")
-            .then_some(())
-    })
-    .await;
+    bridge.reload(&example()).await;
     let (code, out, err) = events(&["replay", "--call", &id]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -246,22 +238,12 @@ async fn sighup_reloads_the_mapping_and_a_bad_one_keeps_the_old() {
     .await;
 
     // A good one: the next call is named by the new template, events flowing all along.
-    std::fs::write(
-        bridge.config_path(),
-        example().replace(
+    bridge
+        .reload(&example().replace(
             "item_name = \"{{ direction | capitalize }} call with {{ counterpart }}\"",
             "item_name = \"Reloaded {{ id }}\"",
-        ),
-    )
-    .unwrap();
-    bridge.hup();
-    eventually(WAIT, "the reload", || async {
-        bridge
-            .log()
-            .contains("board mappings reloaded")
-            .then_some(())
-    })
-    .await;
+        ))
+        .await;
     let second = fixture("outbound_answered");
     bridge.deliver(&second).await;
     bridge.drained().await;

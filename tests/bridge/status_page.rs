@@ -217,19 +217,9 @@ async fn the_status_page_replays_a_dead_letter_from_a_browser_click() {
     }
 
     // Fix the mapping first, as the page says.
-    std::fs::write(
-        bridge.config_path(),
-        std::fs::read_to_string(repo_path("config/example.toml")).unwrap(),
-    )
-    .unwrap();
-    bridge.hup();
-    eventually(WAIT, "the reload", || async {
-        bridge
-            .log()
-            .contains("board mappings reloaded")
-            .then_some(())
-    })
-    .await;
+    bridge
+        .reload(&std::fs::read_to_string(repo_path("config/example.toml")).unwrap())
+        .await;
 
     let chromium = Chromium::start();
     let ws = chromium.page().await;
