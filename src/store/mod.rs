@@ -182,6 +182,26 @@ impl Store {
             .await
     }
 
+    /// Which Aircall entity (kind, id) an item on a board mirrors, if any: an item the bridge
+    /// made for one contact must not be adopted by another.
+    pub async fn item_owner(
+        &self,
+        board_id: &str,
+        item_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let (board_id, item_id) = (board_id.to_string(), item_id.to_string());
+        self.read(move |c| {
+            use rusqlite::OptionalExtension;
+            Ok(c.query_row(
+                "SELECT kind, entity_id FROM links WHERE board_id = ?1 AND item_id = ?2 LIMIT 1",
+                [board_id, item_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
     /// A small durable fact (e.g. a backfill checkpoint).
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_string();

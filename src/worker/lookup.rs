@@ -132,6 +132,8 @@ impl Worker {
         }
         let lookups: Vec<Lookup> = wanted.iter().map(|(_, _, l)| l.clone()).collect();
         let results = self.monday.find_items_many(&lookups).await;
+        // Items taken in this reconcile: two contacts with one number adopt one item at most.
+        let mut taken: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for ((j, board, lookup), result) in wanted.into_iter().zip(results) {
             let job = &mut jobs[j];
             if job.failure.is_some() || job.boards[board].item_id.is_some() {
@@ -140,11 +142,18 @@ impl Worker {
             let rule = &rules.boards()[job.boards[board].index];
             match result {
                 Ok(items) => {
-                    if let Some(found) = items.into_iter().find(|i| i.active) {
+                    for found in items.into_iter().filter(|i| i.active) {
+                        let mine = !taken.contains(&found.id)
+                            && !self.mirrors_another(rule, &found.id, job).await;
+                        if !mine {
+                            continue;
+                        }
                         tracing::info!(item_id = %found.id, board = %rule.name,
                             entity_id = %job.claim.entity_id, column = %lookup.column_id,
                             "adopting the item already on the board");
+                        taken.insert(found.id.clone());
                         job.adopt(board, found.id);
+                        break;
                     }
                 }
                 Err(error) => {
@@ -154,6 +163,24 @@ impl Worker {
                     });
                 }
             }
+        }
+    }
+}
+
+impl Worker {
+    /// The item already mirrors another Aircall entity (the bridge made or adopted it for that
+    /// one): adopting it too would merge two contacts into one item.
+    async fn mirrors_another(
+        &self,
+        rule: &crate::config::BoardRule,
+        item_id: &str,
+        job: &Job,
+    ) -> bool {
+        match self.store.item_owner(&rule.board_id, item_id).await {
+            Ok(Some((kind, id))) => kind != job.claim.kind || id != job.claim.entity_id,
+            Ok(None) => false,
+            // Unsure: better a second item than two contacts merged into one.
+            Err(_) => true,
         }
     }
 }

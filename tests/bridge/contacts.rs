@@ -45,6 +45,25 @@ async fn a_contact_already_on_the_board_is_adopted_by_its_phone_number() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_item_the_bridge_made_for_one_contact_is_not_adopted_by_another() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let first = created_with_spaced_number();
+    bridge.deliver(std::slice::from_ref(&first)).await;
+    bridge.drained().await;
+    // Another person sharing the number (a switchboard, a family line).
+    let mut second = first.clone();
+    second["data"]["id"] = json!(first["data"]["id"].as_u64().unwrap() + 1);
+    second["data"]["first_name"] = json!("Sandrine");
+    bridge.deliver(&[second]).await;
+    bridge.drained().await;
+    let items = sandbox.items(CONTACTS_BOARD).await;
+    assert_eq!(items.len(), 2, "one item each: {items:#?}");
+    let ids: Vec<Option<String>> = items.iter().map(|i| text(i, "aircall_id")).collect();
+    assert_ne!(ids[0], ids[1], "{items:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn with_on_existing_create_the_bridge_makes_its_own_item() {
     let sandbox = Sandbox::start().await;
     sandbox
