@@ -13,26 +13,28 @@ struct Agent {
     email: &'static str,
 }
 
+/// The sandbox's seed has monday users with these emails (config/sandbox-boards.toml), so the
+/// demo fills its people column; Julien has no monday account there, on purpose.
 const AGENTS: &[Agent] = &[
     Agent {
         id: 501101,
-        name: "Camille Laurent",
-        email: "camille.laurent@acme.example",
+        name: "Camille Lefèvre",
+        email: "camille.lefevre@hexaflow.example",
     },
     Agent {
         id: 501102,
         name: "Julien Moreau",
-        email: "julien.moreau@acme.example",
+        email: "julien.moreau@hexaflow.example",
     },
     Agent {
         id: 501103,
         name: "Olivia Bennett",
-        email: "olivia.bennett@acme.example",
+        email: "olivia.bennett@hexaflow.example",
     },
     Agent {
         id: 501104,
         name: "Marcus Reed",
-        email: "marcus.reed@acme.example",
+        email: "marcus.reed@hexaflow.example",
     },
 ];
 
