@@ -23,6 +23,9 @@ pub enum ColumnKind {
     /// `{"personsAndTeams": [{"id": N, "kind": "person"}]}`: the monday user with the agent's
     /// email (field `agent_email`).
     People,
+    /// `{"tag_ids": [id, ...]}`: the call's Aircall tags (field `tags`) as monday's account-level
+    /// tags, each name resolved to its id with `create_or_get_tag`.
+    Tags,
     /// A copy of the call's recording or voicemail (`upload`), uploaded once through monday's
     /// `/v2/file`: Aircall's own links expire within hours.
     File,
@@ -145,6 +148,12 @@ impl ColumnSpec {
             return Err((
                 format!("{key}.field"),
                 "a people column takes field = \"agent_email\"".into(),
+            ));
+        }
+        if self.kind == ColumnKind::Tags && self.field.as_deref() != Some("tags") {
+            return Err((
+                format!("{key}.field"),
+                "a tags column takes field = \"tags\"".into(),
             ));
         }
         if let Some(fallback) = &self.fallback_text_column {

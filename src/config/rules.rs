@@ -194,7 +194,10 @@ impl BoardRule {
             spec.validate(id, &self.columns)?;
             let call_only = matches!(
                 spec.kind,
-                ColumnKind::File | ColumnKind::BoardRelation | ColumnKind::People
+                ColumnKind::File
+                    | ColumnKind::BoardRelation
+                    | ColumnKind::People
+                    | ColumnKind::Tags
             );
             if call_only && self.entity != Entity::Call {
                 return Err((

@@ -201,6 +201,14 @@ fn board_structure_is_checked() {
             "boards[0].columns.t.fallback_text_column",
         ),
         (
+            "[boards.columns.g]\ntype = \"tags\"\nfield = \"line_name\"\n",
+            "boards[0].columns.g.field",
+        ),
+        (
+            "[boards.columns.g]\ntype = \"tags\"\ntemplate = \"{{ tags }}\"\n",
+            "boards[0].columns.g.field",
+        ),
+        (
             "[boards.columns.c]\ntype = \"board_relation\"\nfield = \"id\"\n",
             "boards[0].columns.c.field",
         ),

@@ -79,6 +79,8 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
         }
         // Resolved to a user id by `people` with what the worker looked up, not from the text.
         ColumnKind::People => None,
+        // Resolved to tag ids by `tags` with what the worker looked up, not from the text.
+        ColumnKind::Tags => None,
         // Files are uploaded (uploads.rs), never written as a column value.
         ColumnKind::File => None,
         // monday ids are integers beyond 32 bits: written as a JSON number, never a float.
@@ -92,6 +94,12 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
 /// A people column's value: one person (monday replaces every assignee with this list).
 pub fn people(user_id: u64) -> Value {
     json!({ "personsAndTeams": [{ "id": user_id, "kind": "person" }] })
+}
+
+/// A tags column's value: the tag ids in the call's order (monday replaces every tag with
+/// this list); no tags clears the column.
+pub fn tags(tag_ids: &[u64]) -> Option<Value> {
+    (!tag_ids.is_empty()).then(|| json!({ "tag_ids": tag_ids }))
 }
 
 /// Cuts at a character boundary, never inside a UTF-8 sequence.
@@ -183,6 +191,16 @@ mod tests {
         for (kind, value, want) in cases {
             assert_eq!(encode(&spec(kind), &value), want, "{kind:?} {value:?}");
         }
+    }
+
+    #[test]
+    fn tags_are_ids_in_order_and_none_clears() {
+        assert_eq!(
+            tags(&[295064, 4000000123, 295026]),
+            Some(json!({"tag_ids": [295064, 4000000123u64, 295026]}))
+        );
+        assert_eq!(tags(&[]), None);
+        assert_eq!(encode(&spec(ColumnKind::Tags), &text("VIP")), None);
     }
 
     #[test]

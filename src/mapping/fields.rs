@@ -74,7 +74,7 @@ pub const CALL_FIELDS: &[(&str, &str)] = &[
     ("voicemail_url", "the direct voicemail MP3 URL"),
     ("voicemail_short_url", "the short voicemail URL"),
     ("asset_url", "Aircall's permanent page for the recording or voicemail (needs a login)"),
-    ("tags", "tag names (comma separated in text; every tag in a dropdown column; the first with a label in a status column)"),
+    ("tags", "tag names (comma separated in text; every tag in a dropdown or tags column; the first with a label in a status column)"),
     ("archived", "\"yes\" when the call is archived in Aircall, else empty"),
     ("assigned_to_name", "the user the call is assigned to"),
     ("transferred_to_name", "the user the call was transferred to"),

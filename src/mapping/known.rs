@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::columns::people;
+use super::columns::{people, tags};
 use super::fields::{FieldValue, Fields};
 use crate::config::ColumnSpec;
 
@@ -19,11 +19,37 @@ pub struct Known {
     /// monday user ids by lowercased email, for people columns. An email missing here has no
     /// monday user (or was not looked up): the column falls back or stays empty.
     pub users: BTreeMap<String, u64>,
+    /// monday tag ids by tag name as monday stores it (`tag_name`), for tags columns. A name
+    /// missing here was not resolved: the column leaves it out.
+    pub tags: BTreeMap<String, u64>,
+}
+
+/// A tag's name as monday stores it: `create_or_get_tag` removes spaces ("My Tag" → "MyTag").
+pub fn tag_name(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 impl Known {
     pub fn user(&self, email: &str) -> Option<u64> {
         self.users.get(&email.trim().to_lowercase()).copied()
+    }
+
+    /// A tags column's value: the ids of the call's tags, in the call's order, each once.
+    pub fn tags_column(&self, tags_field: Option<FieldValue>) -> Option<Value> {
+        let names: Vec<String> = match tags_field {
+            Some(FieldValue::List(items)) => items,
+            Some(other) => vec![other.to_text()],
+            None => Vec::new(),
+        };
+        let mut ids: Vec<u64> = Vec::new();
+        for name in names.iter().map(|n| tag_name(n)).filter(|n| !n.is_empty()) {
+            if let Some(id) = self.tags.get(&name) {
+                if !ids.contains(id) {
+                    ids.push(*id);
+                }
+            }
+        }
+        tags(&ids)
     }
 
     /// A people column's value (the user with the agent's email) and, when the column names

@@ -17,7 +17,7 @@ mod uploads;
 
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
 pub use fields::{outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
-pub use known::Known;
+pub use known::{tag_name, Known};
 pub use observed::{CallState, ContactState, EventInput, Observed, Phase};
 pub use phone::{normalise as normalise_phone, Phone};
 pub use plan::{

@@ -125,6 +125,10 @@ pub fn desired_with(
             columns.extend(known.people_columns(column, spec, value, &fields));
             continue;
         }
+        if spec.kind == ColumnKind::Tags {
+            columns.insert(column.clone(), known.tags_column(value));
+            continue;
+        }
         columns.insert(column.clone(), value.and_then(|v| encode(spec, &v)));
     }
     Ok(DesiredItem {

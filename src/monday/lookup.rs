@@ -1,7 +1,8 @@
 //! Several `items_page_by_column_values` lookups in one request, each under its own alias
 //! (`f0`, `f1`, ...): adopting existing contacts must not cost a request per contact when a
 //! backlog is reconciled, as requests are what monday's plans ration. The fields are those of
-//! graphql/find_items_by_column.graphql. Also the users lookup of people columns.
+//! graphql/find_items_by_column.graphql. Also the users lookup of people columns and the tag
+//! ids of tags columns.
 
 use serde_json::{Map, Value};
 
@@ -61,6 +62,23 @@ impl MondayClient {
             .into_iter()
             .filter_map(|u| Some((u.email.to_lowercase(), u.id.parse().ok()?)))
             .collect())
+    }
+
+    /// The id of the account-level tag with this name, made if new. A mutation: the key makes a
+    /// retry after a lost answer harmless (monday answers it from its idempotency cache).
+    pub async fn create_or_get_tag(&self, tag_name: &str) -> Result<u64, MondayError> {
+        let vars = super::ops::create_or_get_tag::Variables {
+            tag_name: Some(tag_name.to_string()),
+        };
+        let key = crate::mapping::idempotency_key(&["create_or_get_tag", tag_name]);
+        let reply = self
+            .post::<super::ops::CreateOrGetTag>(vars, Some(&key), &[], "create_or_get_tag")
+            .await?;
+        reply
+            .data
+            .create_or_get_tag
+            .and_then(|t| t.id.parse().ok())
+            .ok_or_else(|| MondayError::Decode(format!("no tag id for {tag_name:?}")))
     }
 
     /// The items each lookup finds, in the order given; one request for all of them.

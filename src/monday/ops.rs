@@ -71,3 +71,11 @@ pub struct MoveItemToGroup;
     response_derives = "Debug"
 )]
 pub struct UsersByEmail;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/create_or_get_tag.graphql",
+    response_derives = "Debug"
+)]
+pub struct CreateOrGetTag;

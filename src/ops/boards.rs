@@ -49,6 +49,7 @@ const WRITABLE: &[&str] = &[
     "dropdown",
     "board_relation",
     "people",
+    "tags",
     "file",
 ];
 
@@ -171,7 +172,8 @@ pub fn skeleton(board: &BoardInfo) -> String {
         // Some types take one field only; a file column takes `upload` instead of a field.
         let field = match (kind.as_str(), entity) {
             ("people", Entity::Call) => Some("agent_email"),
-            ("people" | "board_relation" | "file", _) => None,
+            ("tags", Entity::Call) => Some("tags"),
+            ("people" | "tags" | "board_relation" | "file", _) => None,
             _ => guess_field(entity, id, title),
         };
         // A block without a field would not load: leave it commented out to fill in.

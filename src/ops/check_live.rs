@@ -22,6 +22,7 @@ pub fn monday_type(kind: ColumnKind) -> &'static str {
         ColumnKind::Dropdown => "dropdown",
         ColumnKind::BoardRelation => "board_relation",
         ColumnKind::People => "people",
+        ColumnKind::Tags => "tags",
         ColumnKind::File => "file",
     }
 }

@@ -46,6 +46,7 @@ pub enum Node {
     },
     Complexity(ComplexityInfo),
     User(u64),
+    Tag(u64),
     Version(String),
 }
 

@@ -57,11 +57,28 @@ pub fn resolve(
         "create_update" => create_update(ctx, args),
         "move_item_to_group" => move_item(ctx, args),
         "add_file_to_column" => add_file(ctx, args),
+        "create_or_get_tag" => create_or_get_tag(ctx, args),
         "complexity" => Ok(Resolved::Node(Node::Complexity(ctx.complexity))),
         _ => Err(FieldError::invalid_argument(format!(
             "unsupported field {name}"
         ))),
     }
+}
+
+/// Account-level tags: the same name (spaces removed) always gives the same tag. A `board_id`
+/// (private boards) must name a board.
+fn create_or_get_tag(ctx: &mut ExecCtx, args: &Map<String, Value>) -> Result<Resolved, FieldError> {
+    if !args.get("board_id").is_none_or_null() {
+        board_id(ctx, args.get("board_id"))?;
+    }
+    let name = args
+        .get("tag_name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| FieldError::invalid_argument("tag_name is required"))?;
+    let id = ctx.state.create_or_get_tag(name);
+    Ok(Resolved::Node(Node::Tag(id)))
 }
 
 pub fn set_state(ctx: &mut ExecCtx, item: u64, state: ItemState) {
@@ -178,6 +195,7 @@ fn plan(
         now: ctx.now,
         items: &ctx.state.items,
         users: &ctx.state.users,
+        tags: &ctx.state.tags,
     };
     let mut planned = Planned {
         new_name: None,

@@ -131,6 +131,7 @@ pub fn typename(ctx: &ExecCtx, node: &Node) -> &'static str {
         Node::Items { .. } => "ItemsResponse",
         Node::Complexity(_) => "Complexity",
         Node::User(_) => "User",
+        Node::Tag(_) => "Tag",
         Node::Version(_) => "Version",
     }
 }
@@ -215,6 +216,19 @@ pub fn field(
                 _ => Resolved::Null,
             },
         )),
+        Node::Tag(id) => {
+            Ok(ctx
+                .state
+                .tags
+                .iter()
+                .find(|t| t.id == *id)
+                .map_or(Resolved::Null, |t| match name {
+                    "id" => Resolved::leaf(t.id.to_string()),
+                    "name" => Resolved::leaf(t.name.clone()),
+                    "color" => Resolved::leaf("#00c875"),
+                    _ => Resolved::Null,
+                }))
+        }
         Node::Version(v) => Ok(match name {
             "kind" => Resolved::leaf(super::limits::version_kind(v)),
             "value" => Resolved::leaf(v.clone()),

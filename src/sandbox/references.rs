@@ -1,4 +1,4 @@
-//! Column values that name other things: connect boards (items) and people (users). monday
+//! Column values that name other things: connect boards (items), people (users) and tags. monday
 //! refuses a name it does not know, so the sandbox checks each one (monday.md §3, §4.5).
 
 use serde_json::{json, Map, Value};
@@ -39,6 +39,34 @@ pub fn board_relation(
         return Ok(Change::Clear);
     }
     Ok(set(json!({ "linkedPulseIds": linked }), names.join(", ")))
+}
+
+/// `{"tag_ids": [..]}`: each id a tag `create_or_get_tag` issued; an empty list clears.
+pub fn tags(
+    column: &Column,
+    obj: &Map<String, Value>,
+    ctx: &WriteCtx,
+) -> Result<Change, FieldError> {
+    let Some(ids) = obj.get("tag_ids").and_then(Value::as_array) else {
+        return Err(invalid(
+            column,
+            "invalid value - tags expects {\"tag_ids\": [...]}",
+        ));
+    };
+    let mut names = Vec::new();
+    let mut stored = Vec::new();
+    for v in ids {
+        let tag = id_of(v).and_then(|id| ctx.tags.iter().find(|t| t.id == id));
+        let Some(tag) = tag else {
+            return Err(invalid(column, format!("tag {v} does not exist")));
+        };
+        names.push(tag.name.clone());
+        stored.push(json!(tag.id));
+    }
+    if stored.is_empty() {
+        return Ok(Change::Clear);
+    }
+    Ok(set(json!({ "tag_ids": stored }), names.join(", ")))
 }
 
 /// `{"personsAndTeams": [{"id": N, "kind": "person"}]}`: each person a user of the account.

@@ -42,6 +42,7 @@ const MUTATION: Fields = &[
     ("create_update", Object("Update")),
     ("move_item_to_group", Object("Item")),
     ("add_file_to_column", Object("Asset")),
+    ("create_or_get_tag", Object("Tag")),
     ("complexity", Object("Complexity")),
 ];
 
@@ -105,7 +106,7 @@ pub fn fields(type_name: &str) -> Option<Fields> {
             ("label", Leaf),
             ("index", Leaf),
         ],
-        "DropdownValue" | "CheckboxValue" | "BoardRelationValue" | "PeopleValue" => {
+        "DropdownValue" | "CheckboxValue" | "BoardRelationValue" | "PeopleValue" | "TagsValue" => {
             COLUMN_VALUE_COMMON
         }
         "DateValue" => &[
@@ -175,6 +176,7 @@ pub fn fields(type_name: &str) -> Option<Fields> {
             ("account_id", Leaf),
             ("enabled", Leaf),
         ],
+        "Tag" => &[("id", Leaf), ("name", Leaf), ("color", Leaf)],
         "Version" => &[("kind", Leaf), ("value", Leaf), ("display_name", Leaf)],
         _ => return None,
     })
@@ -260,6 +262,7 @@ pub fn root_arguments(
         ),
         ("Mutation", "add_file_to_column") => (&["column_id", "file", "item_id"], &[]),
         ("Mutation", "move_item_to_group") => (&["group_id"], &["item_id"]),
+        ("Mutation", "create_or_get_tag") => (&[], &["tag_name", "board_id"]),
         _ => return None,
     })
 }

@@ -31,6 +31,8 @@ pub enum ColumnType {
     BoardRelation,
     /// `{"personsAndTeams": [{"id": N, "kind": "person"}]}`, each a user of the account.
     People,
+    /// `{"tag_ids": [..]}`, each a tag `create_or_get_tag` issued.
+    Tags,
 }
 
 impl ColumnType {
@@ -50,6 +52,7 @@ impl ColumnType {
             ColumnType::Checkbox => "checkbox",
             ColumnType::BoardRelation => "board_relation",
             ColumnType::People => "people",
+            ColumnType::Tags => "tags",
         }
     }
 
@@ -63,6 +66,7 @@ impl ColumnType {
             ColumnType::Checkbox => "boolean",
             ColumnType::BoardRelation => "board-relation",
             ColumnType::People => "multiple-person",
+            ColumnType::Tags => "tag",
             other => other.api_name(),
         }
     }
@@ -83,6 +87,7 @@ impl ColumnType {
             ColumnType::Checkbox => "CheckboxValue",
             ColumnType::BoardRelation => "BoardRelationValue",
             ColumnType::People => "PeopleValue",
+            ColumnType::Tags => "TagsValue",
         }
     }
 

@@ -14,6 +14,7 @@ use super::seed::{BoardSeed, ColumnType};
 const FIRST_ITEM_ID: u64 = 5_000_000_001;
 const FIRST_UPDATE_ID: u64 = 9_000_000_001;
 const FIRST_ASSET_ID: u64 = 3_000_000_001;
+const FIRST_TAG_ID: u64 = 295_001;
 
 #[derive(Debug, Clone)]
 pub struct Label {
@@ -151,6 +152,13 @@ pub struct User {
     pub email: String,
 }
 
+/// An account-level tag, as `create_or_get_tag` issued it (name without spaces).
+#[derive(Debug, Clone)]
+pub struct Tag {
+    pub id: u64,
+    pub name: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct State {
     pub boards: BTreeMap<u64, Board>,
@@ -158,6 +166,7 @@ pub struct State {
     pub updates: BTreeMap<u64, Update>,
     pub cursors: HashMap<String, Cursor>,
     pub users: Vec<User>,
+    pub tags: Vec<Tag>,
     next_item_id: u64,
     next_update_id: u64,
     next_asset_id: u64,
@@ -212,6 +221,7 @@ impl State {
             updates: BTreeMap::new(),
             cursors: HashMap::new(),
             users,
+            tags: Vec::new(),
             next_item_id: FIRST_ITEM_ID,
             next_update_id: FIRST_UPDATE_ID,
             next_asset_id: FIRST_ASSET_ID,
@@ -222,6 +232,18 @@ impl State {
     pub fn alloc_item_id(&mut self) -> u64 {
         let id = self.next_item_id;
         self.next_item_id += 1;
+        id
+    }
+
+    /// The tag with this name (spaces removed, as monday stores it), made if new: the same
+    /// name always gets the same id.
+    pub fn create_or_get_tag(&mut self, name: &str) -> u64 {
+        let name: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Some(tag) = self.tags.iter().find(|t| t.name == name) {
+            return tag.id;
+        }
+        let id = FIRST_TAG_ID + self.tags.len() as u64;
+        self.tags.push(Tag { id, name });
         id
     }
 

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::error::FieldError;
 use super::references;
 use super::seed::ColumnType;
-use super::state::{Column, Item, Label, StoredValue, User};
+use super::state::{Column, Item, Label, StoredValue, Tag, User};
 
 const LONG_TEXT_MAX: usize = 2000;
 const MAX_LABELS: usize = 40;
@@ -34,6 +34,8 @@ pub struct WriteCtx<'a> {
     /// For the columns whose values name other things: items (connect boards), users (people).
     pub items: &'a BTreeMap<u64, Item>,
     pub users: &'a [User],
+    /// The tags `create_or_get_tag` issued (tags columns).
+    pub tags: &'a [Tag],
 }
 
 pub(super) fn invalid(column: &Column, message: impl Into<String>) -> FieldError {
@@ -171,6 +173,7 @@ fn from_object(
         },
         ColumnType::BoardRelation => references::board_relation(column, obj, ctx),
         ColumnType::People => references::people(column, obj, ctx),
+        ColumnType::Tags => references::tags(column, obj, ctx),
     }
 }
 
@@ -248,6 +251,10 @@ pub fn from_simple(column: &mut Column, s: &str, ctx: &WriteCtx) -> Result<Chang
             "connect boards columns take {\"item_ids\": [...]} in change_multiple_column_values",
         )),
         ColumnType::People => references::people_simple(column, s, ctx),
+        ColumnType::Tags => Err(invalid(
+            column,
+            "tags columns take {\"tag_ids\": [...]}; they have no simple value",
+        )),
     }
 }
 

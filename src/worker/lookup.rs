@@ -13,12 +13,14 @@ impl Worker {
     /// Looks up what the jobs' columns need beyond the events, then derives their boards.
     pub(super) async fn derive(&self, rules: &Rules, jobs: &mut [Job]) -> Result<(), WorkerError> {
         self.resolve_users(rules, jobs).await;
+        self.resolve_tags(rules, jobs).await;
         for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
             let mut known = match &job.state {
                 Some(observed) => self.known_for(rules, observed).await?,
                 None => Known::default(),
             };
             known.users = self.known_users(rules, job);
+            known.tags = self.known_tags(rules, job);
             if let (None, Some(observed)) = (&known.contact_item, &job.state) {
                 match self.contact_for_number(rules, job, observed).await {
                     Ok(item) => known.contact_item = item,

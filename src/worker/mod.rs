@@ -9,6 +9,7 @@ mod lookup;
 mod people;
 mod recordings;
 mod retry;
+mod tags;
 mod unknown;
 
 pub use health::WorkerHealth;
@@ -65,6 +66,8 @@ pub struct Worker {
     owner: String,
     /// monday users by agent email, for people columns.
     users: people::UserCache,
+    /// monday tag ids by name, for tags columns.
+    tags: tags::TagCache,
     /// Aircall's API, for fresh recording links (`None`: no credentials configured).
     aircall: Option<Arc<AircallApi>>,
     /// For the pre-signed recording links.
@@ -104,6 +107,7 @@ impl Worker {
             health,
             owner,
             users: Default::default(),
+            tags: Default::default(),
             aircall: None,
             downloads: recordings::download_client(),
         }

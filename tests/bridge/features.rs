@@ -217,3 +217,62 @@ async fn agents_become_monday_people_by_email_or_fall_back_to_their_name() {
     assert_eq!(again, asked, "a replay asks monday nothing new");
     assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
 }
+
+/// How many `create_or_get_tag` mutations the sandbox answered.
+async fn tags_created(sandbox: &Sandbox) -> u64 {
+    sandbox.stats().await["requests"]["fields"]["create_or_get_tag"]["ok"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tags_fill_a_tags_column_with_ids_resolved_once_per_name() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("tagged_commented_after_end");
+    let id = call_id(&events);
+    let tagged = events
+        .iter()
+        .position(|e| e["event"] == "call.tagged")
+        .unwrap();
+    bridge.deliver(&events[..=tagged]).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    // monday stores tag names without spaces.
+    assert_eq!(
+        text(&item, "tag_ids").as_deref(),
+        Some("Qualifiedlead, Demorequested"),
+        "{item:#}"
+    );
+    assert_eq!(tags_created(&sandbox).await, 2, "one request per name");
+
+    bridge.deliver(&events[tagged + 1..]).await;
+    bridge.deliver(&redelivered(&events, 3600)).await;
+    bridge.drained().await;
+    assert_eq!(
+        tags_created(&sandbox).await,
+        2,
+        "a known name is not asked about again"
+    );
+
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(text(&item, "tag_ids").as_deref(), Some("Qualifiedlead"));
+    // The same name gives the same id: the one the column holds.
+    let answer = sandbox
+        .gql(
+            "mutation { create_or_get_tag(tag_name: \"Qualified lead\") { id name } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let qualified: u64 = answer["create_or_get_tag"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(answer["create_or_get_tag"]["name"], "Qualifiedlead");
+    assert_eq!(
+        value(&item, "tag_ids"),
+        Some(serde_json::json!({ "tag_ids": [qualified] }))
+    );
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}

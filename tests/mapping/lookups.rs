@@ -18,6 +18,7 @@ fn known_facts_fill_the_relation_and_people_columns_and_nothing_else_changes() {
     let known = Known {
         contact_item: Some("4000000123".into()),
         users: [("camille.lefevre@hexaflow.example".to_string(), 51000001)].into(),
+        ..Known::default()
     };
     let full = mapping::desired_with(&rules, index, &observed, &known).unwrap();
     assert_eq!(
@@ -31,6 +32,33 @@ fn known_facts_fill_the_relation_and_people_columns_and_nothing_else_changes() {
     let mut others = full.columns.clone();
     others.insert("contact_item".into(), None);
     others.insert("agent_person".into(), None);
+    assert_eq!(others, bare.columns);
+}
+
+#[test]
+fn a_tags_column_holds_the_ids_of_the_calls_current_tags_and_clears_without() {
+    let rules = rules();
+    let (index, _) = the_board(&rules, Entity::Call);
+    let observed = fold(Entity::Call, &fixture("tagged_commented_after_end.json"));
+    let bare = desired(&rules, index, &observed);
+    assert_eq!(
+        bare.columns["tag_ids"], None,
+        "no id known: nothing written"
+    );
+    // Keyed by the name monday stores: "Qualified lead" without its space; the untagged
+    // "Demo requested" is no longer the call's, so its id is not written.
+    let known = Known {
+        tags: [
+            ("Demorequested".to_string(), 295002),
+            ("Qualifiedlead".to_string(), 295001),
+        ]
+        .into(),
+        ..Known::default()
+    };
+    let full = mapping::desired_with(&rules, index, &observed, &known).unwrap();
+    assert_eq!(full.columns["tag_ids"], Some(json!({"tag_ids": [295001]})));
+    let mut others = full.columns.clone();
+    others.insert("tag_ids".into(), None);
     assert_eq!(others, bare.columns);
 }
 

@@ -231,3 +231,51 @@ async fn references_to_items_and_users_must_exist() {
         .await;
     assert!(a.body.get("errors").is_none(), "{}", a.body);
 }
+
+#[tokio::test]
+async fn tags_are_account_tags_by_name_and_columns_take_only_their_ids() {
+    let sb = spawn().await;
+    let id = sb.create_call("t", json!({})).await;
+    let e = change_error(&sb, &id, json!({"tag_ids": {"tag_ids": [295001]}})).await;
+    assert_eq!(e["extensions"]["code"], "ColumnValueException", "{e}");
+    assert_eq!(e["extensions"]["error_data"]["column_type"], "tag");
+
+    let tag = |name: &str| {
+        let sb = &sb;
+        let name = name.to_string();
+        async move {
+            let a = sb
+                .gql(
+                    "mutation T($n: String) { create_or_get_tag(tag_name: $n) { id name } }",
+                    json!({ "n": name }),
+                )
+                .await;
+            assert!(a.body.get("errors").is_none(), "{}", a.body);
+            a.body["data"]["create_or_get_tag"].clone()
+        }
+    };
+    let first = tag("Qualified lead").await;
+    assert_eq!(first["name"], "Qualifiedlead", "spaces removed");
+    assert_eq!(
+        tag("Qualifiedlead").await["id"],
+        first["id"],
+        "same name, same id"
+    );
+    let other = tag("VIP").await;
+    assert_ne!(other["id"], first["id"]);
+
+    let ids: Vec<u64> = [&other, &first]
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let values = json!({"tag_ids": {"tag_ids": ids}});
+    let a = sb
+        .gql(
+            CHANGE,
+            json!({"b": CALLS, "i": id, "v": values.to_string()}),
+        )
+        .await;
+    assert!(a.body.get("errors").is_none(), "{}", a.body);
+    let item = sb.item(CALLS, &id).await;
+    assert!(item.to_string().contains("VIP, Qualifiedlead"), "{item:#}");
+}
