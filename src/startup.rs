@@ -274,7 +274,7 @@ async fn watchdog(health: Arc<WorkerHealth>, limit: Duration, cancel: Cancellati
             _ = tokio::time::sleep(every) => {}
         }
         let age = now_ms() - health.heartbeat_ms.load(Ordering::Relaxed);
-        if age <= limit.as_millis() as i64 {
+        if worker_alive(age, limit) {
             notify(&[sd_notify::NotifyState::Watchdog]);
         } else {
             tracing::error!(
@@ -282,5 +282,44 @@ async fn watchdog(health: Arc<WorkerHealth>, limit: Duration, cancel: Cancellati
                 "worker heartbeat is stale: not pinging the watchdog"
             );
         }
+    }
+}
+
+/// A heartbeat this old still means a working worker: a reconcile may legitimately wait that
+/// long for monday. Older, the worker is wedged and systemd should restart the service.
+fn worker_alive(heartbeat_age_ms: i64, limit: Duration) -> bool {
+    heartbeat_age_ms <= limit.as_millis() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_heartbeat_stops_the_watchdog_pings() {
+        let limit = Duration::from_secs(70);
+        assert!(worker_alive(0, limit));
+        assert!(worker_alive(70_000, limit));
+        assert!(
+            !worker_alive(70_001, limit),
+            "a wedged worker must let systemd restart us"
+        );
+    }
+
+    #[test]
+    fn the_watchdog_is_ours_unless_another_pid_is_named() {
+        // One test owns these variables: tests in this binary run in parallel threads.
+        std::env::set_var("WATCHDOG_USEC", "30000000");
+        std::env::remove_var("WATCHDOG_PID");
+        assert_eq!(watchdog_usec(), Some(30_000_000));
+        std::env::set_var("WATCHDOG_PID", std::process::id().to_string());
+        assert_eq!(watchdog_usec(), Some(30_000_000));
+        std::env::set_var("WATCHDOG_PID", "1");
+        assert_eq!(watchdog_usec(), None, "another process's watchdog");
+        std::env::set_var("WATCHDOG_USEC", "0");
+        std::env::remove_var("WATCHDOG_PID");
+        assert_eq!(watchdog_usec(), None);
+        std::env::remove_var("WATCHDOG_USEC");
+        assert_eq!(watchdog_usec(), None);
     }
 }
