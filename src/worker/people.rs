@@ -45,27 +45,15 @@ impl UserCache {
 impl Worker {
     /// The agent emails the people columns of these jobs need (lowercased).
     fn wanted_emails(&self, rules: &Rules, job: &Job) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let Some(observed @ Observed::Call(_)) = &job.state else {
-            return out;
-        };
-        for (_, board) in rules.boards_for(Entity::Call) {
-            for spec in board
-                .columns
-                .values()
-                .filter(|c| c.kind == ColumnKind::People)
-            {
-                let field = spec.field.as_deref().unwrap_or_default();
-                if let Some(FieldValue::Text(email)) =
-                    mapping::fields_of(observed, board).get(field)
-                {
-                    if !email.trim().is_empty() {
-                        out.insert(email.trim().to_lowercase());
-                    }
+        call_column_values(rules, job, ColumnKind::People)
+            .into_iter()
+            .filter_map(|v| match v {
+                FieldValue::Text(email) if !email.trim().is_empty() => {
+                    Some(email.trim().to_lowercase())
                 }
-            }
-        }
-        out
+                _ => None,
+            })
+            .collect()
     }
 
     /// Asks monday (one request) about the emails the cache does not know; a job whose email
@@ -125,4 +113,21 @@ impl Worker {
             .filter_map(|e| Some((e.clone(), self.users.get(&e, now)??)))
             .collect()
     }
+}
+
+/// The values that the columns of `kind` on the call boards take from this job's call: what
+/// the worker must look up on monday (users, tags) before planning.
+pub(super) fn call_column_values(rules: &Rules, job: &Job, kind: ColumnKind) -> Vec<FieldValue> {
+    let Some(observed @ Observed::Call(_)) = &job.state else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (_, board) in rules.boards_for(Entity::Call) {
+        let fields = mapping::fields_of(observed, board);
+        for spec in board.columns.values().filter(|c| c.kind == kind) {
+            let field = spec.field.as_deref().unwrap_or_default();
+            out.extend(fields.get(field).cloned());
+        }
+    }
+    out
 }

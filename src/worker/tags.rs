@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use super::job::{Failure, Job};
+use super::people::call_column_values;
 use super::Worker;
-use crate::config::{ColumnKind, Entity};
-use crate::mapping::{self, tag_name, FieldValue, Observed, Rules};
+use crate::config::ColumnKind;
+use crate::mapping::{tag_name, FieldValue, Rules};
 
 #[derive(Default)]
 pub(super) struct TagCache {
@@ -30,26 +31,15 @@ impl TagCache {
 impl Worker {
     /// The tag names (as monday stores them) the tags columns of this job need.
     fn wanted_tags(&self, rules: &Rules, job: &Job) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let Some(observed @ Observed::Call(_)) = &job.state else {
-            return out;
-        };
-        for (_, board) in rules.boards_for(Entity::Call) {
-            for spec in board
-                .columns
-                .values()
-                .filter(|c| c.kind == ColumnKind::Tags)
-            {
-                let field = spec.field.as_deref().unwrap_or_default();
-                let names = match mapping::fields_of(observed, board).get(field) {
-                    Some(FieldValue::List(items)) => items.clone(),
-                    Some(other) => vec![other.to_text()],
-                    None => Vec::new(),
-                };
-                out.extend(names.iter().map(|n| tag_name(n)).filter(|n| !n.is_empty()));
-            }
-        }
-        out
+        call_column_values(rules, job, ColumnKind::Tags)
+            .into_iter()
+            .flat_map(|v| match v {
+                FieldValue::List(items) => items,
+                other => vec![other.to_text()],
+            })
+            .map(|n| tag_name(&n))
+            .filter(|n| !n.is_empty())
+            .collect()
     }
 
     /// Asks monday for the ids of the tag names the cache does not know, one request each (a

@@ -64,16 +64,23 @@ async fn each_comment_becomes_one_update_even_when_delivered_again() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tags_fill_a_dropdown_whose_missing_labels_monday_creates() {
+/// A sandbox, a bridge, the tagged-and-commented call's events and the index of its first
+/// `call.tagged`: the tag tests deliver up to there, look, then deliver the rest.
+async fn tagged_call() -> (Sandbox, Bridge, Vec<serde_json::Value>, usize) {
     let sandbox = Sandbox::start().await;
     let bridge = Bridge::start(&sandbox, &[]).await;
     let events = fixture("tagged_commented_after_end");
-    let id = call_id(&events);
     let tagged = events
         .iter()
         .position(|e| e["event"] == "call.tagged")
         .unwrap();
+    (sandbox, bridge, events, tagged)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tags_fill_a_dropdown_whose_missing_labels_monday_creates() {
+    let (sandbox, bridge, events, tagged) = tagged_call().await;
+    let id = call_id(&events);
     // "Demo requested" is not a label of the board's dropdown yet.
     bridge.deliver(&events[..=tagged]).await;
     bridge.drained().await;
@@ -227,14 +234,8 @@ async fn tags_created(sandbox: &Sandbox) -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tags_fill_a_tags_column_with_ids_resolved_once_per_name() {
-    let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
-    let events = fixture("tagged_commented_after_end");
+    let (sandbox, bridge, events, tagged) = tagged_call().await;
     let id = call_id(&events);
-    let tagged = events
-        .iter()
-        .position(|e| e["event"] == "call.tagged")
-        .unwrap();
     bridge.deliver(&events[..=tagged]).await;
     bridge.drained().await;
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
