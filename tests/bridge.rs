@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `aircall-monday-bridge` binary as a child process, the monday
 //! sandbox in this process, real HTTP between them. Assertions poll until they hold.
 
+#[path = "common/tools.rs"]
+mod tools;
+
 #[path = "bridge/helpers.rs"]
 mod helpers;
 

@@ -221,6 +221,9 @@ async fn the_status_page_replays_a_dead_letter_from_a_browser_click() {
         .reload(&std::fs::read_to_string(repo_path("config/example.toml")).unwrap())
         .await;
 
+    if !crate::tools::available("chromium", "apt-get install -y chromium") {
+        return;
+    }
     let chromium = Chromium::start();
     let ws = chromium.page().await;
     let page_url = format!("{admin}/");
