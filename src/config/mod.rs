@@ -96,6 +96,8 @@ pub struct WorkerSettings {
     pub concurrency: usize,
     #[serde(with = "humantime_serde")]
     pub uncertain_create_wait: Duration,
+    #[serde(with = "humantime_serde")]
+    pub idempotency_window: Duration,
 }
 
 #[derive(Debug, Deserialize)]
