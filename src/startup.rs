@@ -62,6 +62,9 @@ impl Application {
                 error,
             }
         })?);
+        for warning in crate::config::recovery_warnings(&settings.boards) {
+            tracing::warn!("{warning}");
+        }
         let store = Store::open_exclusive(&settings.store.path).await?;
         let maintenance_store = store.clone();
         let keep_done = settings.store.keep_done;

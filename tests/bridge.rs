@@ -9,10 +9,14 @@ mod helpers;
 
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/chaos.rs"]
+mod chaos;
 #[path = "bridge/contacts.rs"]
 mod contacts;
 #[path = "bridge/delivery.rs"]
 mod delivery;
+#[path = "bridge/exactly_once.rs"]
+mod exactly_once;
 #[path = "bridge/expected.rs"]
 mod expected;
 #[path = "bridge/features.rs"]

@@ -16,7 +16,9 @@ use serde::Deserialize;
 
 pub use columns::{ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
-pub use rules::{BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE};
+pub use rules::{
+    recovery_warnings, BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
+};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
