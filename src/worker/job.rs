@@ -162,12 +162,13 @@ impl Job {
                 }
                 Effect::Item(_) => {
                     let created = b.item_id.is_none();
-                    b.item_id = Some(applied.item_id);
                     if created && applied.replayed {
-                        // Created earlier with values we no longer know: write them all again.
-                        b.synced = SyncedItem::default();
+                        // Created earlier with values we no longer know: write them all again
+                        // (what was posted or uploaded on it stays remembered).
+                        self.adopt(board, applied.item_id);
                         self.another_round = true;
                     } else {
+                        b.item_id = Some(applied.item_id);
                         step.effect.settle(&mut b.synced);
                         b.synced.refused = None;
                         if created {

@@ -153,6 +153,11 @@ async fn a_batch_whose_answer_died_with_the_bridge_is_sent_again_whole_on_a_boar
         }))
         .await;
     bridge.deliver(&as_call(&call[..1], ids[0])).await;
+    // Only once the worker is inside that create: before, it could claim the next ones with it.
+    eventually(WAIT, "the slow create under way", || async {
+        (served(&sandbox.stats().await, "timeout") == 1).then_some(())
+    })
+    .await;
     for id in &ids[1..6] {
         bridge.deliver(&as_call(&call[..1], *id)).await;
     }
