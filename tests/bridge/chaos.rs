@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aircall_monday_bridge::aircall_sandbox::{self, recording_url, AircallSandboxConfig};
 use aircall_monday_bridge::demo::day::realistic_day;
+use aircall_sandbox::{self, recording_url, AircallSandboxConfig};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};

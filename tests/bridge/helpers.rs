@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aircall_monday_bridge::sandbox::{self, Limits, SandboxConfig, SandboxHandle};
+use monday_sandbox::{self as sandbox, Limits, SandboxConfig, SandboxHandle};
 use serde_json::{json, Value};
 
 pub const AIRCALL_TOKEN: &str = "test-aircall-token";
@@ -64,8 +64,8 @@ impl Sandbox {
     }
 
     pub async fn start_with(limits: Limits) -> Sandbox {
-        let boards = sandbox::load_seed(&repo_path("config/sandbox-boards.toml")).unwrap();
-        let users = sandbox::load_users(&repo_path("config/sandbox-boards.toml")).unwrap();
+        let boards = sandbox::parse_seed(sandbox::EXAMPLE_BOARDS).unwrap();
+        let users = sandbox::parse_users(sandbox::EXAMPLE_BOARDS).unwrap();
         let handle = sandbox::spawn(SandboxConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             boards,

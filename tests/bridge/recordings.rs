@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aircall_monday_bridge::aircall_sandbox::{
+use aircall_sandbox::{
     self, recording_bytes, recording_url, AircallSandboxConfig, AircallSandboxHandle,
 };
 use serde_json::Value;
