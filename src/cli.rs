@@ -1,6 +1,5 @@
 //! Command-line interface: one subcommand per job an operator has.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -146,7 +145,7 @@ pub enum Command {
     )]
     Sandbox {
         #[arg(long, default_value = "127.0.0.1:8900", value_name = "ADDR")]
-        listen: SocketAddr,
+        listen: std::net::SocketAddr,
         /// Boards to start with (crates/monday-sandbox/boards.toml shows the format); the
         /// example boards when absent.
         #[arg(long, value_name = "PATH")]
@@ -168,7 +167,7 @@ pub enum Command {
     Demo {
         /// Where the sandbox (and its board page) listens.
         #[arg(long, default_value = "127.0.0.1:8900", value_name = "ADDR")]
-        sandbox_listen: SocketAddr,
+        sandbox_listen: std::net::SocketAddr,
         /// Where the demo keeps its SQLite file.
         #[arg(long, default_value = "data", value_name = "DIR")]
         data_dir: PathBuf,
