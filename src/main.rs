@@ -1,11 +1,10 @@
 //! Thin entry point: parse the command line, set up logging, hand over to the library.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use aircall_monday_bridge::cli::{Cli, Command, EventsAction, WebhookAction};
 use aircall_monday_bridge::commands::{self, backfill, webhook};
-use aircall_monday_bridge::config::{LogFormat, Settings};
+use aircall_monday_bridge::config::Settings;
 #[cfg(feature = "sandbox")]
 use aircall_monday_bridge::demo;
 use aircall_monday_bridge::ops::{self, OpsError};
@@ -165,7 +164,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             limits,
             ready_file,
         } => {
-            telemetry::init(LogFormat::Text, "info");
+            telemetry::init(aircall_monday_bridge::config::LogFormat::Text, "info");
             let opts = demo::SandboxOptions {
                 listen,
                 boards,
@@ -185,12 +184,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             seed,
             exit_when_done,
         } => {
-            telemetry::init(LogFormat::Text, "warn");
+            telemetry::init(aircall_monday_bridge::config::LogFormat::Text, "warn");
             let opts = demo::DemoOptions {
                 sandbox_listen,
                 data_dir,
                 calls,
-                pace: Duration::from_millis(pace_ms),
+                pace: std::time::Duration::from_millis(pace_ms),
                 seed,
                 exit_when_done,
             };
