@@ -26,15 +26,6 @@ fn redelivered(envelopes: &[Value], shift: i64) -> Vec<Value> {
         .collect()
 }
 
-fn bodies(item: &Value) -> Vec<String> {
-    item["updates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["body"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn each_comment_becomes_one_update_even_when_delivered_again() {
     let sandbox = Sandbox::start().await;
@@ -56,7 +47,7 @@ async fn each_comment_becomes_one_update_even_when_delivered_again() {
     let items = sandbox.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
     assert_eq!(
-        bodies(&items[0]),
+        update_bodies(&items[0]),
         [
             "Wants 25 seats, decision by end of month. Send pricing for annual plan. — Priya Shah",
             "Follow-up call booked for Tue 10am PST — Marcus to take over. — Marcus Reed",
@@ -110,10 +101,13 @@ async fn a_comment_that_arrives_first_is_posted_right_after_the_create() {
     bridge.deliver(&[last_comment]).await;
     let item = eventually(WAIT, "the item with its two updates", || async {
         let items = sandbox.items_for(CALLS_BOARD, id).await;
-        items.into_iter().find(|i| bodies(i).len() == 2)
+        items.into_iter().find(|i| update_bodies(i).len() == 2)
     })
     .await;
-    assert!(bodies(&item)[0].starts_with("Wants 25 seats"), "{item:#}");
+    assert!(
+        update_bodies(&item)[0].starts_with("Wants 25 seats"),
+        "{item:#}"
+    );
     bridge.drained().await;
     // One reconcile: the create and the updates, no retry in between.
     assert_eq!(bridge.metric("bridge_retries_total").await, 0.0);

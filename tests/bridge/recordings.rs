@@ -52,6 +52,15 @@ async fn expired_call() -> (Vec<Value>, u64, AircallSandboxHandle) {
     (events, id, api)
 }
 
+/// The bridge's settings for Aircall's stand-in at `api_url` (fresh recording links).
+fn with_api(api_url: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("BRIDGE__AIRCALL__API_URL", api_url),
+        ("BRIDGE__AIRCALL__API_ID", API_ID),
+        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
+    ]
+}
+
 async fn requests_to(api: &AircallSandboxHandle, prefix: &str) -> usize {
     let all: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
         .await
@@ -76,11 +85,7 @@ async fn an_expired_recording_is_uploaded_once_through_a_fresh_link() {
     let sandbox = Sandbox::start().await;
     let (events, id, api) = expired_call().await;
     let api_url = api.api_url();
-    let env = [
-        ("BRIDGE__AIRCALL__API_URL", api_url.as_str()),
-        ("BRIDGE__AIRCALL__API_ID", API_ID),
-        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
-    ];
+    let env = with_api(&api_url);
     let bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
     bridge.deliver(&events).await;
     bridge.drained().await;
@@ -146,11 +151,7 @@ async fn an_upload_that_landed_just_before_a_crash_is_found_not_uploaded_again()
     let sandbox = Sandbox::start().await;
     let (events, id, api) = expired_call().await;
     let api_url = api.api_url();
-    let env = [
-        ("BRIDGE__AIRCALL__API_URL", api_url.as_str()),
-        ("BRIDGE__AIRCALL__API_ID", API_ID),
-        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
-    ];
+    let env = with_api(&api_url);
     let mut bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
     sandbox
         .faults(serde_json::json!({
@@ -191,15 +192,6 @@ fn commented(events: &[Value], comment_id: u64, content: &str) -> Value {
     e
 }
 
-fn bodies_of(item: &Value) -> Vec<String> {
-    item["updates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["body"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Two calls' notes go out in one request, which monday refuses (503: nothing applied). One
 /// call then commits that outcome (the checkpoint before its recording's upload) and the bridge
 /// dies during the upload. The other call's intent still names the whole request: sending it
@@ -210,12 +202,8 @@ async fn a_shared_request_is_not_sent_again_once_one_of_its_effects_is_settled()
     let sandbox = Sandbox::start().await;
     let (a, a_id, api) = expired_call().await;
     let api_url = api.api_url();
-    let env = [
-        ("BRIDGE__AIRCALL__API_URL", api_url.as_str()),
-        ("BRIDGE__AIRCALL__API_ID", API_ID),
-        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
-        ("BRIDGE__WORKER__CONCURRENCY", "1"),
-    ];
+    let mut env = with_api(&api_url);
+    env.push(("BRIDGE__WORKER__CONCURRENCY", "1"));
     let mut bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
     let (a_rec, a_pre): (Vec<Value>, Vec<Value>) = a
         .iter()
@@ -285,7 +273,15 @@ async fn a_shared_request_is_not_sent_again_once_one_of_its_effects_is_settled()
     bridge.drained().await;
     let a_item = sandbox.items_for(CALLS_BOARD, a_id).await.remove(0);
     let b_item = sandbox.items_for(CALLS_BOARD, b_id).await.remove(0);
-    assert_eq!(bodies_of(&a_item), ["Note on A — Priya Shah"], "{a_item:#}");
-    assert_eq!(bodies_of(&b_item), ["Note on B — Priya Shah"], "{b_item:#}");
+    assert_eq!(
+        update_bodies(&a_item),
+        ["Note on A — Priya Shah"],
+        "{a_item:#}"
+    );
+    assert_eq!(
+        update_bodies(&b_item),
+        ["Note on B — Priya Shah"],
+        "{b_item:#}"
+    );
     assert_eq!(files(&a_item).len(), 1, "{a_item:#}");
 }
