@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -270,4 +270,43 @@ async fn tags_fill_a_tags_column_with_ids_resolved_once_per_name() {
         Some(serde_json::json!({ "tag_ids": [qualified] }))
     );
     assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_synced_record_stops_the_call_instead_of_posting_its_comments_again() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("tagged_commented_after_end");
+    let id = call_id(&events);
+    bridge.deliver(&events).await;
+    bridge.drained().await;
+    let before = update_bodies(&sandbox.items_for(CALLS_BOARD, id).await[0]);
+    assert_eq!(before.len(), 2);
+
+    // The store is damaged where the bridge keeps what it wrote to the item.
+    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE links SET synced = '{not json' WHERE entity_id = ?1",
+            [id.to_string()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    // monday's idempotency cache no longer covers the first posts.
+    sandbox.set_clock(json!({ "advance_secs": 31 * 60 })).await;
+    bridge.deliver(&redelivered(&events, 3600)).await;
+    eventually(Duration::from_secs(20), "the dead letter", || async {
+        (bridge.metric("bridge_dead_events ").await > 0.0).then_some(())
+    })
+    .await;
+    let after = update_bodies(&sandbox.items_for(CALLS_BOARD, id).await[0]);
+    assert_eq!(after, before, "nothing posted again");
+    assert!(
+        bridge
+            .log()
+            .contains("cannot read what the bridge last wrote to item"),
+        "{}",
+        bridge.log()
+    );
 }
