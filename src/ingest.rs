@@ -178,7 +178,9 @@ async fn handle(
         })
         .await
         .map_err(IngestError::StoreUnavailable)?;
-    tracing::info!(%event, entity_id, stored = appended == Appended::Stored, "webhook accepted");
+    // Debug, not info: under a burst a line per webhook costs more than the commit it reports;
+    // bridge_webhooks_total counts them, and the worker logs what reaches monday.
+    tracing::debug!(%event, entity_id, stored = appended == Appended::Stored, "webhook accepted");
     if appended == Appended::Stored {
         state.wake.notify_one();
         Ok((event, "stored"))

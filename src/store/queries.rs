@@ -95,11 +95,15 @@ pub struct QueueStats {
 }
 
 pub(super) fn append(c: &Connection, e: &NewEvent) -> Result<Appended, StoreError> {
-    let inserted = c.execute(
-        "INSERT OR IGNORE INTO events
-            (dedup_key, entity_kind, entity_id, event, event_ts, received_ms, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+    // Prepared once per connection: at a burst's rate, parsing the SQL again costs more than
+    // running it.
+    let inserted = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO events
+                (dedup_key, entity_kind, entity_id, event, event_ts, received_ms, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
             e.dedup_key,
             e.kind,
             e.entity_id,
@@ -107,14 +111,13 @@ pub(super) fn append(c: &Connection, e: &NewEvent) -> Result<Appended, StoreErro
             e.timestamp,
             e.received_ms,
             e.data
-        ],
-    )?;
+        ])?;
     if inserted == 0 {
         return Ok(Appended::Duplicate);
     }
     // A new event gives a dead entity another chance; an entity waiting for a retry keeps
     // its due time, so a burst of events cannot hammer a monday that is failing.
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO entities (kind, entity_id, pending, due_ms, updated_ms)
          VALUES (?1, ?2, 1, ?3, ?3)
          ON CONFLICT (kind, entity_id) DO UPDATE SET
@@ -123,8 +126,8 @@ pub(super) fn append(c: &Connection, e: &NewEvent) -> Result<Appended, StoreErro
             attempts = CASE WHEN dead = 1 THEN 0 ELSE attempts END,
             dead = 0,
             updated_ms = ?3",
-        params![e.kind, e.entity_id, e.received_ms],
-    )?;
+    )?
+    .execute(params![e.kind, e.entity_id, e.received_ms])?;
     Ok(Appended::Stored)
 }
 

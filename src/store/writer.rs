@@ -66,6 +66,12 @@ impl Writer {
     }
 }
 
+/// Runs one transaction-control statement, prepared once per connection (`execute_batch` would
+/// parse it again for every job of every commit).
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -75,7 +81,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = control(&conn, "BEGIN IMMEDIATE") {
             let err = StoreError::from(e);
             for job in batch {
                 let (_, finish) = job(None);
@@ -87,7 +93,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
         let mut broken: Option<StoreError> = None;
         for job in batch {
             if broken.is_none() {
-                if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                if let Err(e) = control(&conn, "SAVEPOINT job") {
                     broken = Some(e.into());
                 }
             }
@@ -98,18 +104,18 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
             }
             let (ok, finish) = job(Some(&conn));
             let end = if ok {
-                "RELEASE job"
+                control(&conn, "RELEASE job")
             } else {
-                "ROLLBACK TO job; RELEASE job"
+                control(&conn, "ROLLBACK TO job").and_then(|()| control(&conn, "RELEASE job"))
             };
-            if let Err(e) = conn.execute_batch(end) {
+            if let Err(e) = end {
                 broken = Some(e.into());
             }
             finishers.push(finish);
         }
         let outcome = match broken {
             Some(e) => Err(e),
-            None => conn.execute_batch("COMMIT").map_err(StoreError::from),
+            None => control(&conn, "COMMIT").map_err(StoreError::from),
         };
         if outcome.is_err() {
             let _ = conn.execute_batch("ROLLBACK");

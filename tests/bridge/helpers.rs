@@ -299,7 +299,13 @@ impl Bridge {
             .append(true)
             .open(dir.path().join("bridge.log"))
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_aircall-monday-bridge"))
+        // BRIDGE_BIN in `env` runs another build (a benchmark's baseline) with the same harness.
+        let binary = env
+            .iter()
+            .find(|(k, _)| k == "BRIDGE_BIN")
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_aircall-monday-bridge")));
+        let child = Command::new(binary)
             .args(["run", "--config"])
             .arg(dir.path().join("bridge.toml"))
             .arg("--ready-file")
