@@ -290,7 +290,25 @@ impl Settings {
                 ),
             ));
         }
+        check_log_filter(&self.log.level).map_err(|m| invalid("log.level", m))?;
         for (i, board) in self.boards.iter().enumerate() {
+            if let Some(j) = self.boards[..i]
+                .iter()
+                .position(|b| b.board_id == board.board_id && b.entity == board.entity)
+            {
+                return Err(invalid(
+                    &format!("boards[{i}].board_id"),
+                    format!(
+                        "board {} is already mapped as a {} board by boards[{j}] ({:?}): every {} \
+                         would get two items on it. Keep one [[boards]] table per board (when \
+                         pasting a `boards --board` skeleton, replace the old table)",
+                        board.board_id,
+                        board.entity.as_str(),
+                        self.boards[j].name,
+                        board.entity.as_str()
+                    ),
+                ));
+            }
             board
                 .validate()
                 .map_err(|(key, message)| invalid(&format!("boards[{i}].{key}"), message))?;
@@ -372,6 +390,32 @@ impl Settings {
     }
 }
 
+/// The levels a `log.level` directive may name.
+const LOG_LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+
+/// A tracing filter as `log.level` takes it: comma-separated directives, each a level or
+/// `target=level`. tracing itself reads a lone word that is not a level ("verbose") as a
+/// target at every level, which then logs nothing at all; that is refused here.
+fn check_log_filter(filter: &str) -> Result<(), String> {
+    let expected = "expected a level (trace, debug, info, warn, error, off) or target=level \
+                    directives separated by commas, e.g. \"info,aircall_monday_bridge::monday=debug\"";
+    if filter.trim().is_empty() {
+        return Err(format!("empty filter: {expected}"));
+    }
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = match directive.rsplit_once('=') {
+            Some((target, level)) if !target.trim().is_empty() => level,
+            _ => directive,
+        };
+        if !LOG_LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()) {
+            return Err(format!("{directive:?} is not a level: {expected}"));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(|_| ())
+        .map_err(|e| format!("{filter:?} does not parse ({e}): {expected}"))
+}
+
 fn is_api_version(v: &str) -> bool {
     let b = v.as_bytes();
     b.len() == 7
@@ -412,3 +456,5 @@ fn explain(e: config::ConfigError) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod valid_tests;
