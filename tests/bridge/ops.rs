@@ -71,6 +71,7 @@ async fn check_live_names_what_monday_lacks_and_exits_3() {
 
     let bad = example()
         .replace("group_id = \"calls\"", "group_id = \"nope\"")
+        .replace("group_id = \"call_back\"", "group_id = \"callback\"")
         .replace(
             "voicemail = \"Voicemail\"",
             "voicemail = \"Left a message\"",
@@ -89,6 +90,7 @@ async fn check_live_names_what_monday_lacks_and_exits_3() {
     for want in [
         "boards[0] (calls).group_id",
         "\"nope\"",
+        "boards[0] (calls).routes[0].group_id: board 1000000001 has no group \"callback\"",
         "boards[0] (calls).columns.status.labels",
         "\"Left a message\"",
         "boards[0] (calls).columns.duration: column \"Duration (s)\" is of type numbers, the mapping writes text",
