@@ -59,9 +59,12 @@ pub enum Command {
     /// List the monday boards the token can see, or print one board as a mapping skeleton.
     #[command(after_help = "Examples:\n  \
         aircall-monday-bridge boards --config bridge.toml                      # id and name of every board\n  \
-        aircall-monday-bridge boards --config bridge.toml --board 1234567890 >> bridge.toml\n\n\
+        aircall-monday-bridge boards --config bridge.toml --board 1234567890 > board.toml\n\n\
         The skeleton is a [[boards]] table with a [boards.columns.<id>] block per column: type,\n\
-        a guessed field, status labels. Check the guesses, then run `check --live`.\n\
+        a guessed field, status labels for every value of the field. Put it in place of that\n\
+        board's [[boards]] table in the configuration, not after it: two tables for one board\n\
+        would give every call two items (check refuses that). Check the guesses, then run\n\
+        `check --live`.\n\
         Exit status: 0 ok, 2 invalid configuration, 3 monday could not be asked, 1 no such board.")]
     Boards {
         /// Configuration giving monday's URL and token (api_url, api_token or the credential).
@@ -276,5 +279,27 @@ impl EventFilterArgs {
             older_than: self.older_than,
             newer_than: self.newer_than,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    fn help(path: &[&str]) -> String {
+        let mut cmd = Cli::command();
+        for name in path {
+            cmd = cmd.find_subcommand(name).unwrap().clone();
+        }
+        cmd.render_long_help().to_string()
+    }
+
+    #[test]
+    fn boards_help_does_not_suggest_appending_to_a_configuration() {
+        let text = help(&["boards"]);
+        assert!(!text.contains(">>"), "{text}");
+        assert!(text.contains("in place of"), "{text}");
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-pub use columns::{ColumnKind, ColumnSpec, UploadSource};
+pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 pub use rules::{BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE};
 

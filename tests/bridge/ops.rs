@@ -40,9 +40,11 @@ async fn boards_lists_the_boards_and_its_skeleton_passes_check_live() {
     assert!(skeleton.contains("[[boards]]"), "{skeleton}");
     assert!(skeleton.contains("[boards.columns.status]"), "{skeleton}");
     assert!(
-        skeleton.contains("\"in_progress\" = \"In progress\""),
+        skeleton.contains("in_progress = \"In progress\""),
         "{skeleton}"
     );
+    // Every outcome has a label, unanswered (the board has none of its own) included.
+    assert!(skeleton.contains("unanswered = \"Missed\""), "{skeleton}");
     assert!(
         skeleton.contains("aircall_id_column = \"aircall_id\""),
         "{skeleton}"
