@@ -3,6 +3,7 @@
 //! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
 
 mod columns;
+mod env_keys;
 mod routes;
 mod rules;
 mod secrets;
@@ -160,9 +161,23 @@ impl Settings {
     }
 
     /// Loads defaults, then `source`, then `env` (only its `BRIDGE__` variables), then secrets.
+    /// A variable that names no setting, or whose value is refused, is named in the error
+    /// instead of the file: the file is not where the mistake is.
     pub fn load_from(
         source: Source<'_>,
         env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("BRIDGE__"))
+            .collect();
+        let by_key = env_keys::check(&env)?;
+        Self::load_layers(source, env).map_err(|e| env_keys::blame(e, &by_key))
+    }
+
+    fn load_layers(
+        source: Source<'_>,
+        env: Vec<(String, String)>,
     ) -> Result<Settings, ConfigError> {
         let source_name = match source {
             Source::File(path) => path.display().to_string(),

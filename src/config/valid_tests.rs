@@ -108,3 +108,36 @@ fn an_unknown_column_type_lists_the_valid_types() {
     }
     assert!(!err.contains("variant constructor"), "{err}");
 }
+
+#[test]
+fn a_misspelt_environment_variable_is_blamed_not_the_file() {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    f.write_all(CALLS.as_bytes()).unwrap();
+    let with = |k: &str, v: &str| {
+        Settings::load_with_env(Some(f.path()), vec![(k.to_string(), v.to_string())])
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let file = f.path().display().to_string();
+    let err = with("BRIDGE__MONDAY__TIMEOUT_SEC", "3");
+    assert!(
+        err.starts_with("environment variable BRIDGE__MONDAY__TIMEOUT_SEC"),
+        "{err}"
+    );
+    assert!(err.contains("monday.timeout_secs"), "no suggestion: {err}");
+    assert!(!err.contains(&file), "the file is blamed: {err}");
+    // A bad value, and a value validation refuses, name the variable too.
+    for (k, v) in [
+        ("BRIDGE__MONDAY__TIMEOUT_SECS", "abc"),
+        ("BRIDGE__LOG__LEVEL", "verbose"),
+        ("BRIDGE__MONDAY__API_URL", "nope"),
+    ] {
+        let err = with(k, v);
+        assert!(
+            err.starts_with(&format!("environment variable {k}")),
+            "{err}"
+        );
+        assert!(!err.contains(&file), "the file is blamed: {err}");
+    }
+}
