@@ -19,6 +19,8 @@ mod expected;
 mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/messages.rs"]
+mod messages;
 #[path = "bridge/metrics.rs"]
 mod metrics;
 #[path = "bridge/notify.rs"]

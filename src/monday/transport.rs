@@ -125,6 +125,7 @@ impl MondayClient {
                 status: answer.status,
                 retry_after: answer.retry_after,
                 snippet: snippet(&answer.json.to_string()),
+                url: self.url.clone(),
             }));
         }
         Ok(answer)
@@ -136,6 +137,10 @@ impl MondayClient {
         idempotency_key: Option<&str>,
         commands: usize,
     ) -> Result<Answer, MondayError> {
+        let url = match &body {
+            Body::Json(_) => self.url.clone(),
+            Body::File(_) => self.file_url(),
+        };
         let request = match body {
             Body::Json(body) => self
                 .http
@@ -171,6 +176,7 @@ impl MondayClient {
                     status,
                     retry_after,
                     snippet: snippet(&text),
+                    url,
                 })
             }
             Err(e) => return Err(MondayError::Decode(format!("{e}: {}", snippet(&text)))),
@@ -205,13 +211,29 @@ pub(super) fn error_at(answer: &Answer, alias: &str) -> Option<MondayError> {
     first_error(&wrapped, answer.status, answer.retry_after)
 }
 
-fn transport(e: reqwest::Error) -> MondayError {
+pub(super) fn transport(e: reqwest::Error) -> MondayError {
     MondayError::Transport {
-        message: e.to_string(),
+        message: cause_chain(&e),
         timed_out: e.is_timeout(),
         // A failed connect (refused, unreachable, connect timeout) sent nothing.
         not_sent: e.is_connect(),
     }
+}
+
+/// An error and its causes, "a: b: c": reqwest's own text ("error sending request for url")
+/// leaves out the cause an operator needs (refused, DNS, TLS, timeout).
+pub(super) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

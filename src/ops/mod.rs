@@ -24,7 +24,8 @@ pub const EXIT_LIVE: u8 = 3;
 pub enum OpsError {
     #[error("configuration error: {0}")]
     Config(#[from] ConfigError),
-    #[error("monday: {0}")]
+    /// Every monday error says "monday" itself.
+    #[error("{0}")]
     Monday(#[from] MondayError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
