@@ -12,6 +12,7 @@ use super::{ConfigError, Settings};
 
 pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    refuse_hiding_placeholders(settings, credentials.as_deref())?;
 
     let token_file = settings.aircall.webhook_tokens_file.clone().or_else(|| {
         credential(credentials.as_deref(), "aircall_token")
@@ -48,6 +49,59 @@ pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
     if let Some(path) = api_file {
         let token = read(&path)?.trim().to_string();
         settings.aircall.api_token = SecretString::from(token);
+    }
+    Ok(())
+}
+
+/// A value such as the example's "replace-with-your-monday-api-token": never a real token.
+fn is_placeholder(token: &str) -> bool {
+    let t = token.trim().to_ascii_lowercase();
+    t.starts_with("replace-with") || t.starts_with("your-") || t.contains("placeholder")
+}
+
+/// A placeholder token left in the TOML wins over the credential beside it, and monday or
+/// Aircall then answer "Unauthorized" with no word of why: refuse it, naming both.
+fn refuse_hiding_placeholders(
+    settings: &Settings,
+    credentials: Option<&Path>,
+) -> Result<(), ConfigError> {
+    let checks = [
+        (
+            "aircall.webhook_tokens",
+            settings
+                .aircall
+                .webhook_tokens
+                .iter()
+                .any(|t| is_placeholder(t.expose_secret()))
+                && settings.aircall.webhook_tokens_file.is_none(),
+            "aircall_token",
+        ),
+        (
+            "monday.api_token",
+            is_placeholder(settings.monday.api_token.expose_secret())
+                && settings.monday.api_token_file.is_none(),
+            "monday_token",
+        ),
+        (
+            "aircall.api_token",
+            is_placeholder(settings.aircall.api_token.expose_secret())
+                && settings.aircall.api_token_file.is_none(),
+            "aircall_api_token",
+        ),
+    ];
+    for (key, placeholder, name) in checks {
+        if let (true, Some(path)) = (placeholder, credential(credentials, name)) {
+            return Err(ConfigError::Invalid {
+                source_name: settings.source.clone(),
+                key: key.to_string(),
+                message: format!(
+                    "is the example's placeholder, and a token set here hides the credential \
+                     {name} ({}): delete the {} line from the file so the credential is used",
+                    path.display(),
+                    key.rsplit('.').next().unwrap_or(key)
+                ),
+            });
+        }
     }
     Ok(())
 }
