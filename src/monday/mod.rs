@@ -3,6 +3,7 @@
 //! status, headers (`Retry-After`, `Idempotency-Replayed`, `API-Version`) and `errors[]` are read.
 
 mod batch;
+mod context;
 mod error;
 mod lookup;
 mod ops;
@@ -124,7 +125,7 @@ impl MondayClient {
             .map(|(i, command)| {
                 let alias = format!("c{i}");
                 if let Some(err) = error_at(&answer, &alias) {
-                    return Err(err);
+                    return Err(context::with_command(err, command));
                 }
                 // An update's answer is the update's id: report the item it was posted on.
                 if let MondayCommand::CreateUpdate { item_id, .. } = command {
@@ -159,6 +160,12 @@ impl MondayClient {
     /// Sends one command. Column values travel as a JSON-encoded string, as monday documents.
     #[tracing::instrument(skip_all, fields(op = command.name(), item_id))]
     pub async fn execute(&self, command: &MondayCommand) -> Result<Applied, MondayError> {
+        self.execute_one(command)
+            .await
+            .map_err(|e| context::with_command(e, command))
+    }
+
+    async fn execute_one(&self, command: &MondayCommand) -> Result<Applied, MondayError> {
         let key = Some(command.idempotency_key());
         let (item_id, replayed) = match command {
             MondayCommand::CreateItem {

@@ -266,11 +266,13 @@ pub(super) fn first_error(
             .get("message")
             .and_then(Value::as_str)
             .map(String::from)
-            .unwrap_or_else(|| err.to_string());
+            .unwrap_or_else(|| err.to_string())
+            + &super::context::error_data_suffix(ext.and_then(|e| e.get("error_data")));
         let code = ext
             .and_then(|e| e.get("code"))
             .and_then(Value::as_str)
             .map(String::from)
+            .or_else(|| err.get("message").and_then(Value::as_str).map(String::from))
             .unwrap_or_else(|| message.clone());
         let status_code = ext
             .and_then(|e| e.get("status_code"))

@@ -68,3 +68,42 @@ fn a_placeholder_token_that_hides_the_credential_is_refused() {
     let (code, out, err) = cli(&env, &["check", "--config", config.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// The error of the first dead event.
+async fn dead_letter_error(bridge: &Bridge) -> String {
+    eventually(
+        std::time::Duration::from_secs(20),
+        "a dead letter",
+        || async { (bridge.metric("bridge_dead_events").await >= 1.0).then_some(()) },
+    )
+    .await;
+    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
+    db.query_row(
+        "SELECT error FROM events WHERE state = 'dead' LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_letter_for_a_missing_label_names_the_column_and_the_label() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start_with_config(&sandbox, &example_with_a_missing_label(), &[]).await;
+    bridge.deliver(&fixture("inbound_missed_voicemail")).await;
+    let error = dead_letter_error(&bridge).await;
+    assert!(error.contains("ColumnValueException"), "{error}");
+    assert!(error.contains("column \"status\""), "{error}");
+    assert!(error.contains("the label \"Left a message\""), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_letter_for_a_missing_group_names_the_group() {
+    let sandbox = Sandbox::start().await;
+    let config = example().replace("group_id = \"call_back\"", "group_id = \"callback\"");
+    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    bridge.deliver(&fixture("inbound_missed_voicemail")).await;
+    let error = dead_letter_error(&bridge).await;
+    assert!(error.contains("group \"callback\""), "{error}");
+    assert!(error.contains(CALLS_BOARD), "{error}");
+}
