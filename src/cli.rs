@@ -83,11 +83,11 @@ pub enum Command {
         aircall-monday-bridge events --db /var/lib/aircall-monday-bridge/bridge.db drop --state done --older-than 30d\n\n\
         Works on the SQLite file beside a running bridge; it picks replayed events up at its next poll.")]
     Events {
-        /// Configuration whose store.path is the database.
-        #[arg(long, short, value_name = "PATH")]
+        /// Configuration whose store.path is the database (before or after the action).
+        #[arg(long, short, value_name = "PATH", global = true)]
         config: Option<PathBuf>,
-        /// The SQLite file itself (instead of --config).
-        #[arg(long, value_name = "PATH", conflicts_with = "config")]
+        /// The SQLite file itself, instead of --config (before or after the action).
+        #[arg(long, value_name = "PATH", conflicts_with = "config", global = true)]
         db: Option<PathBuf>,
         #[command(subcommand)]
         action: EventsAction,
@@ -98,6 +98,8 @@ pub enum Command {
         aircall-monday-bridge webhook list --config bridge.toml\n  \
         aircall-monday-bridge webhook delete --config bridge.toml c2501111-8a69-4342-bb34-bcd6cfe564ab")]
     Webhook {
+        /// Configuration with aircall.api_id and the API token (api_token, api_token_file or
+        /// the credential aircall_api_token), and where register stores the webhook's token.
         #[arg(long, short, value_name = "PATH", global = true)]
         config: Option<PathBuf>,
         #[command(subcommand)]
@@ -109,6 +111,8 @@ pub enum Command {
         aircall-monday-bridge backfill --config bridge.toml --since 2026-11-01 --until 2026-11-29\n\n\
         Calls go into the bridge's journal; a running bridge (or the next start) puts them on the boards.")]
     Backfill {
+        /// Configuration the bridge runs with: Aircall's API credentials, the boards (which
+        /// events to pull) and store.path (the journal the calls go into).
         #[arg(long, short, value_name = "PATH")]
         config: Option<PathBuf>,
         /// First day (2026-11-01, midnight UTC) or moment (RFC 3339) of calls to pull.
@@ -219,13 +223,15 @@ pub enum EventsAction {
         id: i64,
     },
     /// Send dead letters again (after fixing the configuration): one, a filter, or --all.
+    /// Only dead letters: pending events are retried by the bridge itself (`list --state
+    /// pending` shows them with their last error).
     #[command(after_help = "Examples:\n  \
         aircall-monday-bridge events --config bridge.toml replay --id 42\n  \
         aircall-monday-bridge events --config bridge.toml replay --event call.ended --newer-than 2h\n  \
         aircall-monday-bridge events --config bridge.toml replay --all")]
     Replay {
         #[command(flatten)]
-        filter: EventFilterArgs,
+        filter: ReplayFilterArgs,
         /// Every dead letter.
         #[arg(long)]
         all: bool,
@@ -268,6 +274,47 @@ pub struct EventFilterArgs {
     pub newer_than: Option<std::time::Duration>,
 }
 
+/// The filter of `replay`: that of `list` without `--state`, since only dead letters replay.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplayFilterArgs {
+    /// One dead event by id.
+    #[arg(long)]
+    pub id: Option<i64>,
+    /// Dead events of this Aircall call id.
+    #[arg(long, value_name = "ID")]
+    pub call: Option<String>,
+    /// Dead events of this Aircall contact id.
+    #[arg(long, value_name = "ID")]
+    pub contact: Option<String>,
+    /// Dead events of this type, e.g. call.ended.
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Received at least this long ago, e.g. 30m, 2h, 7d.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+    /// Received at most this long ago.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub newer_than: Option<std::time::Duration>,
+    /// Not offered (replay takes dead letters only); kept so that `--state dead` still works
+    /// and any other state gets an explanation instead of a bare usage error.
+    #[arg(long, hide = true)]
+    pub state: Option<String>,
+}
+
+impl ReplayFilterArgs {
+    pub fn into_ops(self) -> crate::ops::events::FilterArgs {
+        crate::ops::events::FilterArgs {
+            id: self.id,
+            state: self.state,
+            call: self.call,
+            contact: self.contact,
+            event: self.event,
+            older_than: self.older_than,
+            newer_than: self.newer_than,
+        }
+    }
+}
+
 impl EventFilterArgs {
     pub fn into_ops(self) -> crate::ops::events::FilterArgs {
         crate::ops::events::FilterArgs {
@@ -294,6 +341,28 @@ mod tests {
             cmd = cmd.find_subcommand(name).unwrap().clone();
         }
         cmd.render_long_help().to_string()
+    }
+
+    #[test]
+    fn every_config_option_has_help_text() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments().filter(|a| a.get_id() == "config") {
+                assert!(
+                    arg.get_help().is_some(),
+                    "{} --config has no help text",
+                    sub.get_name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn replay_does_not_offer_a_state_it_refuses() {
+        let text = help(&["events", "replay"]);
+        assert!(!text.contains("--state <"), "{text}");
+        assert!(!text.contains("pending, done or dead"), "{text}");
     }
 
     #[test]
