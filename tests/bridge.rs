@@ -13,6 +13,8 @@ mod bad_input;
 mod cli_edges;
 #[path = "bridge/contacts.rs"]
 mod contacts;
+#[path = "bridge/credentials.rs"]
+mod credentials;
 #[path = "bridge/delivery.rs"]
 mod delivery;
 #[path = "bridge/expected.rs"]

@@ -139,7 +139,7 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
-    #[error("cannot read {path}: {message}")]
+    #[error("{path}: {message}")]
     Secret { path: PathBuf, message: String },
 }
 
@@ -367,19 +367,20 @@ impl Settings {
             key: key.to_string(),
             message: message.to_string(),
         };
-        if let Some(file) = self
-            .aircall
-            .webhook_tokens_file
-            .as_ref()
-            .filter(|f| !f.exists())
-        {
-            return Err(invalid(
-                "aircall.webhook_tokens_file",
-                &format!(
-                    "{} does not exist (`webhook register` creates it)",
-                    file.display()
-                ),
-            ));
+        if let Some(file) = &self.aircall.webhook_tokens_file {
+            match std::fs::metadata(file) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(invalid(
+                        "aircall.webhook_tokens_file",
+                        &format!(
+                            "{} does not exist (`webhook register` creates it)",
+                            file.display()
+                        ),
+                    ))
+                }
+                Err(e) => return Err(secrets::unreadable(file, "the webhook tokens file", &e)),
+            }
         }
         if self.aircall.webhook_tokens.is_empty() {
             return Err(invalid(
