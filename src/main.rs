@@ -78,7 +78,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                         done.webhook.events.len()
                     );
                     match (done.stored_in, done.webhook.token) {
-                        (Some(path), _) => println!("its token was appended to {path}; restart or reload the bridge"),
+                        (Some(path), _) => println!("its token was appended to {path}; restart the bridge to accept it (systemctl restart aircall-monday-bridge)"),
                         (None, Some(_)) => println!(
                             "set aircall.webhook_tokens_file (or pass --token-file) to store its token; \
                              `webhook list` shows it meanwhile"

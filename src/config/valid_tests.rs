@@ -141,3 +141,15 @@ fn a_misspelt_environment_variable_is_blamed_not_the_file() {
         assert!(!err.contains(&file), "the file is blamed: {err}");
     }
 }
+
+#[test]
+fn the_defaults_suggest_no_token_file_the_service_cannot_keep_secret_or_read() {
+    // /etc/aircall-monday-bridge/ is world-readable; its credentials/ is root-only and the
+    // service's dynamic user cannot read it: a *_file there is wrong either way.
+    for line in DEFAULT_TOML.lines().filter(|l| l.contains("_file = ")) {
+        assert!(
+            !line.contains("\"/etc/aircall-monday-bridge/"),
+            "config/default.toml suggests {line:?}"
+        );
+    }
+}
