@@ -37,3 +37,5 @@ mod recordings;
 mod setup_commands;
 #[path = "bridge/status_page.rs"]
 mod status_page;
+#[path = "bridge/sync_health.rs"]
+mod sync_health;

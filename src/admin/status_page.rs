@@ -59,6 +59,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;
 th{background:#f4f4f4}.dead{color:#b00020;font-weight:600}.pending{color:#a06000}.synced{color:#1b7a1b}\
 .tiles{display:flex;gap:1em}.tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px}.tile b{font-size:20px;display:block}\
 .flash{background:#e8f5e9;border:1px solid #9c9;padding:6px 10px;border-radius:4px}\
+.unhealthy{background:#b00020;color:#fff;padding:8px 14px;border-radius:6px;margin-bottom:1em}.unhealthy ul{margin:4px 0 0 0}\
 .err{font-family:monospace;font-size:12px;max-width:40em;word-break:break-word}button{cursor:pointer}";
 
 async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> HttpResponse {
@@ -95,6 +96,15 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
          <meta http-equiv=refresh content=10><title>aircall-monday-bridge status</title>\
          <style>{STYLE}</style></head><body><h1>aircall-monday-bridge</h1>"
     );
+    let worker = super::sync_health::Snapshot::of(&state.health);
+    let unhealthy = super::sync_health::problems(&stats, worker, state.heartbeat_limit_ms, now);
+    if !unhealthy.is_empty() {
+        h.push_str("<div class=unhealthy id=sync-banner role=alert><b>Sync is unhealthy</b><ul>");
+        for p in &unhealthy {
+            let _ = write!(h, "<li>{}</li>", escape(p));
+        }
+        h.push_str("</ul></div>");
+    }
     if let Some(n) = query.replayed {
         let _ = write!(
             h,

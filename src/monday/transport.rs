@@ -102,6 +102,10 @@ impl MondayClient {
             "bridge_monday_requests_total",
             &[("op", op), ("outcome", &outcome)],
         );
+        if !matches!(outcome.as_str(), "ok" | "replayed") {
+            self.metrics
+                .inc("bridge_monday_errors_total", &[("code", &outcome)]);
+        }
         self.metrics.observe(
             "bridge_monday_request_seconds",
             &[("op", op)],
