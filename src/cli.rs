@@ -92,6 +92,25 @@ pub enum Command {
         #[command(subcommand)]
         action: EventsAction,
     },
+    /// Explain a call: `show ID` (its events, observed state, what each board's when and
+    /// routes made of it, its items with links, last error, next attempt), `find PHONE|NAME`.
+    #[command(after_help = "Examples:\n  \
+        aircall-monday-bridge calls --config /etc/aircall-monday-bridge/config.toml show 1843200101\n  \
+        aircall-monday-bridge calls --config bridge.toml find \"06 12 34 56 78\"\n  \
+        aircall-monday-bridge calls --config bridge.toml find dupont\n\n\
+        Reads the SQLite file beside a running bridge, as `events` does.\n\
+        Exit status: 0 found, 1 no such call (or no database), 2 invalid configuration.")]
+    Calls {
+        /// Configuration the bridge runs with: its store.path is the database, its boards say
+        /// what each board makes of the call (before or after the action).
+        #[arg(long, short, value_name = "PATH", global = true)]
+        config: Option<PathBuf>,
+        /// The SQLite file itself, instead of store.path (board decisions then need --config).
+        #[arg(long, value_name = "PATH", global = true)]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: CallsAction,
+    },
     /// Manage the Aircall webhook through Aircall's API (needs aircall.api_id and api_token).
     #[command(after_help = "Examples:\n  \
         aircall-monday-bridge webhook register --config bridge.toml --url https://bridge.example.com/webhooks/aircall\n  \
@@ -175,6 +194,23 @@ pub enum Command {
         /// Exit once every webhook is on the boards instead of keeping the page up.
         #[arg(long)]
         exit_when_done: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallsAction {
+    /// Everything the store knows of one call, and what each call board made of it.
+    Show {
+        /// The Aircall call id.
+        id: String,
+    },
+    /// Calls whose number (any writing) or contact name matches, newest first.
+    Find {
+        /// A phone number ("+33 6 12 34 56 78", "0612345678") or part of a name or company.
+        query: String,
+        /// At most this many calls.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
 }
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aircall_monday_bridge::cli::{Cli, Command, EventsAction, WebhookAction};
+use aircall_monday_bridge::cli::{CallsAction, Cli, Command, EventsAction, WebhookAction};
 use aircall_monday_bridge::commands::{self, backfill, webhook};
 use aircall_monday_bridge::config::{LogFormat, Settings};
 use aircall_monday_bridge::ops::{self, OpsError};
@@ -59,6 +59,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(report(result.await))
         }
         Command::Events { config, db, action } => Ok(report(events(config, db, action).await)),
+        Command::Calls { config, db, action } => Ok(report(calls(config, db, action).await)),
         Command::Webhook { config, action } => {
             let settings = match Settings::load(config.as_deref()) {
                 Ok(s) => s,
@@ -263,6 +264,37 @@ async fn events(
         EventsAction::Drop { filter, all } => {
             ops::events::drop(&store, &filter.into_ops(), all).await
         }
+    }
+}
+
+async fn calls(
+    config: Option<PathBuf>,
+    db: Option<PathBuf>,
+    action: CallsAction,
+) -> Result<(), OpsError> {
+    let settings = match &config {
+        Some(path) => Some(ops::load(Some(path))?),
+        None => None,
+    };
+    let path = match (db, &settings) {
+        (Some(path), _) => path,
+        (None, Some(s)) => s.store.path.clone(),
+        (None, None) => {
+            return Err(OpsError::Usage(
+                "give --config (the bridge's configuration) or --db (its SQLite file)".into(),
+            ))
+        }
+    };
+    if !path.is_file() {
+        return Err(OpsError::Usage(format!(
+            "no database at {} (give --db or the --config the bridge runs with)",
+            path.display()
+        )));
+    }
+    let store = Store::open(&path)?;
+    match action {
+        CallsAction::Show { id } => ops::calls::show(&store, settings.as_ref(), &id).await,
+        CallsAction::Find { query, limit } => ops::calls::find(&store, &query, limit).await,
     }
 }
 

@@ -9,6 +9,8 @@ mod helpers;
 
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/calls.rs"]
+mod calls;
 #[path = "bridge/cli_edges.rs"]
 mod cli_edges;
 #[path = "bridge/contacts.rs"]

@@ -179,7 +179,7 @@ pub async fn drop(store: &Store, args: &FilterArgs, all: bool) -> Result<(), Ops
     Ok(())
 }
 
-fn time_of(ms: i64) -> String {
+pub(super) fn time_of(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
         .and_then(|t| {
@@ -191,7 +191,7 @@ fn time_of(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
-fn short(s: &str) -> String {
+pub(super) fn short(s: &str) -> String {
     let one_line = s.replace('\n', " ");
     if one_line.chars().count() > 80 {
         format!("{}…", one_line.chars().take(79).collect::<String>())

@@ -3,6 +3,7 @@
 //! process exit status, documented in `--help` and the README.
 
 pub mod boards;
+pub mod calls;
 pub mod check;
 pub mod check_live;
 pub mod events;
