@@ -1,6 +1,7 @@
 //! The admin listener (loopback by default): liveness, readiness, Prometheus metrics, and the
 //! status page with its replay button (`status_page`).
 
+mod calls_page;
 mod status_page;
 mod sync_health;
 
@@ -39,7 +40,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
-        .configure(status_page::routes);
+        .configure(status_page::routes)
+        .configure(calls_page::routes);
 }
 
 async fn healthz() -> HttpResponse {

@@ -119,12 +119,33 @@ fn board_line(
 
 /// Prints everything the store knows of one call.
 pub async fn show(store: &Store, settings: Option<&Settings>, id: &str) -> Result<(), OpsError> {
+    let boards = settings.map(|s| s.boards.as_slice());
+    let item_link = settings
+        .map(|s| s.server.item_link.as_str())
+        .unwrap_or_default();
+    match trace(store, boards, item_link, id).await? {
+        Some(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        None => Err(OpsError::Usage(format!(
+            "no call {id} in the journal (`calls find PHONE|NAME` looks calls up by number or name)"
+        ))),
+    }
+}
+
+/// Everything the store knows of one call as text (`None`: no such call), with what each of
+/// `boards` made of it when they are known; the status page shows the same.
+pub async fn trace(
+    store: &Store,
+    boards: Option<&[BoardRule]>,
+    item_link: &str,
+    id: &str,
+) -> Result<Option<String>, crate::store::StoreError> {
     let detail = store.entity("call", id).await?;
     let events = store.entity_events("call", id).await?;
     if detail.is_none() && events.is_empty() {
-        return Err(OpsError::Usage(format!(
-            "no call {id} in the journal (`calls find PHONE|NAME` looks calls up by number or name)"
-        )));
+        return Ok(None);
     }
     let now = now_ms();
     let state = fold(detail.as_ref().and_then(|d| d.observed.as_deref()), &events);
@@ -173,13 +194,10 @@ pub async fn show(store: &Store, settings: Option<&Settings>, id: &str) -> Resul
 
     out.push_str("\nboards:\n");
     let links = store.links("call", id).await?;
-    match (settings, &state) {
-        (Some(settings), Some(state)) => {
-            let boards: Vec<&BoardRule> = settings
-                .boards
-                .iter()
-                .filter(|b| b.entity == Entity::Call)
-                .collect();
+    match (boards, &state) {
+        (Some(boards), Some(state)) => {
+            let boards: Vec<&BoardRule> =
+                boards.iter().filter(|b| b.entity == Entity::Call).collect();
             if boards.is_empty() {
                 out.push_str("  no call board is mapped\n");
             }
@@ -188,7 +206,7 @@ pub async fn show(store: &Store, settings: Option<&Settings>, id: &str) -> Resul
                     .iter()
                     .find(|l| l.board_id == board.board_id)
                     .and_then(|l| l.item_id.as_deref());
-                board_line(&mut out, board, state, item, &settings.server.item_link);
+                board_line(&mut out, board, state, item, item_link);
             }
         }
         _ => {
@@ -224,8 +242,7 @@ pub async fn show(store: &Store, settings: Option<&Settings>, id: &str) -> Resul
             let _ = writeln!(out, "  {name:<24} {}", short(&value));
         }
     }
-    print!("{out}");
-    Ok(())
+    Ok(Some(out))
 }
 
 /// Whether the call's number or names match `query`: a number by its digits (any writing:
@@ -257,21 +274,37 @@ pub fn matches(fields: &Fields, query: &str) -> bool {
     }
 }
 
-/// Lists the calls whose number or name matches, newest first.
-pub async fn find(store: &Store, query: &str, limit: usize) -> Result<(), OpsError> {
+/// The calls whose number or name matches (an Aircall id matches its call), newest first,
+/// with their fields.
+pub async fn search(
+    store: &Store,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<(String, Fields)>, crate::store::StoreError> {
     let mut found = Vec::new();
     for (id, observed) in store.observed_states("call", SEARCHED).await? {
         let Some(state) = fold(Some(&observed), &[]) else {
             continue;
         };
         let fields = mapping::call_fields(&state, LinkPreference::Asset);
-        if matches(&fields, query) {
+        if id == query.trim() || matches(&fields, query) {
             found.push((id, fields));
             if found.len() == limit {
                 break;
             }
         }
     }
+    Ok(found)
+}
+
+/// The value of a field for a list, "-" when empty.
+pub fn field(fields: &Fields, name: &str) -> String {
+    text(fields, name)
+}
+
+/// Lists the calls whose number or name matches, newest first.
+pub async fn find(store: &Store, query: &str, limit: usize) -> Result<(), OpsError> {
+    let found = search(store, query, limit).await?;
     if found.is_empty() {
         return Err(OpsError::Usage(format!(
             "no call matches {query:?} (a number in any writing, or part of a contact's name)"

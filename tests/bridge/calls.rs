@@ -89,3 +89,64 @@ async fn calls_find_looks_up_a_number_in_any_writing_and_a_name() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no call matches"), "{err}");
 }
+
+async fn page(bridge: &Bridge, path: &str) -> String {
+    let response = bridge
+        .http
+        .get(format!("http://{}{path}", bridge.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_status_page_finds_a_call_and_shows_its_trace() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    bridge.deliver(&fixture("known_contact")).await;
+    bridge.deliver(&fixture("inbound_answered")).await;
+    bridge.drained().await;
+
+    let home = page(&bridge, "/").await;
+    assert!(home.contains("action=/calls"), "no search form:\n{home}");
+    assert!(home.contains("href=\"/calls/1843200107\""), "{home}");
+
+    for q in ["0645891207", "marchand", "1843200107"] {
+        let found = page(&bridge, &format!("/calls?q={q}")).await;
+        assert!(
+            found.contains("href=\"/calls/1843200107\""),
+            "{q}:\n{found}"
+        );
+        assert!(!found.contains("1843200101"), "{q}:\n{found}");
+        assert!(
+            found.contains("Sophie Marchand"),
+            "caller missing for {q}:\n{found}"
+        );
+        assert!(
+            found.contains("<td>answered</td>"),
+            "outcome missing for {q}:\n{found}"
+        );
+    }
+    let none = page(&bridge, "/calls?q=nobody").await;
+    assert!(none.contains("No call matches"), "{none}");
+
+    let item = sandbox.items_for(CALLS_BOARD, 1843200107).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let trace = page(&bridge, "/calls/1843200107").await;
+    assert!(trace.contains("id=trace"), "{trace}");
+    assert!(
+        trace.contains("calls (board 1000000001): mirrored"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains(&format!(
+            "<a href=\"https://monday.com/boards/1000000001/pulses/{item}\">"
+        )),
+        "{trace}"
+    );
+    assert!(trace.contains("call.created"), "{trace}");
+}
