@@ -126,7 +126,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
         stats.pending_events, stats.pending_entities, stats.dead_events
     );
 
-    h.push_str("<h2>Recent calls and contacts</h2><table id=recent><tr><th>what</th><th>Aircall id</th><th>state</th><th>monday item</th><th>updated</th><th>last error</th></tr>");
+    h.push_str("<h2>Recent calls and contacts</h2><table id=recent><tr><th>what</th><th>Aircall id</th><th>caller</th><th>outcome</th><th>state</th><th>monday item</th><th>updated</th><th>last error</th></tr>");
     for e in &recent {
         let items: Vec<String> = e
             .items
@@ -144,16 +144,27 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
                 )
             })
             .collect();
-        let id = if e.kind == "call" {
-            format!("<a href=\"/calls/{0}\">{0}</a>", escape(&e.entity_id))
+        let (id, caller, outcome) = if e.kind == "call" {
+            let (caller, outcome) = crate::ops::calls::summary(&state.store, &e.entity_id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| ("-".into(), "-".into()));
+            (
+                format!("<a href=\"/calls/{0}\">{0}</a>", escape(&e.entity_id)),
+                caller,
+                outcome,
+            )
         } else {
-            escape(&e.entity_id)
+            (escape(&e.entity_id), "-".into(), "-".into())
         };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td class={}>{}</td><td>{}</td><td>{}</td><td class=err>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class={}>{}</td><td>{}</td><td>{}</td><td class=err>{}</td></tr>",
             escape(&e.kind),
             id,
+            escape(&caller),
+            escape(&outcome),
             e.state,
             e.state,
             if items.is_empty() { "-".into() } else { items.join(", ") },

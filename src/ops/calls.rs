@@ -297,6 +297,20 @@ pub async fn search(
     Ok(found)
 }
 
+/// (caller, outcome) of a call for a list, from its stored state; `None` before its first
+/// reconcile.
+pub async fn summary(
+    store: &Store,
+    id: &str,
+) -> Result<Option<(String, String)>, crate::store::StoreError> {
+    let detail = store.entity("call", id).await?;
+    let state = detail.and_then(|d| fold(d.observed.as_deref(), &[]));
+    Ok(state.map(|s| {
+        let f = mapping::call_fields(&s, LinkPreference::Asset);
+        (text(&f, "counterpart"), text(&f, "outcome"))
+    }))
+}
+
 /// The value of a field for a list, "-" when empty.
 pub fn field(fields: &Fields, name: &str) -> String {
     text(fields, name)

@@ -112,6 +112,11 @@ async fn the_status_page_finds_a_call_and_shows_its_trace() {
     let home = page(&bridge, "/").await;
     assert!(home.contains("action=/calls"), "no search form:\n{home}");
     assert!(home.contains("href=\"/calls/1843200107\""), "{home}");
+    // The recent list says who called and how it ended.
+    assert!(
+        home.contains("<td>Sophie Marchand</td><td>answered</td>"),
+        "{home}"
+    );
 
     for q in ["0645891207", "marchand", "1843200107"] {
         let found = page(&bridge, &format!("/calls?q={q}")).await;
