@@ -3,6 +3,7 @@
 //! run the bridge against it. See `http` for the routes.
 
 mod api;
+mod board_view;
 mod control;
 mod error;
 mod exec;
