@@ -35,6 +35,8 @@ mod notify;
 mod ops;
 #[path = "bridge/recordings.rs"]
 mod recordings;
+#[path = "bridge/screenshots.rs"]
+mod screenshots;
 #[path = "bridge/setup_commands.rs"]
 mod setup_commands;
 #[path = "bridge/status_page.rs"]

@@ -75,7 +75,9 @@ async fn search(state: web::Data<AdminState>, query: web::Query<SearchQuery>) ->
 fn linked(line: &str) -> String {
     line.split(' ')
         .map(|word| {
-            if word.starts_with("http://") || word.starts_with("https://") {
+            // A URL cut short for the text ("…") would be a broken link: leave it text.
+            let whole = !word.ends_with('…');
+            if whole && (word.starts_with("http://") || word.starts_with("https://")) {
                 format!("<a href=\"{0}\">{0}</a>", escape(word))
             } else {
                 escape(word)

@@ -40,9 +40,9 @@ pub const STYLE: &str = "\
 table.board{border-collapse:separate;border-spacing:0;width:100%;table-layout:fixed;font-size:13px;border-left:6px solid var(--c)}\
 table.board th{font-weight:500;color:#676879;background:#f5f6f8;padding:6px 4px;border-bottom:1px solid #d0d4e4;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}\
 table.board td{padding:5px 4px;border-bottom:1px solid #e6e9ef;border-right:1px solid #eef0f5;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;text-align:center}\
-table.board td.name,table.board th.name{text-align:left;width:17%;padding-left:8px}\
+table.board td.name,table.board th.name{text-align:left;padding-left:8px}\
 table.board tr:target td{background:#e5f4ff}\
-.chip{display:inline-block;min-width:70%;padding:3px 6px;border-radius:3px;color:#fff;font-weight:500;overflow:hidden;text-overflow:ellipsis}\
+.chip{display:block;box-sizing:border-box;width:100%;padding:4px 2px;border-radius:3px;color:#fff;font-weight:500;font-size:12px;overflow:hidden;text-overflow:ellipsis}.chips .chip{display:inline-block;width:auto;padding:2px 6px;margin:0 1px}\
 .tag{display:inline-block;padding:1px 6px;margin:0 2px;border-radius:10px;background:#e6e9ef;color:#323338}\
 .avatar{display:inline-block;width:24px;height:24px;line-height:24px;border-radius:50%;color:#fff;font-size:11px;font-weight:600;margin:0 1px}\
 tr.archived td{color:#9699a6;font-style:italic}tr.deleted td{color:#b00;text-decoration:line-through}\
@@ -81,6 +81,28 @@ fn link_label(url: &str, text: &str) -> String {
         .to_string()
 }
 
+/// "2026-11-20 10:21:14" as "11-20 10:21": the year and seconds are in the tooltip.
+fn short_date(text: &str) -> String {
+    match (text.get(5..10), text.get(11..16)) {
+        (Some(day), Some(time)) if text.len() >= 16 => format!("{day} {time}"),
+        (Some(day), _) if text.len() >= 10 => day.to_string(),
+        _ => text.to_string(),
+    }
+}
+
+/// A column's width, by what it holds; text columns share what is left.
+fn width(column: &Column) -> &'static str {
+    match column.column_type {
+        ColumnType::Status | ColumnType::Dropdown => "104px",
+        ColumnType::Numbers => "64px",
+        ColumnType::Date => "92px",
+        ColumnType::People => "56px",
+        ColumnType::Link | ColumnType::File => "84px",
+        ColumnType::Phone => "116px",
+        _ => "auto",
+    }
+}
+
 fn cell(column: &Column, item: &Item) -> String {
     let Some(v) = item.values.get(&column.id) else {
         return String::new();
@@ -99,7 +121,7 @@ fn cell(column: &Column, item: &Item) -> String {
             .split(", ")
             .map(|t| {
                 format!(
-                    "<span class=chip style=\"background:{};min-width:0;margin:0 1px\">{}</span>",
+                    "<span class=chip style=\"background:{};display:inline-block;width:auto;margin:0 1px\">{}</span>",
                     label_colour(column, t),
                     escape(t)
                 )
@@ -120,6 +142,11 @@ fn cell(column: &Column, item: &Item) -> String {
                 )
             })
             .collect(),
+        ColumnType::Date => format!(
+            "<span title=\"{}\">{}</span>",
+            escape(text),
+            escape(&short_date(text))
+        ),
         _ => match v.value.get("url").and_then(|u| u.as_str()) {
             Some(url) => format!(
                 "<a href=\"{}\" title=\"{}\" rel=\"noopener noreferrer\">{}</a>",
@@ -153,11 +180,15 @@ pub fn render(state: &State, board: &Board) -> String {
         let _ = write!(
             out,
             "<section class=group id=\"group-{}\" style=\"--c:{colour}\"><h2>{}<small>{} item(s)</small></h2>\
-             <table class=board><tr><th class=name>Item</th>",
+             <table class=board><colgroup><col style=\"width:210px\">",
             escape(&group.id),
             escape(&group.title),
             rows.len()
         );
+        for c in &shown {
+            let _ = write!(out, "<col style=\"width:{}\">", width(c));
+        }
+        out.push_str("</colgroup><tr><th class=name>Item</th>");
         for c in &shown {
             let _ = write!(out, "<th title=\"{0}\">{0}</th>", escape(&c.title));
         }
