@@ -8,7 +8,9 @@
 //! - backlog drain under a small rate limit, as a fraction of the sandbox's allowed budget;
 //! - webhook acknowledgement throughput and latency percentiles, against a bare HTTP endpoint
 //!   that stores nothing (the cost of HTTP on this machine);
-//! - the bridge's memory, against its own idle footprint.
+//! - the bridge's memory, against its own idle footprint;
+//! - the time from a restart after SIGKILL to the first reconcile of a call the dead process
+//!   had claimed, against the lease the claim would otherwise have waited out.
 
 #[path = "../tests/bridge/helpers.rs"]
 mod helpers;
@@ -245,6 +247,61 @@ async fn ingest_throughput_and_latency() {
     );
 }
 
+/// SIGKILL while a create's answer is held back, restart, and time until the restarted bridge
+/// sends the dead one's request again (the first reconcile of its claimed call).
+async fn takeover_after_sigkill() {
+    const RUNS: usize = 10;
+    let lease_secs = 60;
+    let mut ready = Vec::new();
+    let mut reconciled = Vec::new();
+    for run in 0..RUNS {
+        let sandbox = Sandbox::start().await;
+        let lease = lease_secs.to_string();
+        let mut bridge = Bridge::start(&sandbox, &[("BRIDGE__WORKER__LEASE_SECS", &lease)]).await;
+        let mut call = helpers::fixture("inbound_answered");
+        call.truncate(1);
+        call[0]["data"]["id"] = json!(9_100_000 + run as u64);
+        sandbox
+            .faults(json!({ "queue": [{"kind": "apply_then_hold", "ms": 60_000}], "queue_field": "create_item" }))
+            .await;
+        bridge.deliver(&call).await;
+        eventually(Duration::from_secs(20), "the held create", || async {
+            (!sandbox.items(CALLS_BOARD).await.is_empty()).then_some(())
+        })
+        .await;
+        let replays = |s: Value| s["requests"]["idempotent_replays"].as_u64().unwrap_or(0);
+        let before = replays(sandbox.stats().await);
+        let killed = Instant::now();
+        bridge.kill_and_restart().await;
+        ready.push(killed.elapsed());
+        loop {
+            if replays(sandbox.stats().await) > before {
+                break;
+            }
+            assert!(killed.elapsed() < Duration::from_secs(30), "no takeover");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        reconciled.push(killed.elapsed());
+    }
+    ready.sort();
+    reconciled.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (ready_p50, took_p50, took_max) = (
+        ms(ready[RUNS / 2]),
+        ms(reconciled[RUNS / 2]),
+        ms(reconciled[RUNS - 1]),
+    );
+    println!(
+        "takeover after SIGKILL:        {:>6.0} ms median, {:.0} ms worst of {RUNS} (restart to ready {:.0} ms; reconcile {:.0} ms after ready); lease it no longer waits out {} s; ratio {:.4}",
+        took_p50,
+        took_max,
+        ready_p50,
+        took_p50 - ready_p50,
+        lease_secs,
+        took_p50 / 1000.0 / lease_secs as f64
+    );
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing useful: run only for real.
@@ -275,5 +332,8 @@ async fn main() {
     }
     if wanted("ingest") {
         ingest_throughput_and_latency().await;
+    }
+    if wanted("takeover") {
+        takeover_after_sigkill().await;
     }
 }

@@ -62,7 +62,10 @@ impl Application {
                 error,
             }
         })?);
-        let store = Store::open(&settings.store.path)?;
+        for warning in crate::config::recovery_warnings(&settings.boards) {
+            tracing::warn!("{warning}");
+        }
+        let store = Store::open_exclusive(&settings.store.path).await?;
         let maintenance_store = store.clone();
         let keep_done = settings.store.keep_done;
         let metrics = Arc::new(Metrics::default());

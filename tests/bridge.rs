@@ -11,6 +11,8 @@ mod helpers;
 mod bad_input;
 #[path = "bridge/calls.rs"]
 mod calls;
+#[path = "bridge/chaos.rs"]
+mod chaos;
 #[path = "bridge/cli_edges.rs"]
 mod cli_edges;
 #[path = "bridge/contacts.rs"]
@@ -19,6 +21,8 @@ mod contacts;
 mod credentials;
 #[path = "bridge/delivery.rs"]
 mod delivery;
+#[path = "bridge/exactly_once.rs"]
+mod exactly_once;
 #[path = "bridge/expected.rs"]
 mod expected;
 #[path = "bridge/features.rs"]

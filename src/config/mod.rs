@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
-pub use rules::{BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE};
+pub use rules::{
+    recovery_warnings, BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
+};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -97,6 +99,8 @@ pub struct WorkerSettings {
     pub concurrency: usize,
     #[serde(with = "humantime_serde")]
     pub uncertain_create_wait: Duration,
+    #[serde(with = "humantime_serde")]
+    pub idempotency_window: Duration,
 }
 
 #[derive(Debug, Deserialize)]

@@ -241,3 +241,22 @@ impl BoardRule {
         Ok(())
     }
 }
+
+/// Boards whose lost creates cannot be found once monday's idempotency cache has expired:
+/// valid, but worth a loud word at `check` and at start.
+pub fn recovery_warnings(boards: &[BoardRule]) -> Vec<String> {
+    boards
+        .iter()
+        .filter(|b| b.aircall_id_column.is_none())
+        .map(|b| {
+            format!(
+                "board {:?} (boards[].name) has no aircall_id_column: a create interrupted by a \
+                 crash or a lost answer can be recovered only within monday's 30-minute \
+                 idempotency window; after that the bridge cannot find the item and may make a \
+                 second one. Add a text column with field = \"id\" and name it in \
+                 aircall_id_column (README, \"Board mappings\")",
+                b.name
+            )
+        })
+        .collect()
+}

@@ -10,7 +10,7 @@ use crate::config::UploadSource;
 /// Column id → monday JSON value; `Value::Null` clears the column, the key `name` renames.
 pub type ColumnValues = BTreeMap<String, Value>;
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum MondayCommand {
     CreateItem {
@@ -73,6 +73,17 @@ impl MondayCommand {
             MondayCommand::MoveItemToGroup { .. } => "move_item_to_group",
             MondayCommand::AddFile { .. } => "add_file_to_column",
         }
+    }
+
+    /// Whether monday would apply it twice if it were sent twice (it adds rather than sets):
+    /// such a command is written down as an intent before its request leaves.
+    pub fn adds(&self) -> bool {
+        matches!(
+            self,
+            MondayCommand::CreateItem { .. }
+                | MondayCommand::CreateUpdate { .. }
+                | MondayCommand::AddFile { .. }
+        )
     }
 
     pub fn board_id(&self) -> &str {

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::transport::error_at;
-use super::{FoundItem, MondayClient, MondayError};
+use super::{FoundItem, ItemEffects, MondayClient, MondayError};
 
 /// One lookup: items of `board_id` whose column `column_id` matches `value`.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +79,43 @@ impl MondayClient {
             .create_or_get_tag
             .and_then(|t| t.id.parse().ok())
             .ok_or_else(|| MondayError::Decode(format!("no tag id for {tag_name:?}")))
+    }
+
+    /// What the item carries that the bridge may have put there: the bodies of its updates and
+    /// the names of its files (`None`: no such item, or it was deleted).
+    pub async fn item_effects(&self, item_id: &str) -> Result<Option<ItemEffects>, MondayError> {
+        let vars = super::ops::item_effects::Variables {
+            ids: Some(vec![item_id.to_string()]),
+        };
+        let reply = self
+            .post::<super::ops::ItemEffects>(vars, None, &[], "item_effects")
+            .await?;
+        let item = reply
+            .data
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .next();
+        Ok(item.map(|i| ItemEffects {
+            active: matches!(
+                i.state,
+                Some(super::ops::item_effects::State::active) | None
+            ),
+            update_bodies: i
+                .updates
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u| u.body)
+                .collect(),
+            file_names: i
+                .assets
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .map(|a| a.name)
+                .collect(),
+        }))
     }
 
     /// The items each lookup finds, in the order given; one request for all of them.

@@ -17,11 +17,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use batch::encode;
 pub use error::{Decision, MondayError};
 pub use lookup::Lookup;
 pub use throttle::{Snapshot as BudgetSnapshot, Throttle};
-use transport::error_at;
+use transport::{error_at, Answer};
 
 use crate::config::MondaySettings;
 use crate::mapping::MondayCommand;
@@ -41,6 +40,14 @@ pub struct FoundItem {
     pub id: String,
     pub name: String,
     pub active: bool,
+}
+
+/// What an item carries of the bridge's non-repeatable effects (see `item_effects`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ItemEffects {
+    pub active: bool,
+    pub update_bodies: Vec<String>,
+    pub file_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -100,182 +107,60 @@ impl MondayClient {
         self.throttle.snapshot()
     }
 
-    /// Sends several commands in one request (aliased), or one the typed way. Each command
-    /// gets its own result: a failure of the whole request is every command's failure.
+    /// Sends the commands in one request (each under its alias) with the key
+    /// `request_key(commands)`. Each command gets its own result: a failure of the whole
+    /// request is every command's failure.
     pub async fn execute_many(
         &self,
         commands: &[&MondayCommand],
     ) -> Vec<Result<Applied, MondayError>> {
-        if let [single] = commands {
-            return vec![self.execute(single).await];
-        }
+        self.send(&request_key(commands), commands).await
+    }
+
+    /// Sends one command.
+    pub async fn execute(&self, command: &MondayCommand) -> Result<Applied, MondayError> {
+        self.execute_many(&[command])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(MondayError::Decode("no answer for the command".into())))
+    }
+
+    /// Sends `commands` as one request under `key`: the one path of every mutation, so that a
+    /// request written down in an intent can be sent again exactly as it first left.
+    pub async fn send(
+        &self,
+        key: &str,
+        commands: &[&MondayCommand],
+    ) -> Vec<Result<Applied, MondayError>> {
         let (query, variables) = batch::document(commands);
         let body =
             serde_json::json!({ "query": query, "variables": variables, "operationName": "Batch" });
-        let keys: Vec<&str> = commands.iter().map(|c| c.idempotency_key()).collect();
-        let key = crate::mapping::idempotency_key(&keys);
         let boards: Vec<&str> = commands.iter().map(|c| c.board_id()).collect();
-        let answer = match self.post_json(body, Some(&key), &boards, "batch").await {
-            Ok(a) => a,
-            Err(e) => return vec![Err(e); commands.len()],
+        let op = match commands {
+            [single] => single.name(),
+            _ => "batch",
         };
-        commands
+        let answer = match self.post_json(body, Some(key), &boards, op).await {
+            Ok(a) => a,
+            Err(e) => {
+                return commands
+                    .iter()
+                    .map(|c| Err(context::with_command(e.clone(), c)))
+                    .collect()
+            }
+        };
+        let results: Vec<Result<Applied, MondayError>> = commands
             .iter()
             .enumerate()
             .map(|(i, command)| {
-                let alias = format!("c{i}");
-                if let Some(err) = error_at(&answer, &alias) {
-                    return Err(context::with_command(err, command));
-                }
-                // An update's answer is the update's id: report the item it was posted on.
-                if let MondayCommand::CreateUpdate { item_id, .. } = command {
-                    return match answer.json.pointer(&format!("/data/{alias}/id")) {
-                        Some(Value::String(_) | Value::Number(_)) => Ok(Applied {
-                            item_id: item_id.clone(),
-                            replayed: answer.replayed,
-                        }),
-                        _ => Err(MondayError::Decode(format!(
-                            "create_update under {alias} returned no update"
-                        ))),
-                    };
-                }
-                match answer.json.pointer(&format!("/data/{alias}/id")) {
-                    Some(Value::String(id)) => Ok(Applied {
-                        item_id: id.clone(),
-                        replayed: answer.replayed,
-                    }),
-                    Some(Value::Number(n)) => Ok(Applied {
-                        item_id: n.to_string(),
-                        replayed: answer.replayed,
-                    }),
-                    _ => Err(MondayError::Decode(format!(
-                        "{} under {alias} returned no item",
-                        command.name()
-                    ))),
-                }
+                applied_at(&answer, &format!("c{i}"), command)
+                    .map_err(|e| context::with_command(e, command))
             })
-            .collect()
-    }
-
-    /// Sends one command. Column values travel as a JSON-encoded string, as monday documents.
-    #[tracing::instrument(skip_all, fields(op = command.name(), item_id))]
-    pub async fn execute(&self, command: &MondayCommand) -> Result<Applied, MondayError> {
-        self.execute_one(command)
-            .await
-            .map_err(|e| context::with_command(e, command))
-    }
-
-    async fn execute_one(&self, command: &MondayCommand) -> Result<Applied, MondayError> {
-        let key = Some(command.idempotency_key());
-        let (item_id, replayed) = match command {
-            MondayCommand::CreateItem {
-                board_id,
-                group_id,
-                item_name,
-                column_values,
-                create_labels,
-                ..
-            } => {
-                let vars = ops::create_item::Variables {
-                    board_id: board_id.clone(),
-                    group_id: group_id.clone(),
-                    item_name: item_name.clone(),
-                    column_values: Some(encode(column_values)),
-                    create_labels: create_labels.then_some(true),
-                };
-                let reply = self
-                    .post::<ops::CreateItem>(vars, key, &[board_id], "create_item")
-                    .await?;
-                (reply.data.create_item.map(|i| i.id), reply.replayed)
-            }
-            MondayCommand::ChangeColumnValues {
-                board_id,
-                item_id,
-                column_values,
-                create_labels,
-                ..
-            } => {
-                let vars = ops::change_column_values::Variables {
-                    board_id: board_id.clone(),
-                    item_id: item_id.clone(),
-                    column_values: encode(column_values),
-                    create_labels: create_labels.then_some(true),
-                };
-                let reply = self
-                    .post::<ops::ChangeColumnValues>(
-                        vars,
-                        key,
-                        &[board_id],
-                        "change_multiple_column_values",
-                    )
-                    .await?;
-                (
-                    reply.data.change_multiple_column_values.map(|i| i.id),
-                    reply.replayed,
-                )
-            }
-            MondayCommand::ArchiveItem {
-                board_id, item_id, ..
-            } => {
-                let vars = ops::archive_item::Variables {
-                    item_id: item_id.clone(),
-                };
-                let reply = self
-                    .post::<ops::ArchiveItem>(vars, key, &[board_id], "archive_item")
-                    .await?;
-                (reply.data.archive_item.map(|i| i.id), reply.replayed)
-            }
-            MondayCommand::MoveItemToGroup {
-                board_id,
-                item_id,
-                group_id,
-                ..
-            } => {
-                let vars = ops::move_item_to_group::Variables {
-                    item_id: item_id.clone(),
-                    group_id: group_id.clone(),
-                };
-                let reply = self
-                    .post::<ops::MoveItemToGroup>(vars, key, &[board_id], "move_item_to_group")
-                    .await?;
-                (reply.data.move_item_to_group.map(|i| i.id), reply.replayed)
-            }
-            MondayCommand::AddFile {
-                board_id,
-                item_id,
-                column_id,
-                file_name,
-                ..
-            } => {
-                // The planner cannot hold the bytes: the worker downloads and calls add_file.
-                return Err(MondayError::Decode(format!(
-                    "{file_name} for item {item_id} (board {board_id}, column {column_id}) must be sent with add_file"
-                )));
-            }
-            MondayCommand::CreateUpdate {
-                board_id,
-                item_id,
-                body,
-                ..
-            } => {
-                let vars = ops::create_update::Variables {
-                    item_id: item_id.clone(),
-                    body: body.clone(),
-                };
-                let reply = self
-                    .post::<ops::CreateUpdate>(vars, key, &[board_id], "create_update")
-                    .await?;
-                // The answer is the update's id; the command's item is the one it was for.
-                (
-                    reply.data.create_update.map(|_| item_id.clone()),
-                    reply.replayed,
-                )
-            }
-        };
-        let item_id = item_id
-            .ok_or_else(|| MondayError::Decode(format!("{} returned no item", command.name())))?;
-        tracing::Span::current().record("item_id", item_id.as_str());
-        Ok(Applied { item_id, replayed })
+            .collect();
+        if let [Ok(applied)] = results.as_slice() {
+            tracing::debug!(op, item_id = %applied.item_id, replayed = applied.replayed, "applied");
+        }
+        results
     }
 
     /// Items on a board whose column holds `value` (used to find an item a crash lost track of).
@@ -343,4 +228,46 @@ impl MondayClient {
             })
             .collect())
     }
+}
+
+/// The `Idempotency-Key` of a request: a single command's own key, or one derived from the
+/// keys of all it carries.
+pub fn request_key(commands: &[&MondayCommand]) -> String {
+    match commands {
+        [single] => single.idempotency_key().to_string(),
+        _ => {
+            let keys: Vec<&str> = commands.iter().map(|c| c.idempotency_key()).collect();
+            crate::mapping::idempotency_key(&keys)
+        }
+    }
+}
+
+/// What monday answered under `alias` for `command`.
+fn applied_at(
+    answer: &Answer,
+    alias: &str,
+    command: &MondayCommand,
+) -> Result<Applied, MondayError> {
+    if let Some(err) = error_at(answer, alias) {
+        return Err(err);
+    }
+    let id = match answer.json.pointer(&format!("/data/{alias}/id")) {
+        Some(Value::String(id)) => id.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => {
+            return Err(MondayError::Decode(format!(
+                "{} under {alias} returned no id",
+                command.name()
+            )))
+        }
+    };
+    // An update's answer is the update's id: report the item it was posted on.
+    let item_id = match command {
+        MondayCommand::CreateUpdate { item_id, .. } => item_id.clone(),
+        _ => id,
+    };
+    Ok(Applied {
+        item_id,
+        replayed: answer.replayed,
+    })
 }

@@ -11,30 +11,6 @@ type JSON = serde_json::Value;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/create_item.graphql",
-    response_derives = "Debug"
-)]
-pub struct CreateItem;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/change_column_values.graphql",
-    response_derives = "Debug"
-)]
-pub struct ChangeColumnValues;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/archive_item.graphql",
-    response_derives = "Debug"
-)]
-pub struct ArchiveItem;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
     query_path = "graphql/find_items_by_column.graphql",
     response_derives = "Debug"
 )]
@@ -43,26 +19,18 @@ pub struct FindItemsByColumn;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
+    query_path = "graphql/item_effects.graphql",
+    response_derives = "Debug"
+)]
+pub struct ItemEffects;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
     query_path = "graphql/boards.graphql",
     response_derives = "Debug"
 )]
 pub struct Boards;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/create_update.graphql",
-    response_derives = "Debug"
-)]
-pub struct CreateUpdate;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/move_item_to_group.graphql",
-    response_derives = "Debug"
-)]
-pub struct MoveItemToGroup;
 
 #[derive(GraphQLQuery)]
 #[graphql(

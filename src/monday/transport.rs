@@ -31,7 +31,6 @@ pub(super) struct Answer {
 
 pub(super) struct Reply<T> {
     pub data: T,
-    pub replayed: bool,
 }
 
 impl MondayClient {
@@ -55,10 +54,7 @@ impl MondayClient {
         let data: Q::ResponseData = serde_json::from_value(data).map_err(|e| {
             MondayError::Decode(format!("{e}: {}", snippet(&answer.json.to_string())))
         })?;
-        Ok(Reply {
-            data,
-            replayed: answer.replayed,
-        })
+        Ok(Reply { data })
     }
 
     /// One POST: waits for the throttle, sends, reads the budgets from the headers, counts
@@ -89,7 +85,7 @@ impl MondayClient {
             .await
             .map_err(|wait| MondayError::Throttled { wait })?;
         let started = Instant::now();
-        let result = self.send(body, idempotency_key, commands).await;
+        let result = self.transmit(body, idempotency_key, commands).await;
         let outcome = match &result {
             Ok(a) if a.replayed => "replayed".to_string(),
             Ok(a) => match first_error(&a.json, a.status, a.retry_after) {
@@ -135,7 +131,7 @@ impl MondayClient {
         Ok(answer)
     }
 
-    async fn send(
+    async fn transmit(
         &self,
         body: Body,
         idempotency_key: Option<&str>,

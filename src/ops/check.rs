@@ -29,6 +29,9 @@ pub async fn run(config: Option<&Path>, live: bool) -> ExitCode {
             b.columns.len()
         );
     }
+    for warning in crate::config::recovery_warnings(&settings.boards) {
+        eprintln!("warning: {warning}");
+    }
     if !live {
         return ExitCode::SUCCESS;
     }

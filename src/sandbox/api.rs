@@ -201,7 +201,11 @@ pub async fn handle(shared: &Shared, req: ApiRequest) -> ApiReply {
         }
     };
     let prepared = graphql::prepare(&req.query, req.variables, req.operation_name.as_deref());
-    let fault = shared.lock().faults.next();
+    let fields: Vec<&str> = match &prepared {
+        Ok(p) => p.root_fields.iter().map(|f| f.name.as_str()).collect(),
+        Err(_) => Vec::new(),
+    };
+    let fault = shared.lock().faults.next(&fields);
     match fault {
         Some(Fault::Http500) => {
             let body = error_body(
@@ -395,8 +399,12 @@ pub async fn handle(shared: &Shared, req: ApiRequest) -> ApiReply {
         let now = inner.clock.now();
         inner.idem.finish(&key, cached, now);
     }
-    if matches!(fault, Some(Fault::ApplyThenDrop)) {
-        r.body = None;
+    match fault {
+        Some(Fault::ApplyThenDrop) => r.body = None,
+        Some(Fault::ApplyThenHold { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+        }
+        _ => {}
     }
     r
 }

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +26,9 @@ pub enum Fault {
     DropConnection,
     /// The request is applied, then the connection is cut so the answer is lost.
     ApplyThenDrop,
+    /// The request is applied, then the answer is held back for `ms` (a window in which a
+    /// test can kill the client between monday's effect and the client learning of it).
+    ApplyThenHold { ms: u64 },
 }
 
 fn default_retry() -> u64 {
@@ -41,6 +45,7 @@ impl Fault {
             Fault::Locked => "locked",
             Fault::DropConnection => "drop_connection",
             Fault::ApplyThenDrop => "apply_then_drop",
+            Fault::ApplyThenHold { .. } => "apply_then_hold",
         }
     }
 }
@@ -57,6 +62,14 @@ pub struct FaultUpdate {
     #[serde(default, with = "double_option")]
     pub steady: Option<Option<Fault>>,
     pub error_rate: Option<f64>,
+    /// What a request hit by `error_rate` gets, drawn evenly (default: `http_500`).
+    pub mix: Option<Vec<Fault>>,
+    /// Seeds the draws of `error_rate` and `mix`, so a run can be repeated.
+    pub seed: Option<u64>,
+    /// Serve the queue only to requests with a root field of this name (`create_update`,
+    /// `items_page_by_column_values`, `add_file_to_column`, ...); `null`: to any request.
+    #[serde(default, with = "double_option")]
+    pub queue_field: Option<Option<String>>,
     pub outage: Option<bool>,
 }
 
@@ -75,8 +88,11 @@ mod double_option {
 #[derive(Debug, Default)]
 pub struct Faults {
     queue: VecDeque<Fault>,
+    queue_field: Option<String>,
     steady: Option<Fault>,
     error_rate: f64,
+    mix: Vec<Fault>,
+    rng: Option<StdRng>,
     outage: bool,
     pub served: BTreeMap<String, u64>,
 }
@@ -95,6 +111,15 @@ impl Faults {
         if let Some(r) = u.error_rate {
             self.error_rate = r.clamp(0.0, 1.0);
         }
+        if let Some(mix) = u.mix {
+            self.mix = mix;
+        }
+        if let Some(seed) = u.seed {
+            self.rng = Some(StdRng::seed_from_u64(seed));
+        }
+        if let Some(field) = u.queue_field {
+            self.queue_field = field;
+        }
         if let Some(o) = u.outage {
             self.outage = o;
         }
@@ -103,23 +128,39 @@ impl Faults {
     /// Clears the configuration; the served counters stay (they are statistics).
     pub fn clear(&mut self) {
         self.queue.clear();
+        self.queue_field = None;
         self.steady = None;
         self.error_rate = 0.0;
+        self.mix.clear();
+        self.rng = None;
         self.outage = false;
     }
 
-    /// The fault for the next API request, if any; counts it as served.
-    pub fn next(&mut self) -> Option<Fault> {
+    /// The fault for the next API request (whose root fields are `fields`), if any; counts it
+    /// as served.
+    pub fn next(&mut self, fields: &[&str]) -> Option<Fault> {
+        let queue_serves = self
+            .queue_field
+            .as_deref()
+            .is_none_or(|f| fields.contains(&f));
         let (fault, label) = if self.outage {
             (Fault::Http503, "outage")
-        } else if let Some(f) = self.queue.pop_front() {
+        } else if let Some(f) = self.queue.front().filter(|_| queue_serves).cloned() {
+            self.queue.pop_front();
             let label = f.name();
             (f, label)
         } else if let Some(f) = self.steady.clone() {
             let label = f.name();
             (f, label)
-        } else if self.error_rate > 0.0 && rand::thread_rng().gen::<f64>() < self.error_rate {
-            (Fault::Http500, "error_rate")
+        } else if self.error_rate > 0.0 && self.draw() < self.error_rate {
+            let fault = match self.mix.len() {
+                0 => Fault::Http500,
+                n => {
+                    let i = (self.draw() * n as f64) as usize;
+                    self.mix[i.min(n - 1)].clone()
+                }
+            };
+            (fault, "error_rate")
         } else {
             return None;
         };
@@ -127,11 +168,21 @@ impl Faults {
         Some(fault)
     }
 
+    /// A number in [0, 1): from the seeded generator once seeded.
+    fn draw(&mut self) -> f64 {
+        match &mut self.rng {
+            Some(rng) => rng.gen(),
+            None => rand::thread_rng().gen(),
+        }
+    }
+
     pub fn describe(&self) -> serde_json::Value {
         serde_json::json!({
             "queue": self.queue,
             "steady": self.steady,
             "error_rate": self.error_rate,
+            "mix": self.mix,
+            "queue_field": self.queue_field,
             "outage": self.outage,
             "served": self.served,
         })

@@ -6,6 +6,7 @@
 //! opaque JSON owned by `mapping`.
 
 mod inspect;
+mod intents;
 mod journal;
 mod queries;
 mod schema;
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 
 pub use inspect::EntityDetail;
+pub use intents::{Checkpoint, Intent};
 pub use journal::{EntityRow, EventFilter, EventRow, Replayed};
 pub use queries::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};
 
@@ -30,6 +32,12 @@ pub enum StoreError {
     Open { path: PathBuf, message: String },
     #[error("the claim on {0} expired and was taken by another worker")]
     LeaseLost(String),
+    #[error(
+        "the store at {path} is in use by another running bridge (pid {holder}): one process per \
+         store file; stop the other one (systemctl stop aircall-monday-bridge) or give this one \
+         its own store.path"
+    )]
+    InUse { path: PathBuf, holder: String },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -44,6 +52,8 @@ pub struct Store {
     writer: writer::Writer,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// Held by the process that works the queue (`open_exclusive`): the lock on the file.
+    _owner: Option<Arc<std::fs::File>>,
 }
 
 impl Store {
@@ -71,7 +81,35 @@ impl Store {
             writer: writer::Writer::start(conn),
             reader: Arc::new(Mutex::new(reader)),
             path: path.to_path_buf(),
+            _owner: None,
         })
+    }
+
+    /// Opens the store for the one process that works its queue: refuses a second one (a lock
+    /// on `<path>.lock`, released by the kernel when the holder dies, SIGKILL included), then
+    /// releases every lease. Any lease left is a dead predecessor's, so its claims are taken
+    /// over at once instead of after `worker.lease_secs`; their open intents are settled first.
+    pub async fn open_exclusive(path: &Path) -> Result<Store, StoreError> {
+        let lock = lock_file(path)?;
+        let mut store = Store::open(path)?;
+        store._owner = Some(Arc::new(lock));
+        let released = store
+            .writer
+            .write(|c| {
+                Ok(c.execute(
+                    "UPDATE entities SET lease_until_ms = 0, lease_owner = NULL
+                      WHERE lease_owner IS NOT NULL",
+                    [],
+                )?)
+            })
+            .await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "took over the claims of a bridge that stopped without finishing them"
+            );
+        }
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -133,6 +171,24 @@ impl Store {
                     }
                 }
                 Ok(claims)
+            })
+            .await
+    }
+
+    /// Commits what must be on disk before a request leaves: the links as they are now and the
+    /// open intents, for each claim. A claim whose lease was lost fails the whole write (its
+    /// request must not leave).
+    pub async fn checkpoint(
+        &self,
+        checkpoints: Vec<Checkpoint>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |c| {
+                for cp in &checkpoints {
+                    intents::checkpoint(c, cp, now_ms)?;
+                }
+                Ok(())
             })
             .await
     }
@@ -285,6 +341,45 @@ impl Store {
         self.read(move |c| queries::links(c, &kind, &entity_id))
             .await
     }
+}
+
+/// Takes the exclusive lock on `<path>.lock`, writing our pid into it for the next one's error.
+fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    use std::io::{Read, Seek, Write};
+    let open_err = |message: String| StoreError::Open {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+    }
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| open_err(format!("cannot open its lock file: {e}")))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            return Err(StoreError::InUse {
+                path: path.to_path_buf(),
+                holder: holder.trim().to_string(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(open_err(format!("cannot lock it: {e}")))
+        }
+    }
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "{}", std::process::id());
+    Ok(file)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -3,6 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::intents::{self, Intent};
 use super::StoreError;
 
 #[derive(Debug, Clone)]
@@ -49,12 +50,12 @@ pub struct Claim {
     pub owner: String,
     /// How many times this entity has been claimed since its last success, this time included.
     pub attempts: u32,
-    /// The previous claim expired without an outcome: its process died mid-attempt, so a
-    /// create it sent may have reached monday.
-    pub interrupted: bool,
     pub observed: Option<String>,
     pub events: Vec<StoredEvent>,
     pub links: Vec<Link>,
+    /// Effects an earlier attempt wrote down and never learned the outcome of: settled before
+    /// anything else is planned on their boards.
+    pub intents: Vec<Intent>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +80,8 @@ pub struct Completion {
     pub event_ids: Vec<i64>,
     pub observed: String,
     pub links: Vec<Link>,
+    /// The entity's intents still open after this attempt (they replace the stored ones).
+    pub intents: Vec<Intent>,
     pub outcome: Outcome,
 }
 
@@ -132,16 +135,16 @@ pub(super) fn claim(
     owner: &str,
 ) -> Result<Option<Claim>, StoreError> {
     // Inside the writer's transaction: nothing changes between this look and the update.
-    let due: Option<(i64, bool)> = c
+    let due: Option<i64> = c
         .query_row(
-            "SELECT id, lease_owner IS NOT NULL FROM entities
+            "SELECT id FROM entities
               WHERE pending = 1 AND dead = 0 AND due_ms <= ?1 AND lease_until_ms <= ?1
               ORDER BY due_ms, id LIMIT 1",
             params![now_ms],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .optional()?;
-    let Some((id, interrupted)) = due else {
+    let Some(id) = due else {
         return Ok(None);
     };
     let row = c
@@ -181,16 +184,17 @@ pub(super) fn claim(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let links = links(c, &kind, &entity_id)?;
+    let intents = intents::of_entity(c, &kind, &entity_id)?;
     Ok(Some(Claim {
         row,
         kind,
         entity_id,
         owner: owner.to_string(),
         attempts,
-        interrupted,
         observed,
         events,
         links,
+        intents,
     }))
 }
 
@@ -211,32 +215,50 @@ pub(super) fn links(c: &Connection, kind: &str, entity_id: &str) -> Result<Vec<L
     Ok(links)
 }
 
-pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result<(), StoreError> {
-    let (kind, entity_id, owner): (String, String, Option<String>) = c.query_row(
+/// The entity (kind, id) of claim `row`, if `owner` still holds its lease.
+pub(super) fn owned(c: &Connection, row: i64, owner: &str) -> Result<(String, String), StoreError> {
+    let (kind, entity_id, holder): (String, String, Option<String>) = c.query_row(
         "SELECT kind, entity_id, lease_owner FROM entities WHERE id = ?1",
-        [done.row],
+        [row],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    if owner.as_deref() != Some(done.owner.as_str()) {
+    if holder.as_deref() != Some(owner) {
         return Err(StoreError::LeaseLost(format!("{kind} {entity_id}")));
     }
+    Ok((kind, entity_id))
+}
+
+pub(super) fn upsert_link(
+    c: &Connection,
+    kind: &str,
+    entity_id: &str,
+    link: &Link,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO links (board_id, kind, entity_id, item_id, synced, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (board_id, kind, entity_id) DO UPDATE SET
+            item_id = excluded.item_id, synced = excluded.synced,
+            updated_ms = excluded.updated_ms",
+    )?
+    .execute(params![
+        link.board_id,
+        kind,
+        entity_id,
+        link.item_id,
+        link.synced,
+        now_ms
+    ])?;
+    Ok(())
+}
+
+pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result<(), StoreError> {
+    let (kind, entity_id) = owned(c, done.row, &done.owner)?;
     for link in &done.links {
-        c.execute(
-            "INSERT INTO links (board_id, kind, entity_id, item_id, synced, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (board_id, kind, entity_id) DO UPDATE SET
-                item_id = excluded.item_id, synced = excluded.synced,
-                updated_ms = excluded.updated_ms",
-            params![
-                link.board_id,
-                kind,
-                entity_id,
-                link.item_id,
-                link.synced,
-                now_ms
-            ],
-        )?;
+        upsert_link(c, &kind, &entity_id, link, now_ms)?;
     }
+    intents::replace(c, &kind, &entity_id, &done.intents)?;
     let mark = |state: &str, error: Option<&str>| -> Result<(), StoreError> {
         let mut stmt = c.prepare_cached(
             "UPDATE events SET state = ?2, error = ?3, done_ms = ?4

@@ -58,6 +58,22 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 3: effects monday would apply twice (a create, an update, an upload), written down
+    // before their request leaves and deleted only once their outcome is known.
+    r#"
+    CREATE TABLE intents (
+        kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        board_id TEXT NOT NULL,
+        effect TEXT NOT NULL,
+        target TEXT NOT NULL,
+        request_key TEXT NOT NULL,
+        request TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        opened_ms INTEGER NOT NULL,
+        PRIMARY KEY (kind, entity_id, board_id, effect, target)
+    );
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

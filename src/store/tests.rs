@@ -29,6 +29,7 @@ fn synced(claim: &Claim) -> Completion {
             item_id: Some("99".into()),
             synced: "{}".into(),
         }],
+        intents: Vec::new(),
         outcome: Outcome::Synced,
     }
 }
@@ -239,4 +240,105 @@ async fn drop_deletes_only_what_the_filter_names() {
         .unwrap()
         .data
         .is_some());
+}
+
+fn intent(board: &str, target: &str, opened_ms: i64) -> Intent {
+    Intent {
+        board_id: board.into(),
+        effect: "create_update".into(),
+        target: target.into(),
+        request_key: "amb-key".into(),
+        request: "[]".into(),
+        position: 0,
+        opened_ms,
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_survives_until_the_completion_replaces_its_intents() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    let claim = store.claim(20_000, 60_000, "w").await.unwrap().unwrap();
+    assert!(claim.intents.is_empty());
+    let link = Link {
+        board_id: "1".into(),
+        item_id: Some("42".into()),
+        synced: "{}".into(),
+    };
+    let open = vec![intent("1", "c1", 20_001), intent("1", "c2", 20_001)];
+    store
+        .checkpoint(
+            vec![Checkpoint {
+                row: claim.row,
+                owner: "w".into(),
+                links: vec![link.clone()],
+                intents: open.clone(),
+            }],
+            20_001,
+        )
+        .await
+        .unwrap();
+    // The process dies here: the next claim (after the lease) sees both intents and the link.
+    let again = store.claim(90_000, 60_000, "w2").await.unwrap().unwrap();
+    assert_eq!(again.intents, open);
+    assert_eq!(again.links, vec![link]);
+    // One settled, one still open.
+    let mut done = synced(&again);
+    done.intents = vec![open[1].clone()];
+    done.outcome = Outcome::Retry {
+        due_ms: 0,
+        error: "answer lost".into(),
+        counts: true,
+    };
+    store.complete(done, 90_001).await.unwrap();
+    let third = store.claim(90_002, 60_000, "w3").await.unwrap().unwrap();
+    assert_eq!(third.intents, vec![open[1].clone()]);
+}
+
+#[tokio::test]
+async fn a_checkpoint_of_a_lost_claim_is_refused_and_writes_nothing() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    let claim = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
+    let _taken = store.claim(30_000, 1_000, "other").await.unwrap().unwrap();
+    let refused = store
+        .checkpoint(
+            vec![Checkpoint {
+                row: claim.row,
+                owner: "w".into(),
+                links: Vec::new(),
+                intents: vec![intent("1", "c1", 30_001)],
+            }],
+            30_001,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::LeaseLost(_))),
+        "{refused:?}"
+    );
+    let next = store.claim(40_000, 1_000, "third").await.unwrap().unwrap();
+    assert!(next.intents.is_empty());
+}
+
+#[tokio::test]
+async fn one_process_per_store_and_a_restart_takes_over_the_claims_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bridge.db");
+    let first = Store::open_exclusive(&path).await.unwrap();
+    first.append(event("1", "a", 10)).await.unwrap();
+    let far = 1_000_000_000;
+    assert!(first.claim(20_000, far, "dead").await.unwrap().is_some());
+    match Store::open_exclusive(&path).await {
+        Err(e @ StoreError::InUse { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains(&std::process::id().to_string()), "{text}");
+            assert!(text.contains("bridge.db"), "{text}");
+        }
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("a second process opened the store"),
+    }
+    drop(first);
+    // The lease runs for far longer, but nobody else can hold it now.
+    let second = Store::open_exclusive(&path).await.unwrap();
+    assert!(second.claim(20_001, 1_000, "new").await.unwrap().is_some());
 }

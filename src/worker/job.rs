@@ -6,7 +6,7 @@ use crate::mapping::{
     self, DesiredItem, Effect, EventInput, Known, MappingError, Observed, Rules, Step, SyncedItem,
 };
 use crate::monday::{Applied, Decision, MondayError};
-use crate::store::{Claim, Link};
+use crate::store::{Claim, Intent, Link};
 
 pub(super) struct BoardJob {
     pub index: usize,
@@ -27,6 +27,13 @@ pub(super) enum Failure {
         board: String,
         message: String,
     },
+    /// The store refused a write that had to come before a request (its intents).
+    Store(String),
+    /// An open intent cannot be settled before `due_ms` (its request may still be running).
+    Settling {
+        due_ms: i64,
+        message: String,
+    },
 }
 
 pub(super) struct Job {
@@ -42,6 +49,8 @@ pub(super) struct Job {
     /// Boards whose item was created by this reconcile: what needs the item id (updates)
     /// is planned right after, in the same reconcile.
     pub created: Vec<usize>,
+    /// Effects monday would apply twice whose outcome is not known yet (see `intents`).
+    pub intents: Vec<Intent>,
 }
 
 impl Job {
@@ -55,7 +64,9 @@ impl Job {
             failure: None,
             another_round: false,
             created: Vec::new(),
+            intents: Vec::new(),
         };
+        job.intents = job.claim.intents.clone();
         match fold(&job.claim) {
             Ok(o) => {
                 job.observed = serde_json::to_string(&o).unwrap_or_default();
@@ -86,21 +97,30 @@ impl Job {
                     return;
                 }
             };
+            let item_id = link.and_then(|l| l.item_id.clone());
+            let mut synced: SyncedItem = link
+                .and_then(|l| serde_json::from_str(&l.synced).ok())
+                .unwrap_or_default();
+            // Written by a version before intents: the create's request is not known, so the
+            // item is looked up by its Aircall id.
+            if std::mem::take(&mut synced.create_uncertain) && item_id.is_none() {
+                self.intents.push(Intent {
+                    board_id: board.board_id.clone(),
+                    effect: "create_item".into(),
+                    target: String::new(),
+                    request_key: String::new(),
+                    request: "[]".into(),
+                    position: 0,
+                    opened_ms: 0,
+                });
+            }
             self.boards.push(BoardJob {
                 index,
-                item_id: link.and_then(|l| l.item_id.clone()),
-                synced: link
-                    .and_then(|l| serde_json::from_str(&l.synced).ok())
-                    .unwrap_or_default(),
+                item_id,
+                synced,
                 desired,
             });
         }
-    }
-
-    /// An earlier attempt may have created this board's item without us learning its id.
-    pub fn uncertain(&self, board: usize) -> bool {
-        let b = &self.boards[board];
-        b.item_id.is_none() && (self.claim.interrupted || b.synced.create_uncertain)
     }
 
     /// The item's own command first (create, change or archive), then a move and the comments
@@ -170,9 +190,6 @@ impl Job {
                 }
             }
             Err(error) => {
-                if b.item_id.is_none() && error.is_ambiguous() {
-                    b.synced.create_uncertain = true;
-                }
                 if error.decision() == Decision::DeadLetter {
                     b.synced.refused = Some(step.command.idempotency_key().to_string());
                 }

@@ -1,5 +1,5 @@
-//! Lookups on the boards before planning (I/O the pure planner cannot do): the item an
-//! interrupted create may have made, and an item already on a contact board for the contact.
+//! Lookups on the boards before planning (I/O the pure planner cannot do): what the columns
+//! need beyond the events, and an item already on a contact board for the contact.
 
 use serde_json::Value;
 
@@ -65,42 +65,6 @@ impl Worker {
         Ok(known)
     }
 
-    /// Before creating again after an uncertain attempt, look the item up by its Aircall id.
-    pub(super) async fn find_lost_items(&self, rules: &Rules, jobs: &mut [Job]) {
-        for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
-            for board in 0..job.boards.len() {
-                let rule = &rules.boards()[job.boards[board].index];
-                let Some(column) = rule
-                    .aircall_id_column
-                    .as_ref()
-                    .filter(|_| job.uncertain(board))
-                else {
-                    continue;
-                };
-                match self
-                    .monday
-                    .find_items(&rule.board_id, column, &job.claim.entity_id)
-                    .await
-                {
-                    Ok(items) => {
-                        if let Some(found) = items.into_iter().find(|i| i.active) {
-                            tracing::info!(item_id = %found.id, board = %rule.name, entity_id = %job.claim.entity_id,
-                                "found the item an earlier attempt created");
-                            job.adopt(board, found.id);
-                        }
-                    }
-                    Err(error) => {
-                        job.failure = Some(Failure::Monday {
-                            board: rule.name.clone(),
-                            error,
-                        });
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
     /// Before creating a contact's item, look for one already on the board with its phone or
     /// email (`match_columns`, board `on_existing = "adopt"`): a person entered or imported it,
     /// and a second item for the same person is what the operator does not want. Every lookup
@@ -114,9 +78,9 @@ impl Worker {
                 if b.item_id.is_some() || !b.desired.wanted || b.desired.archived {
                     continue;
                 }
-                // Searched before the first create only: an uncertain create is the crash
-                // recovery's to settle (by Aircall id), a deleted item is recreated.
-                if b.synced.create_uncertain || b.synced.replaces.is_some() {
+                // Searched before the first create only: an interrupted create is its intent's
+                // to settle (by its request or by Aircall id), a deleted item is recreated.
+                if b.synced.replaces.is_some() {
                     continue;
                 }
                 for column in rule.adopt_by() {

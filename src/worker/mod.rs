@@ -4,6 +4,7 @@
 //! a monday request: the claim is a lease, the outcome a second short write.
 
 mod health;
+mod intents;
 mod job;
 mod lookup;
 mod people;
@@ -180,7 +181,7 @@ impl Worker {
         let rules = self.rules.current();
         let mut jobs: Vec<Job> = claims.into_iter().map(Job::prepare).collect();
         self.derive(&rules, &mut jobs).await?;
-        self.find_lost_items(&rules, &mut jobs).await;
+        self.settle_intents(&rules, &mut jobs).await;
         self.find_existing_items(&rules, &mut jobs).await;
         let planned = self.plan(&rules, &jobs);
         self.send(&rules, &mut jobs, planned).await;
@@ -235,26 +236,31 @@ impl Worker {
         );
     }
 
-    /// Sends the planned commands: in batches, except a create after an uncertain attempt,
-    /// which goes alone so that its own idempotency key protects it.
+    /// Sends the planned commands in batches. Commands monday would apply twice (creates,
+    /// updates) travel only with their own kind, so that sending such a request again to settle
+    /// its intents can never write a stale column value; their intents are committed before
+    /// the request leaves.
     async fn send(&self, rules: &Rules, jobs: &mut [Job], planned: Vec<Planned>) {
         // Files go one by one, after the batches: each is a download and a multipart request.
         let (files, planned): (Vec<Planned>, Vec<Planned>) = planned
             .into_iter()
             .partition(|p| matches!(p.step.command, MondayCommand::AddFile { .. }));
-        let (alone, batchable): (Vec<Planned>, Vec<Planned>) = planned.into_iter().partition(|p| {
-            let job = &jobs[p.job];
-            (job.claim.interrupted || job.boards[p.board].synced.create_uncertain)
-                && matches!(p.step.command, MondayCommand::CreateItem { .. })
-        });
-        let mut chunks: Vec<Vec<Planned>> = alone.into_iter().map(|p| vec![p]).collect();
+        let (adds, sets): (Vec<Planned>, Vec<Planned>) =
+            planned.into_iter().partition(|p| p.step.command.adds());
         let size = self.batch_size();
-        let mut rest = batchable.into_iter().peekable();
-        while rest.peek().is_some() {
-            chunks.push(rest.by_ref().take(size).collect());
+        let mut chunks: Vec<Vec<Planned>> = Vec::new();
+        for kind in [adds, sets] {
+            let mut rest = kind.into_iter().peekable();
+            while rest.peek().is_some() {
+                chunks.push(rest.by_ref().take(size).collect());
+            }
         }
         for chunk in chunks {
             let commands: Vec<&MondayCommand> = chunk.iter().map(|p| &p.step.command).collect();
+            let key = crate::monday::request_key(&commands);
+            if !self.write_intents(rules, jobs, &chunk, &key).await {
+                continue;
+            }
             // One span per monday request, naming the calls/contacts it carries and, once
             // answered, their items, so a log line leads from an Aircall id to a monday item.
             let entity_ids: Vec<&str> = chunk
@@ -269,7 +275,7 @@ impl Worker {
             let results = {
                 use tracing::Instrument;
                 self.monday
-                    .execute_many(&commands)
+                    .send(&key, &commands)
                     .instrument(span.clone())
                     .await
             };
@@ -282,6 +288,7 @@ impl Worker {
             tracing::debug!(parent: &span, commands = commands.len(), failed, "monday request done");
             self.adapt_batch(commands.len(), &results);
             for (p, result) in chunk.into_iter().zip(results) {
+                jobs[p.job].answered(&p.step, &result);
                 self.settle(rules, jobs, p, result);
             }
         }
@@ -342,7 +349,7 @@ impl Worker {
             }
             Some(Failure::Monday { board, error }) => {
                 let message = format!("board {board}: {error}");
-                let mut after = retry::after_failure(
+                let after = retry::after_failure(
                     &error,
                     message,
                     claim.attempts,
@@ -350,15 +357,6 @@ impl Worker {
                     now_ms(),
                     retry::jitter(),
                 );
-                // A create whose fate is unknown may still be running on monday's side: look
-                // for its item only once it must have finished, or the lookup misses it.
-                if job.boards.iter().any(|b| b.synced.create_uncertain) {
-                    if let Outcome::Retry { due_ms, .. } = &mut after.outcome {
-                        let settled =
-                            now_ms() + self.settings.uncertain_create_wait.as_millis() as i64;
-                        *due_ms = (*due_ms).max(settled);
-                    }
-                }
                 if let Some(until) = after.pause_until_ms {
                     self.health
                         .paused_until_ms
@@ -382,6 +380,16 @@ impl Worker {
                 }
                 after.outcome
             }
+            Some(Failure::Store(error)) => Outcome::Retry {
+                due_ms: now_ms() + self.settings.poll_interval_ms as i64,
+                error,
+                counts: false,
+            },
+            Some(Failure::Settling { due_ms, message }) => Outcome::Retry {
+                due_ms,
+                error: message,
+                counts: false,
+            },
             None if job.another_round => Outcome::Retry {
                 due_ms: now_ms(),
                 error: "another round".into(),
@@ -405,6 +413,7 @@ impl Worker {
             event_ids: claim.events.iter().map(|e| e.id).collect(),
             observed: job.observed,
             links,
+            intents: job.intents,
             outcome,
         }
     }

@@ -125,18 +125,16 @@ impl Worker {
     /// Downloads the file of an `AddFile` step and uploads it; records the outcome in its job.
     pub(super) async fn upload(&self, rules: &Rules, jobs: &mut [Job], p: Planned) {
         let MondayCommand::AddFile {
-            board_id,
-            item_id,
-            column_id,
             call_id,
             source,
             url,
-            file_name,
             idempotency_key,
+            ..
         } = &p.step.command
         else {
             return;
         };
+        let key = idempotency_key.clone();
         let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
         let bytes = match fetch(
             &self.downloads,
@@ -160,6 +158,22 @@ impl Worker {
                 return;
             }
         };
+        let chunk = [p];
+        if !self.write_intents(rules, jobs, &chunk, &key).await {
+            return;
+        }
+        let [p] = chunk;
+        let MondayCommand::AddFile {
+            board_id,
+            item_id,
+            column_id,
+            file_name,
+            idempotency_key,
+            ..
+        } = &p.step.command
+        else {
+            return;
+        };
         let result = self
             .monday
             .add_file(
@@ -171,6 +185,7 @@ impl Worker {
                 idempotency_key,
             )
             .await;
+        jobs[p.job].answered(&p.step, &result);
         self.settle(rules, jobs, p, result);
     }
 }

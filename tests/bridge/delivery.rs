@@ -14,33 +14,8 @@ use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// Posts until acknowledged, as Aircall retries a failed delivery.
-async fn deliver_until_acknowledged(http: &reqwest::Client, url: &str, envelope: &Value) -> usize {
-    let mut failures = 0;
-    loop {
-        match http
-            .post(url)
-            .json(envelope)
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-        {
-            Ok(r) if r.status().is_success() => return failures,
-            Ok(r) => panic!(
-                "the bridge answered {} to {}",
-                r.status(),
-                envelope["event"]
-            ),
-            Err(_) => {
-                failures += 1;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
-}
-
 /// Every item on the boards matches what the events say, and there is one per call/contact.
-async fn assert_boards_match(sandbox: &Sandbox, envelopes: &[Value]) {
+pub async fn assert_boards_match(sandbox: &Sandbox, envelopes: &[Value]) {
     let want = expected(envelopes);
     for board in [CALLS_BOARD, CONTACTS_BOARD] {
         let items = sandbox.items(board).await;

@@ -520,3 +520,32 @@ pub fn sandbox_env(sandbox: &Sandbox) -> Vec<(String, String)> {
         ),
     ]
 }
+
+/// Posts until acknowledged, as Aircall retries a failed delivery.
+pub async fn deliver_until_acknowledged(
+    http: &reqwest::Client,
+    url: &str,
+    envelope: &Value,
+) -> usize {
+    let mut failures = 0;
+    loop {
+        match http
+            .post(url)
+            .json(envelope)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => return failures,
+            Ok(r) => panic!(
+                "the bridge answered {} to {}",
+                r.status(),
+                envelope["event"]
+            ),
+            Err(_) => {
+                failures += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}

@@ -256,3 +256,24 @@ async fn sighup_reloads_the_mapping_and_a_bad_one_keeps_the_old() {
     assert_eq!(items.len(), 1, "{items:#?}");
     assert_eq!(items[0]["name"], format!("Reloaded {id}"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_warns_about_a_board_whose_lost_creates_cannot_be_found() {
+    let sandbox = Sandbox::start().await;
+    let env = sandbox_env(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let good = write_config(&dir, "good.toml", &example());
+    let (code, _, err) = cli(&env, &["check", "--config", &good]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("aircall_id_column"), "{err}");
+
+    let without = example().replacen("aircall_id_column = \"aircall_id\"\n", "", 1);
+    let without = write_config(&dir, "without.toml", &without);
+    let (code, out, err) = cli(&env, &["check", "--config", &without]);
+    assert_eq!(code, 0, "still valid: {out}{err}");
+    assert!(
+        err.contains("warning: board \"calls\" (boards[].name) has no aircall_id_column"),
+        "{err}"
+    );
+    assert!(err.contains("may make a second one"), "{err}");
+}

@@ -15,7 +15,7 @@ const API_ID: &str = "rec-api-id";
 const API_TOKEN: &str = "rec-api-token";
 
 /// The example configuration with its commented file column switched on.
-fn with_file_column() -> String {
+pub fn with_file_column() -> String {
     let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
     let config = example.replace(
         "# [boards.columns.recording_file]\n# type = \"file\"\n# upload = \"recording\"",
@@ -139,4 +139,41 @@ async fn without_aircall_credentials_an_expired_recording_ends_in_the_dead_lette
     // The item itself was written; only its file is missing.
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
     assert!(files(&item).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_that_landed_just_before_a_crash_is_found_not_uploaded_again() {
+    let sandbox = Sandbox::start().await;
+    let (events, id, api) = expired_call().await;
+    let api_url = api.api_url();
+    let env = [
+        ("BRIDGE__AIRCALL__API_URL", api_url.as_str()),
+        ("BRIDGE__AIRCALL__API_ID", API_ID),
+        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
+    ];
+    let mut bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
+    sandbox
+        .faults(serde_json::json!({
+            "queue": [{"kind": "apply_then_hold", "ms": 60_000}],
+            "queue_field": "add_file_to_column",
+        }))
+        .await;
+    bridge.deliver(&events).await;
+    eventually(
+        Duration::from_secs(20),
+        "the file on the item, its answer held",
+        || async {
+            let items = sandbox.items_for(CALLS_BOARD, id).await;
+            let held = sandbox.stats().await["faults_served"]["apply_then_hold"] == 1;
+            (held && items.first().is_some_and(|i| files(i).len() == 1)).then_some(())
+        },
+    )
+    .await;
+
+    bridge.kill_and_restart().await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(files(&item).len(), 1, "uploaded once: {item:#}");
+    // Found on the item: not downloaded again either.
+    assert_eq!(requests_to(&api, "/recordings/").await, 2);
 }
