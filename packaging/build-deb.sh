@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian package from a built binary:
 #   packaging/build-deb.sh [BINARY] [OUT_DIR]
-# BINARY defaults to target/release/aircall-monday-bridge (cargo build --release --locked),
+# BINARY defaults to target/release/aircall-monday-bridge (cargo build --release --locked
+# --no-default-features: the daemon without demo and sandbox),
 # OUT_DIR to target/debian. Needs dpkg-deb and strip (binutils). Prints the .deb's path.
 #
 # The package holds the stripped binary in /usr/bin, the unit (Exec lines pointed at
@@ -15,7 +16,7 @@ binary="${1:-$repo/target/release/aircall-monday-bridge}"
 out="${2:-$repo/target/debian}"
 name=aircall-monday-bridge
 
-[ -x "$binary" ] || { echo "no binary at $binary: run cargo build --release --locked" >&2; exit 1; }
+[ -x "$binary" ] || { echo "no binary at $binary: run cargo build --release --locked --no-default-features" >&2; exit 1; }
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$repo/Cargo.toml" | head -1)"
 arch="$(dpkg --print-architecture)"
 

@@ -1,6 +1,5 @@
 //! Command-line interface: one subcommand per job an operator has.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -12,17 +11,31 @@ use clap::{Parser, Subcommand};
     about = "Keeps monday.com boards in step with an Aircall phone system",
     long_about = "Receives Aircall webhooks, stores them durably, and keeps one monday.com item per \
                   call and per contact up to date on the boards you map in a TOML file.",
-    after_help = "Examples:\n  \
-        aircall-monday-bridge demo                                  # see it work, no account needed\n  \
-        aircall-monday-bridge boards --config bridge.toml --board 1234567890\n  \
-        aircall-monday-bridge check --config /etc/aircall-monday-bridge/config.toml --live\n  \
-        aircall-monday-bridge events --config /etc/aircall-monday-bridge/config.toml list --state dead\n  \
-        aircall-monday-bridge run --config /etc/aircall-monday-bridge/config.toml"
+    after_help = EXAMPLES
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The `--help` examples common to every build.
+macro_rules! examples {
+    () => {
+        "  aircall-monday-bridge boards --config bridge.toml --board 1234567890\n  \
+        aircall-monday-bridge check --config /etc/aircall-monday-bridge/config.toml --live\n  \
+        aircall-monday-bridge events --config /etc/aircall-monday-bridge/config.toml list --state dead\n  \
+        aircall-monday-bridge run --config /etc/aircall-monday-bridge/config.toml"
+    };
+}
+
+/// The `--help` examples; the packaged build has no `demo` to show.
+#[cfg(feature = "sandbox")]
+const EXAMPLES: &str = concat!(
+    "Examples:\n  aircall-monday-bridge demo                                  # see it work, no account needed\n",
+    examples!()
+);
+#[cfg(not(feature = "sandbox"))]
+const EXAMPLES: &str = concat!("Examples:\n", examples!());
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -151,14 +164,15 @@ pub enum Command {
         quiet: bool,
     },
     /// Run the local stand-in for monday.com's API, with a board page, limits and fault injection.
+    #[cfg(feature = "sandbox")]
     #[command(
         after_help = "Example:\n  aircall-monday-bridge sandbox --listen 127.0.0.1:8900\n  \
         then open http://127.0.0.1:8900/ and point the bridge at BRIDGE__MONDAY__API_URL=http://127.0.0.1:8900/v2"
     )]
     Sandbox {
         #[arg(long, default_value = "127.0.0.1:8900", value_name = "ADDR")]
-        listen: SocketAddr,
-        /// Boards to start with (config/sandbox-boards.toml shows the format); the built-in
+        listen: std::net::SocketAddr,
+        /// Boards to start with (crates/monday-sandbox/boards.toml shows the format); the
         /// example boards when absent.
         #[arg(long, value_name = "PATH")]
         boards: Option<PathBuf>,
@@ -173,12 +187,13 @@ pub enum Command {
         ready_file: Option<PathBuf>,
     },
     /// See it work with no account anywhere: sandbox + bridge + a realistic day of calls.
+    #[cfg(feature = "sandbox")]
     #[command(after_help = "Example:\n  aircall-monday-bridge demo\n  \
         then open the board page it prints, and watch items appear and change.")]
     Demo {
         /// Where the sandbox (and its board page) listens.
         #[arg(long, default_value = "127.0.0.1:8900", value_name = "ADDR")]
-        sandbox_listen: SocketAddr,
+        sandbox_listen: std::net::SocketAddr,
         /// Where the demo keeps its SQLite file.
         #[arg(long, default_value = "data", value_name = "DIR")]
         data_dir: PathBuf,

@@ -2,16 +2,19 @@
 //!
 //! Aircall webhooks come in through `ingest`, are stored durably by `store`, folded into the
 //! state of each call or contact and turned into monday commands by `mapping` (pure), and sent
-//! by `worker` through the `monday` client. `sandbox` is a local stand-in for monday's API.
+//! by `worker` through the `monday` client. `admin` serves health, metrics and the status page;
+//! `ops` and `commands` are the operator's subcommands. `demo` (feature `sandbox`, on in the
+//! checkout's build, off in the packaged daemon) runs the bridge against the stand-ins, which
+//! are crates of their own: `crates/monday-sandbox` and, for tests, `crates/aircall-sandbox`.
 
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod aircall;
-pub mod aircall_sandbox;
 pub mod cli;
 pub mod commands;
 pub mod config;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod ingest;
 pub mod maintenance;
@@ -20,7 +23,6 @@ pub mod metrics;
 pub mod monday;
 pub mod ops;
 pub mod reload;
-pub mod sandbox;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

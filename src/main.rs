@@ -1,15 +1,16 @@
 //! Thin entry point: parse the command line, set up logging, hand over to the library.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use aircall_monday_bridge::cli::{CallsAction, Cli, Command, EventsAction, WebhookAction};
 use aircall_monday_bridge::commands::{self, backfill, webhook};
-use aircall_monday_bridge::config::{LogFormat, Settings};
+use aircall_monday_bridge::config::Settings;
+#[cfg(feature = "sandbox")]
+use aircall_monday_bridge::demo;
 use aircall_monday_bridge::ops::{self, OpsError};
 use aircall_monday_bridge::startup::Application;
 use aircall_monday_bridge::store::Store;
-use aircall_monday_bridge::{demo, sandbox, telemetry};
+use aircall_monday_bridge::telemetry;
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -156,6 +157,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
 
+        #[cfg(feature = "sandbox")]
         Command::Sandbox {
             listen,
             boards,
@@ -163,44 +165,18 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             limits,
             ready_file,
         } => {
-            telemetry::init(LogFormat::Text, "info");
-            let (boards, users) = match boards {
-                Some(path) => (sandbox::load_seed(&path)?, sandbox::load_users(&path)?),
-                None => (
-                    sandbox::parse_seed(demo::SANDBOX_BOARDS_TOML)?,
-                    sandbox::parse_users(demo::SANDBOX_BOARDS_TOML)?,
-                ),
-            };
-            let limits = match limits {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)?;
-                    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-                }
-                None => sandbox::Limits::default(),
-            };
-            let handle = sandbox::spawn(sandbox::SandboxConfig {
+            telemetry::init(aircall_monday_bridge::config::LogFormat::Text, "info");
+            let opts = demo::SandboxOptions {
                 listen,
                 boards,
-                users,
-                api_token: token,
+                token,
                 limits,
-            })
-            .await?;
-            println!(
-                "monday sandbox: API {}  board page {}",
-                handle.api_url(),
-                handle.page_url()
-            );
-            if let Some(path) = ready_file {
-                std::fs::write(
-                    &path,
-                    serde_json::json!({ "addr": handle.addr() }).to_string(),
-                )?;
-            }
-            shutdown_signal().await;
-            handle.stop().await;
+                ready_file,
+            };
+            demo::serve_sandbox(opts, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "sandbox")]
         Command::Demo {
             sandbox_listen,
             data_dir,
@@ -209,12 +185,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             seed,
             exit_when_done,
         } => {
-            telemetry::init(LogFormat::Text, "warn");
+            telemetry::init(aircall_monday_bridge::config::LogFormat::Text, "warn");
             let opts = demo::DemoOptions {
                 sandbox_listen,
                 data_dir,
                 calls,
-                pace: Duration::from_millis(pace_ms),
+                pace: std::time::Duration::from_millis(pace_ms),
                 seed,
                 exit_when_done,
             };

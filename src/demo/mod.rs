@@ -4,6 +4,9 @@
 //! replays a realistic day of Aircall webhooks over HTTP, and shows where to watch.
 
 pub mod day;
+mod serve;
+
+pub use serve::{serve_sandbox, SandboxOptions};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,13 +15,12 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Settings, Source};
-use crate::sandbox::{self, Limits, SandboxConfig};
 use crate::startup::Application;
 use crate::store::Store;
 use crate::worker::now_ms;
+use monday_sandbox::{self as sandbox, Limits, SandboxConfig};
 
 pub const EXAMPLE_TOML: &str = include_str!("../../config/example.toml");
-pub const SANDBOX_BOARDS_TOML: &str = include_str!("../../config/sandbox-boards.toml");
 const DEMO_AIRCALL_TOKEN: &str = "demo-aircall-token";
 const DEMO_MONDAY_TOKEN: &str = "demo-monday-token";
 
@@ -59,8 +61,10 @@ pub async fn run(
     opts: DemoOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let boards = sandbox::parse_seed(SANDBOX_BOARDS_TOML).context("the built-in sandbox boards")?;
-    let users = sandbox::parse_users(SANDBOX_BOARDS_TOML).context("the built-in sandbox users")?;
+    let boards =
+        sandbox::parse_seed(sandbox::EXAMPLE_BOARDS).context("the built-in sandbox boards")?;
+    let users =
+        sandbox::parse_users(sandbox::EXAMPLE_BOARDS).context("the built-in sandbox users")?;
     let sandbox = sandbox::spawn(SandboxConfig {
         listen: opts.sandbox_listen,
         boards,

@@ -66,6 +66,13 @@ pub(super) fn of_entity(
     Ok(intents)
 }
 
+pub(super) fn count_of_request(c: &Connection, request_key: &str) -> Result<usize, StoreError> {
+    let n: i64 = c
+        .prepare_cached("SELECT COUNT(*) FROM intents WHERE request_key = ?1")?
+        .query_row([request_key], |r| r.get(0))?;
+    Ok(n as usize)
+}
+
 /// Replaces the entity's open intents with `intents`.
 pub(super) fn replace(
     c: &Connection,

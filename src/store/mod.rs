@@ -193,6 +193,13 @@ impl Store {
             .await
     }
 
+    /// How many intents of the request sent under `request_key` are still open, across every
+    /// entity it served.
+    pub async fn open_intents_of_request(&self, request_key: &str) -> Result<usize, StoreError> {
+        let key = request_key.to_string();
+        self.read(move |c| intents::count_of_request(c, &key)).await
+    }
+
     /// Records several outcomes in one transaction. A claim whose lease was lost is skipped
     /// (another worker owns it now); the others are recorded.
     pub async fn complete_many(

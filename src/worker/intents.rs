@@ -205,6 +205,21 @@ impl Worker {
         }
     }
 
+    /// Whether every effect of the request is still in doubt. Once one of them is settled (its
+    /// entity learned a definite answer, say that the request was refused), sending the whole
+    /// request again could apply that effect a second time behind its entity's back: the others
+    /// are then looked up instead.
+    async fn whole_request_open(&self, key: &str, request: &[MondayCommand]) -> bool {
+        let adds = request.iter().filter(|c| c.adds()).count();
+        match self.store.open_intents_of_request(key).await {
+            Ok(open) => open >= adds,
+            Err(error) => {
+                tracing::warn!(%error, "cannot count the request's open intents: looking up instead");
+                false
+            }
+        }
+    }
+
     async fn settle_one(
         &self,
         rules: &Rules,
@@ -225,7 +240,12 @@ impl Worker {
         let request: Vec<MondayCommand> = serde_json::from_str(&intent.request).unwrap_or_default();
         let window = self.settings.idempotency_window.as_millis() as i64;
         let in_window = now - intent.opened_ms < window;
-        if in_window && intent.effect != "add_file_to_column" && intent.position < request.len() {
+        let resendable = in_window
+            && intent.effect != "add_file_to_column"
+            && intent.position < request.len()
+            && (resent.contains_key(&intent.request_key)
+                || self.whole_request_open(&intent.request_key, &request).await);
+        if resendable {
             if !resent.contains_key(&intent.request_key) {
                 let commands: Vec<&MondayCommand> = request.iter().collect();
                 tracing::info!(entity_id = %job.claim.entity_id, effect = %intent.effect,

@@ -98,9 +98,26 @@ impl Job {
                 }
             };
             let item_id = link.and_then(|l| l.item_id.clone());
-            let mut synced: SyncedItem = link
-                .and_then(|l| serde_json::from_str(&l.synced).ok())
-                .unwrap_or_default();
+            // What the bridge wrote there decides what it writes, posts and uploads next: a
+            // record it cannot read must stop the entity, not pass for "never synced" (every
+            // comment would be posted again, every recording uploaded again).
+            let mut synced: SyncedItem = match link.map(|l| serde_json::from_str(&l.synced)) {
+                None => SyncedItem::default(),
+                Some(Ok(synced)) => synced,
+                Some(Err(e)) => {
+                    self.failure = Some(Failure::Mapping(format!(
+                        "board {}: cannot read what the bridge last wrote to item {} of {} {} \
+                         (the store's links table): {e}; the store is damaged: restore it \
+                         from a backup, then replay this dead letter",
+                        board.name,
+                        item_id.as_deref().unwrap_or("-"),
+                        self.claim.kind,
+                        self.claim.entity_id
+                    )));
+                    self.boards.clear();
+                    return;
+                }
+            };
             // Written by a version before intents: the create's request is not known, so the
             // item is looked up by its Aircall id.
             if std::mem::take(&mut synced.create_uncertain) && item_id.is_none() {
@@ -162,12 +179,13 @@ impl Job {
                 }
                 Effect::Item(_) => {
                     let created = b.item_id.is_none();
-                    b.item_id = Some(applied.item_id);
                     if created && applied.replayed {
-                        // Created earlier with values we no longer know: write them all again.
-                        b.synced = SyncedItem::default();
+                        // Created earlier with values we no longer know: write them all again
+                        // (what was posted or uploaded on it stays remembered).
+                        self.adopt(board, applied.item_id);
                         self.another_round = true;
                     } else {
+                        b.item_id = Some(applied.item_id);
                         step.effect.settle(&mut b.synced);
                         b.synced.refused = None;
                         if created {

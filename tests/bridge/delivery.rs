@@ -1,12 +1,10 @@
 //! Delivery guarantees under faults: nothing acknowledged is lost, nothing is doubled, through
 //! kill -9, monday outages, rate limits, lost answers, deleted items and the daily limit.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use aircall_monday_bridge::demo::day::realistic_day;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use serde_json::{json, Value};
 
 use crate::expected::expected;
@@ -50,43 +48,15 @@ async fn kill_9_under_load_loses_nothing_and_doubles_nothing() {
     let day = realistic_day(AIRCALL_TOKEN, 11, 360, 1_795_168_800);
     assert!(day.len() > 2000, "a few thousand events: {}", day.len());
     let url = format!("http://{}/webhooks/aircall", bridge.public);
-    let next = Arc::new(AtomicUsize::new(0));
-    let day = Arc::new(day);
-    let senders: Vec<_> = (0..8)
-        .map(|_| {
-            let (next, day, url) = (next.clone(), day.clone(), url.clone());
-            tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                let mut refused = 0;
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(envelope) = day.get(i) else {
-                        return refused;
-                    };
-                    refused += deliver_until_acknowledged(&http, &url, envelope).await;
-                }
-            })
-        })
-        .collect();
+    let senders = Senders::start(&url, day.clone(), 8);
     // Kill at points of the sending, not at moments of the clock: how fast the senders go must
     // not decide how many kills land while webhooks are still arriving.
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-    let mut kill_points: Vec<usize> = (0..3)
-        .map(|k| rng.gen_range(day.len() * (2 * k + 1) / 8..day.len() * (2 * k + 2) / 8))
-        .collect();
-    kill_points.sort_unstable();
-    for point in kill_points {
-        eventually(WAIT, "the senders to reach the next kill point", || {
-            let sent = next.load(Ordering::SeqCst);
-            async move { (sent >= point).then_some(()) }
-        })
-        .await;
+    for point in kill_points(&mut rng, day.len(), 3) {
+        senders.reached(point).await;
         bridge.kill_and_restart().await;
     }
-    let mut refused = 0;
-    for s in senders {
-        refused += s.await.unwrap();
-    }
+    let refused = senders.finish().await;
     bridge.drained().await;
     assert!(
         refused > 0,

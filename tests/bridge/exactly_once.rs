@@ -46,6 +46,25 @@ async fn thirty_one_minutes_pass(sandbox: &Sandbox) {
     sandbox.set_clock(json!({ "advance_secs": 31 * 60 })).await;
 }
 
+/// The next look-up by column value loses its answer.
+async fn lose_the_next_look_up(sandbox: &Sandbox) {
+    sandbox
+        .faults(json!({
+            "queue": [{"kind": "apply_then_drop"}],
+            "queue_field": "items_page_by_column_values",
+        }))
+        .await;
+}
+
+/// Delivers the first of `events`, whose create monday applies while its answer is held back.
+async fn create_held(sandbox: &Sandbox, bridge: &Bridge, board: &str, events: &[Value]) -> u64 {
+    let id = events[0]["data"]["id"].as_u64().unwrap();
+    sandbox.faults(hold("create_item")).await;
+    bridge.deliver(&events[..1]).await;
+    items_appear(sandbox, board, id, 1).await;
+    id
+}
+
 fn served(stats: &Value, fault: &str) -> u64 {
     stats["faults_served"][fault].as_u64().unwrap_or(0)
 }
@@ -56,10 +75,7 @@ async fn a_create_whose_answer_died_with_the_bridge_is_settled_by_sending_it_aga
     // A lease far longer than the test may wait: the restart must take the claim over at once.
     let mut bridge = Bridge::start(&sandbox, &[("BRIDGE__WORKER__LEASE_SECS", "600")]).await;
     let events = fixture("inbound_answered");
-    let id = events[0]["data"]["id"].as_u64().unwrap();
-    sandbox.faults(hold("create_item")).await;
-    bridge.deliver(&events[..1]).await;
-    items_appear(&sandbox, CALLS_BOARD, id, 1).await;
+    let id = create_held(&sandbox, &bridge, CALLS_BOARD, &events).await;
 
     bridge.kill_and_restart().await;
     bridge.deliver(&events[1..]).await;
@@ -80,17 +96,9 @@ async fn a_look_up_whose_answer_is_lost_after_a_crash_leaves_the_create_open() {
     let sandbox = Sandbox::start().await;
     let mut bridge = Bridge::start(&sandbox, &[PAST_THE_WINDOW]).await;
     let events = fixture("inbound_answered");
-    let id = events[0]["data"]["id"].as_u64().unwrap();
-    sandbox.faults(hold("create_item")).await;
-    bridge.deliver(&events[..1]).await;
-    items_appear(&sandbox, CALLS_BOARD, id, 1).await;
+    let id = create_held(&sandbox, &bridge, CALLS_BOARD, &events).await;
 
-    sandbox
-        .faults(json!({
-            "queue": [{"kind": "apply_then_drop"}],
-            "queue_field": "items_page_by_column_values",
-        }))
-        .await;
+    lose_the_next_look_up(&sandbox).await;
     bridge.kill_and_restart().await;
     thirty_one_minutes_pass(&sandbox).await;
     bridge.deliver(&events[1..]).await;
@@ -110,17 +118,9 @@ async fn a_contact_whose_create_died_with_the_bridge_and_that_was_then_deleted_i
     let sandbox = Sandbox::start().await;
     let mut bridge = Bridge::start(&sandbox, &[PAST_THE_WINDOW]).await;
     let events = fixture("contact_lifecycle");
-    let id = events[0]["data"]["id"].as_u64().unwrap();
-    sandbox.faults(hold("create_item")).await;
-    bridge.deliver(&events[..1]).await;
-    items_appear(&sandbox, CONTACTS_BOARD, id, 1).await;
+    let id = create_held(&sandbox, &bridge, CONTACTS_BOARD, &events).await;
     // The first look-up after the restart loses its answer too.
-    sandbox
-        .faults(json!({
-            "queue": [{"kind": "apply_then_drop"}],
-            "queue_field": "items_page_by_column_values",
-        }))
-        .await;
+    lose_the_next_look_up(&sandbox).await;
     bridge.kill_and_restart().await;
     thirty_one_minutes_pass(&sandbox).await;
     let deleted = events.last().unwrap();
@@ -153,6 +153,11 @@ async fn a_batch_whose_answer_died_with_the_bridge_is_sent_again_whole_on_a_boar
         }))
         .await;
     bridge.deliver(&as_call(&call[..1], ids[0])).await;
+    // Only once the worker is inside that create: before, it could claim the next ones with it.
+    eventually(WAIT, "the slow create under way", || async {
+        (served(&sandbox.stats().await, "timeout") == 1).then_some(())
+    })
+    .await;
     for id in &ids[1..6] {
         bridge.deliver(&as_call(&call[..1], *id)).await;
     }
@@ -201,12 +206,7 @@ async fn updates_posted_just_before_a_crash_are_not_posted_again() {
     bridge.drained().await;
     let items = sandbox.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
-    let bodies: Vec<&str> = items[0]["updates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["body"].as_str().unwrap())
-        .collect();
+    let bodies = update_bodies(&items[0]);
     let mut unique = bodies.clone();
     unique.sort_unstable();
     unique.dedup();

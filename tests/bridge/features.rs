@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -23,15 +23,6 @@ fn redelivered(envelopes: &[Value], shift: i64) -> Vec<Value> {
             e["timestamp"] = (e["timestamp"].as_i64().unwrap() + shift).into();
             e
         })
-        .collect()
-}
-
-fn bodies(item: &Value) -> Vec<String> {
-    item["updates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["body"].as_str().unwrap().to_string())
         .collect()
 }
 
@@ -56,7 +47,7 @@ async fn each_comment_becomes_one_update_even_when_delivered_again() {
     let items = sandbox.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
     assert_eq!(
-        bodies(&items[0]),
+        update_bodies(&items[0]),
         [
             "Wants 25 seats, decision by end of month. Send pricing for annual plan. — Priya Shah",
             "Follow-up call booked for Tue 10am PST — Marcus to take over. — Marcus Reed",
@@ -110,10 +101,13 @@ async fn a_comment_that_arrives_first_is_posted_right_after_the_create() {
     bridge.deliver(&[last_comment]).await;
     let item = eventually(WAIT, "the item with its two updates", || async {
         let items = sandbox.items_for(CALLS_BOARD, id).await;
-        items.into_iter().find(|i| bodies(i).len() == 2)
+        items.into_iter().find(|i| update_bodies(i).len() == 2)
     })
     .await;
-    assert!(bodies(&item)[0].starts_with("Wants 25 seats"), "{item:#}");
+    assert!(
+        update_bodies(&item)[0].starts_with("Wants 25 seats"),
+        "{item:#}"
+    );
     bridge.drained().await;
     // One reconcile: the create and the updates, no retry in between.
     assert_eq!(bridge.metric("bridge_retries_total").await, 0.0);
@@ -276,4 +270,43 @@ async fn tags_fill_a_tags_column_with_ids_resolved_once_per_name() {
         Some(serde_json::json!({ "tag_ids": [qualified] }))
     );
     assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_synced_record_stops_the_call_instead_of_posting_its_comments_again() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[]).await;
+    let events = fixture("tagged_commented_after_end");
+    let id = call_id(&events);
+    bridge.deliver(&events).await;
+    bridge.drained().await;
+    let before = update_bodies(&sandbox.items_for(CALLS_BOARD, id).await[0]);
+    assert_eq!(before.len(), 2);
+
+    // The store is damaged where the bridge keeps what it wrote to the item.
+    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE links SET synced = '{not json' WHERE entity_id = ?1",
+            [id.to_string()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    // monday's idempotency cache no longer covers the first posts.
+    sandbox.set_clock(json!({ "advance_secs": 31 * 60 })).await;
+    bridge.deliver(&redelivered(&events, 3600)).await;
+    eventually(Duration::from_secs(20), "the dead letter", || async {
+        (bridge.metric("bridge_dead_events ").await > 0.0).then_some(())
+    })
+    .await;
+    let after = update_bodies(&sandbox.items_for(CALLS_BOARD, id).await[0]);
+    assert_eq!(after, before, "nothing posted again");
+    assert!(
+        bridge
+            .log()
+            .contains("cannot read what the bridge last wrote to item"),
+        "{}",
+        bridge.log()
+    );
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aircall_monday_bridge::sandbox::{self, Limits, SandboxConfig, SandboxHandle};
+use monday_sandbox::{self as sandbox, Limits, SandboxConfig, SandboxHandle};
 use serde_json::{json, Value};
 
 pub const AIRCALL_TOKEN: &str = "test-aircall-token";
@@ -64,8 +64,8 @@ impl Sandbox {
     }
 
     pub async fn start_with(limits: Limits) -> Sandbox {
-        let boards = sandbox::load_seed(&repo_path("config/sandbox-boards.toml")).unwrap();
-        let users = sandbox::load_users(&repo_path("config/sandbox-boards.toml")).unwrap();
+        let boards = sandbox::parse_seed(sandbox::EXAMPLE_BOARDS).unwrap();
+        let users = sandbox::parse_users(sandbox::EXAMPLE_BOARDS).unwrap();
         let handle = sandbox::spawn(SandboxConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             boards,
@@ -548,4 +548,76 @@ pub async fn deliver_until_acknowledged(
             }
         }
     }
+}
+
+/// Webhooks posted by several concurrent senders, each delivery retried until acknowledged (as
+/// Aircall does); how far they got is shared, so a test can act at points of the sending
+/// rather than at moments of the clock.
+pub struct Senders {
+    next: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tasks: Vec<tokio::task::JoinHandle<usize>>,
+    pub total: usize,
+}
+
+impl Senders {
+    pub fn start(url: &str, envelopes: Vec<Value>, clients: usize) -> Senders {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let next = std::sync::Arc::new(AtomicUsize::new(0));
+        let total = envelopes.len();
+        let envelopes = std::sync::Arc::new(envelopes);
+        let tasks = (0..clients)
+            .map(|_| {
+                let (next, envelopes, url) = (next.clone(), envelopes.clone(), url.to_string());
+                tokio::spawn(async move {
+                    let http = reqwest::Client::new();
+                    let mut refused = 0;
+                    while let Some(e) = envelopes.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        refused += deliver_until_acknowledged(&http, &url, e).await;
+                    }
+                    refused
+                })
+            })
+            .collect();
+        Senders { next, tasks, total }
+    }
+
+    /// Waits until the senders have taken `point` envelopes.
+    pub async fn reached(&self, point: usize) {
+        eventually(
+            Duration::from_secs(60),
+            "the senders to reach a point",
+            || {
+                let sent = self.next.load(std::sync::atomic::Ordering::SeqCst);
+                async move { (sent >= point).then_some(()) }
+            },
+        )
+        .await;
+    }
+
+    /// Waits for every delivery to be acknowledged; how many attempts failed on the way.
+    pub async fn finish(self) -> usize {
+        let mut refused = 0;
+        for t in self.tasks {
+            refused += t.await.unwrap();
+        }
+        refused
+    }
+}
+
+/// `n` seeded points of a sending of `len`, one in each of the eighths 1, 3, 5, ...: all of
+/// them before the end, so webhooks still arrive at every one.
+pub fn kill_points(rng: &mut impl rand::Rng, len: usize, n: usize) -> Vec<usize> {
+    (0..n)
+        .map(|k| rng.gen_range(len * (2 * k + 1) / (2 * n + 2)..len * (2 * k + 2) / (2 * n + 2)))
+        .collect()
+}
+
+/// The bodies of an item's updates, newest first as the sandbox lists them.
+pub fn update_bodies(item: &Value) -> Vec<String> {
+    item["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["body"].as_str().unwrap().to_string())
+        .collect()
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aircall_monday_bridge::aircall_sandbox::{
+use aircall_sandbox::{
     self, recording_bytes, recording_url, AircallSandboxConfig, AircallSandboxHandle,
 };
 use serde_json::Value;
@@ -52,6 +52,15 @@ async fn expired_call() -> (Vec<Value>, u64, AircallSandboxHandle) {
     (events, id, api)
 }
 
+/// The bridge's settings for Aircall's stand-in at `api_url` (fresh recording links).
+fn with_api(api_url: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("BRIDGE__AIRCALL__API_URL", api_url),
+        ("BRIDGE__AIRCALL__API_ID", API_ID),
+        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
+    ]
+}
+
 async fn requests_to(api: &AircallSandboxHandle, prefix: &str) -> usize {
     let all: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
         .await
@@ -76,11 +85,7 @@ async fn an_expired_recording_is_uploaded_once_through_a_fresh_link() {
     let sandbox = Sandbox::start().await;
     let (events, id, api) = expired_call().await;
     let api_url = api.api_url();
-    let env = [
-        ("BRIDGE__AIRCALL__API_URL", api_url.as_str()),
-        ("BRIDGE__AIRCALL__API_ID", API_ID),
-        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
-    ];
+    let env = with_api(&api_url);
     let bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
     bridge.deliver(&events).await;
     bridge.drained().await;
@@ -146,11 +151,7 @@ async fn an_upload_that_landed_just_before_a_crash_is_found_not_uploaded_again()
     let sandbox = Sandbox::start().await;
     let (events, id, api) = expired_call().await;
     let api_url = api.api_url();
-    let env = [
-        ("BRIDGE__AIRCALL__API_URL", api_url.as_str()),
-        ("BRIDGE__AIRCALL__API_ID", API_ID),
-        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
-    ];
+    let env = with_api(&api_url);
     let mut bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
     sandbox
         .faults(serde_json::json!({
@@ -176,4 +177,111 @@ async fn an_upload_that_landed_just_before_a_crash_is_found_not_uploaded_again()
     assert_eq!(files(&item).len(), 1, "uploaded once: {item:#}");
     // Found on the item: not downloaded again either.
     assert_eq!(requests_to(&api, "/recordings/").await, 2);
+}
+
+/// `call.commented` after the call's last event, with one note.
+fn commented(events: &[Value], comment_id: u64, content: &str) -> Value {
+    let mut e = events.last().unwrap().clone();
+    let ts = e["timestamp"].as_i64().unwrap() + 5;
+    e["event"] = "call.commented".into();
+    e["timestamp"] = ts.into();
+    e["data"]["comments"] = serde_json::json!([{
+        "id": comment_id, "content": content, "posted_at": ts,
+        "posted_by": {"id": 1, "name": "Priya Shah", "email": "priya.shah@hexaflow.example"},
+    }]);
+    e
+}
+
+/// Two calls' notes go out in one request, which monday refuses (503: nothing applied). One
+/// call then commits that outcome (the checkpoint before its recording's upload) and the bridge
+/// dies during the upload. The other call's intent still names the whole request: sending it
+/// again would post the first call's note behind its back, and the first call posts it too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shared_request_is_not_sent_again_once_one_of_its_effects_is_settled() {
+    use serde_json::json;
+    let sandbox = Sandbox::start().await;
+    let (a, a_id, api) = expired_call().await;
+    let api_url = api.api_url();
+    let mut env = with_api(&api_url);
+    env.push(("BRIDGE__WORKER__CONCURRENCY", "1"));
+    let mut bridge = Bridge::start_with_config(&sandbox, &with_file_column(), &env).await;
+    let (a_rec, a_pre): (Vec<Value>, Vec<Value>) = a
+        .iter()
+        .cloned()
+        .partition(|e| e["data"]["recording"].is_string());
+    assert!(!a_rec.is_empty() && !a_pre.is_empty());
+    let mut b = fixture("inbound_answered");
+    for e in &mut b {
+        e["data"]["recording"] = Value::Null;
+        e["data"]["asset"] = Value::Null;
+    }
+    let b_id = b[0]["data"]["id"].as_u64().unwrap();
+    assert_ne!(a_id, b_id);
+    bridge.deliver(&a_pre).await;
+    bridge.deliver(&b).await;
+    bridge.drained().await;
+
+    // A third call's slow create keeps the worker busy while both notes and the recording
+    // arrive, so the next claim takes both calls and their notes share one request.
+    sandbox
+        .faults(json!({ "queue": [
+            {"kind": "only", "field": "create_item", "fault": {"kind": "timeout", "ms": 1500}},
+            {"kind": "only", "field": "create_update", "fault": {"kind": "http_503"}},
+            {"kind": "only", "field": "add_file_to_column",
+             "fault": {"kind": "apply_then_hold", "ms": 60_000}},
+        ]}))
+        .await;
+    let mut c = fixture("inbound_missed_voicemail");
+    c.truncate(1);
+    c[0]["data"]["id"] = 7_300_001u64.into();
+    bridge.deliver(&c).await;
+    // Only once the worker is inside that create: before, it could claim the next ones with it.
+    eventually(
+        Duration::from_secs(20),
+        "the slow create under way",
+        || async { (sandbox.stats().await["faults_served"]["timeout"] == 1).then_some(()) },
+    )
+    .await;
+    bridge.deliver(&a_rec).await;
+    bridge
+        .deliver(&[
+            commented(&a, 6_100_001, "Note on A"),
+            commented(&b, 6_100_002, "Note on B"),
+        ])
+        .await;
+    eventually(
+        Duration::from_secs(20),
+        "the refused notes and the held upload",
+        || async {
+            let stats = sandbox.stats().await;
+            let served = |f: &str| stats["faults_served"][f].as_u64().unwrap_or(0);
+            let item = sandbox.items_for(CALLS_BOARD, a_id).await;
+            let uploaded = item.first().is_some_and(|i| files(i).len() == 1);
+            (served("http_503") == 1 && served("apply_then_hold") == 1 && uploaded).then_some(())
+        },
+    )
+    .await;
+
+    // The setup worked: both notes travelled in the one refused request.
+    let shared = bridge.log().lines().any(|l| {
+        l.contains("SERVICE_UNAVAILABLE")
+            && (l.contains(&format!("{a_id},{b_id}")) || l.contains(&format!("{b_id},{a_id}")))
+    });
+    assert!(shared, "the notes went out apart:\n{}", bridge.log());
+
+    bridge.kill_and_restart().await;
+    bridge.drained().await;
+    let a_item = sandbox.items_for(CALLS_BOARD, a_id).await.remove(0);
+    let b_item = sandbox.items_for(CALLS_BOARD, b_id).await.remove(0);
+    assert_eq!(
+        update_bodies(&a_item),
+        ["Note on A — Priya Shah"],
+        "{a_item:#}"
+    );
+    assert_eq!(
+        update_bodies(&b_item),
+        ["Note on B — Priya Shah"],
+        "{b_item:#}"
+    );
+    assert_eq!(files(&a_item).len(), 1, "{a_item:#}");
 }

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aircall_monday_bridge::aircall::{CALL_EVENTS, CONTACT_EVENTS};
-use aircall_monday_bridge::aircall_sandbox::{self, AircallSandboxConfig, AircallSandboxHandle};
 use aircall_monday_bridge::demo::day::realistic_day;
+use aircall_sandbox::{self, AircallSandboxConfig, AircallSandboxHandle};
 use base64::Engine;
 use serde_json::Value;
 

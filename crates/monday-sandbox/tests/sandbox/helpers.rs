@@ -1,4 +1,4 @@
-use aircall_monday_bridge::sandbox::{self, Limits, SandboxConfig, SandboxHandle};
+use monday_sandbox::{self as sandbox, Limits, SandboxConfig, SandboxHandle};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -42,14 +42,20 @@ impl Answer {
 }
 
 pub async fn spawn_with(token: Option<&str>, limits: Limits) -> Sandbox {
-    let mut boards =
-        sandbox::load_seed(std::path::Path::new("config/sandbox-boards.toml")).expect("seed");
+    let mut boards = sandbox::load_seed(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/boards.toml"
+    )))
+    .expect("seed");
     boards.extend(sandbox::parse_seed(EXTRA_SEED).expect("extra seed"));
     let handle = sandbox::spawn(SandboxConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         boards,
-        users: sandbox::load_users(std::path::Path::new("config/sandbox-boards.toml"))
-            .expect("users"),
+        users: sandbox::load_users(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/boards.toml"
+        )))
+        .expect("users"),
         api_token: token.map(str::to_string),
         limits,
     })

@@ -1,6 +1,9 @@
 //! A local stand-in for monday.com's GraphQL API, faithful to `reference/monday.md`: its
 //! errors, limits, headers, column formats and idempotency. Tests, the demo and benchmarks
-//! run the bridge against it. See `http` for the routes.
+//! run the bridge against it. See `http` for the routes. It knows nothing of the bridge: it is
+//! an oracle of monday's behaviour, built from `shared/reference/monday.md`.
+
+#![forbid(unsafe_code)]
 
 mod api;
 mod board_view;
@@ -25,6 +28,10 @@ mod stats;
 mod users;
 mod validate;
 mod values;
+
+/// The boards (and users) the bridge's `config/example.toml` maps: the seed of `sandbox`
+/// without `--boards`, of the demo, and of the bridge's tests.
+pub const EXAMPLE_BOARDS: &str = include_str!("../boards.toml");
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;

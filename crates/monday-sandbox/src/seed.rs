@@ -1,4 +1,4 @@
-//! Seed boards: the TOML format of `config/sandbox-boards.toml`, parsed and validated up front
+//! Seed boards: the TOML format of `boards.toml` (the boards the bridge's `config/example.toml` maps), parsed and validated up front
 //! so that a bad seed fails at startup with the file and the problem, not mid-test.
 
 use std::collections::HashSet;
@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn shipped_seed_is_valid() {
-        let boards = parse_seed(include_str!("../../config/sandbox-boards.toml")).unwrap();
+        let boards = parse_seed(include_str!("../boards.toml")).unwrap();
         assert_eq!(boards.len(), 3);
         assert_eq!(boards[0].columns[1].column_type, ColumnType::Status);
     }

@@ -5,10 +5,14 @@
 //! `/_aircall/*` lets tests seed data and read the requests it received (recording downloads
 //! included).
 
+#![forbid(unsafe_code)]
+
+mod events;
 mod recordings;
 mod routes;
 
-pub use recordings::{recording_bytes, recording_url};
+pub use events::EVENTS;
+pub use recordings::{recording_bytes, recording_url, with_fresh_links};
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

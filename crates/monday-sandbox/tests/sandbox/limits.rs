@@ -1,4 +1,4 @@
-use aircall_monday_bridge::sandbox::Limits;
+use monday_sandbox::Limits;
 use serde_json::json;
 
 use crate::helpers::spawn_with;

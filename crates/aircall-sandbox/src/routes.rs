@@ -9,8 +9,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::events::EVENTS;
 use super::{Received, State};
-use crate::aircall::{CALL_EVENTS, CONTACT_EVENTS};
 
 pub(super) type Shared = web::Data<Mutex<State>>;
 
@@ -195,7 +195,7 @@ async fn create_webhook(req: HttpRequest, body: web::Bytes, shared: Shared) -> H
     let Some(url) = input["url"].as_str().filter(|u| u.starts_with("https://")) else {
         return HttpResponse::BadRequest().json(json!({ "error": "url is missing or not HTTPS" }));
     };
-    let known = |e: &str| CALL_EVENTS.contains(&e) || CONTACT_EVENTS.contains(&e);
+    let known = |e: &str| EVENTS.contains(&e);
     let events: Vec<String> = input["events"]
         .as_array()
         .into_iter()
@@ -213,7 +213,6 @@ async fn create_webhook(req: HttpRequest, body: web::Bytes, shared: Shared) -> H
     }
     let n = st.next_id;
     st.next_id += 1;
-    let all: Vec<&str> = CALL_EVENTS.iter().chain(CONTACT_EVENTS).copied().collect();
     let webhook = json!({
         "webhook_id": format!("c2501111-8a69-4342-bb34-{n:012x}"),
         "direct_link": format!("https://api.aircall.io/v1/webhooks/{n}"),
@@ -222,7 +221,7 @@ async fn create_webhook(req: HttpRequest, body: web::Bytes, shared: Shared) -> H
         "custom_name": input["custom_name"],
         "active": true,
         // Aircall subscribes to everything when no events are given.
-        "events": if events.is_empty() { json!(all) } else { json!(events) },
+        "events": if events.is_empty() { json!(EVENTS) } else { json!(events) },
         "token": format!("sandbox-token-{n:08x}"),
     });
     st.webhooks.push(webhook.clone());

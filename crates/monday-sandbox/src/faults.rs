@@ -29,6 +29,26 @@ pub enum Fault {
     /// The request is applied, then the answer is held back for `ms` (a window in which a
     /// test can kill the client between monday's effect and the client learning of it).
     ApplyThenHold { ms: u64 },
+    /// In the queue: `fault`, for the first request with a root field named `field`; requests
+    /// without it pass it by.
+    Only { field: String, fault: Box<Fault> },
+}
+
+impl Fault {
+    /// Whether a request with these root fields takes this queued fault.
+    fn for_request(&self, fields: &[&str]) -> bool {
+        match self {
+            Fault::Only { field, .. } => fields.contains(&field.as_str()),
+            _ => true,
+        }
+    }
+
+    fn unwrapped(self) -> Fault {
+        match self {
+            Fault::Only { fault, .. } => fault.unwrapped(),
+            f => f,
+        }
+    }
 }
 
 fn default_retry() -> u64 {
@@ -46,6 +66,7 @@ impl Fault {
             Fault::DropConnection => "drop_connection",
             Fault::ApplyThenDrop => "apply_then_drop",
             Fault::ApplyThenHold { .. } => "apply_then_hold",
+            Fault::Only { fault, .. } => fault.name(),
         }
     }
 }
@@ -145,8 +166,16 @@ impl Faults {
             .is_none_or(|f| fields.contains(&f));
         let (fault, label) = if self.outage {
             (Fault::Http503, "outage")
-        } else if let Some(f) = self.queue.front().filter(|_| queue_serves).cloned() {
-            self.queue.pop_front();
+        } else if let Some(i) = self
+            .queue
+            .iter()
+            .position(|f| queue_serves && f.for_request(fields))
+        {
+            let f = self
+                .queue
+                .remove(i)
+                .map(Fault::unwrapped)
+                .unwrap_or(Fault::Http500);
             let label = f.name();
             (f, label)
         } else if let Some(f) = self.steady.clone() {
