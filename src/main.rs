@@ -36,6 +36,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 Err(e) => return Ok(config_error(e)),
             };
             telemetry::init(settings.log.format, &settings.log.level);
+            // Before anything can say "ready": a SIGTERM from then on drains.
+            let stop = shutdown_signal();
             let app = match Application::build(settings).await {
                 Ok(app) => app.reload_on_sighup(config.clone()),
                 Err(e @ aircall_monday_bridge::startup::StartupError::Rules { .. }) => {
@@ -48,7 +50,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     serde_json::json!({ "public": app.public_addr(), "admin": app.admin_addr() });
                 std::fs::write(&path, ready.to_string())?;
             }
-            app.run_until(shutdown_signal()).await?;
+            app.run_until(stop).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, live } => Ok(ops::check::run(config.as_deref(), live).await),
@@ -279,22 +281,26 @@ fn config_error(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(ops::EXIT_CONFIG)
 }
 
-/// SIGTERM (systemd) or Ctrl-C.
-async fn shutdown_signal() {
+/// SIGTERM (systemd) or Ctrl-C. The SIGTERM handler is installed when this is called, not
+/// when the future is first polled: a stop that arrives just after the bridge said it is ready
+/// (READY=1, the ready file) must drain it, not kill it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let Some(mut term) = term else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
