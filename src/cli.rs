@@ -72,9 +72,12 @@ pub enum Command {
     /// List the monday boards the token can see, or print one board as a mapping skeleton.
     #[command(after_help = "Examples:\n  \
         aircall-monday-bridge boards --config bridge.toml                      # id and name of every board\n  \
-        aircall-monday-bridge boards --config bridge.toml --board 1234567890 >> bridge.toml\n\n\
+        aircall-monday-bridge boards --config bridge.toml --board 1234567890 > board.toml\n\n\
         The skeleton is a [[boards]] table with a [boards.columns.<id>] block per column: type,\n\
-        a guessed field, status labels. Check the guesses, then run `check --live`.\n\
+        a guessed field, status labels for every value of the field. Put it in place of that\n\
+        board's [[boards]] table in the configuration, not after it: two tables for one board\n\
+        would give every call two items (check refuses that). Check the guesses, then run\n\
+        `check --live`.\n\
         Exit status: 0 ok, 2 invalid configuration, 3 monday could not be asked, 1 no such board.")]
     Boards {
         /// Configuration giving monday's URL and token (api_url, api_token or the credential).
@@ -93,14 +96,33 @@ pub enum Command {
         aircall-monday-bridge events --db /var/lib/aircall-monday-bridge/bridge.db drop --state done --older-than 30d\n\n\
         Works on the SQLite file beside a running bridge; it picks replayed events up at its next poll.")]
     Events {
-        /// Configuration whose store.path is the database.
-        #[arg(long, short, value_name = "PATH")]
+        /// Configuration whose store.path is the database (before or after the action).
+        #[arg(long, short, value_name = "PATH", global = true)]
         config: Option<PathBuf>,
-        /// The SQLite file itself (instead of --config).
-        #[arg(long, value_name = "PATH", conflicts_with = "config")]
+        /// The SQLite file itself, instead of --config (before or after the action).
+        #[arg(long, value_name = "PATH", conflicts_with = "config", global = true)]
         db: Option<PathBuf>,
         #[command(subcommand)]
         action: EventsAction,
+    },
+    /// Explain a call: `show ID` (its events, observed state, what each board's when and
+    /// routes made of it, its items with links, last error, next attempt), `find PHONE|NAME`.
+    #[command(after_help = "Examples:\n  \
+        aircall-monday-bridge calls --config /etc/aircall-monday-bridge/config.toml show 1843200101\n  \
+        aircall-monday-bridge calls --config bridge.toml find \"06 12 34 56 78\"\n  \
+        aircall-monday-bridge calls --config bridge.toml find dupont\n\n\
+        Reads the SQLite file beside a running bridge, as `events` does.\n\
+        Exit status: 0 found, 1 no such call (or no database), 2 invalid configuration.")]
+    Calls {
+        /// Configuration the bridge runs with: its store.path is the database, its boards say
+        /// what each board makes of the call (before or after the action).
+        #[arg(long, short, value_name = "PATH", global = true)]
+        config: Option<PathBuf>,
+        /// The SQLite file itself, instead of store.path (board decisions then need --config).
+        #[arg(long, value_name = "PATH", global = true)]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: CallsAction,
     },
     /// Manage the Aircall webhook through Aircall's API (needs aircall.api_id and api_token).
     #[command(after_help = "Examples:\n  \
@@ -108,6 +130,8 @@ pub enum Command {
         aircall-monday-bridge webhook list --config bridge.toml\n  \
         aircall-monday-bridge webhook delete --config bridge.toml c2501111-8a69-4342-bb34-bcd6cfe564ab")]
     Webhook {
+        /// Configuration with aircall.api_id and the API token (api_token, api_token_file or
+        /// the credential aircall_api_token), and where register stores the webhook's token.
         #[arg(long, short, value_name = "PATH", global = true)]
         config: Option<PathBuf>,
         #[command(subcommand)]
@@ -119,6 +143,8 @@ pub enum Command {
         aircall-monday-bridge backfill --config bridge.toml --since 2026-11-01 --until 2026-11-29\n\n\
         Calls go into the bridge's journal; a running bridge (or the next start) puts them on the boards.")]
     Backfill {
+        /// Configuration the bridge runs with: Aircall's API credentials, the boards (which
+        /// events to pull) and store.path (the journal the calls go into).
         #[arg(long, short, value_name = "PATH")]
         config: Option<PathBuf>,
         /// First day (2026-11-01, midnight UTC) or moment (RFC 3339) of calls to pull.
@@ -187,6 +213,23 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum CallsAction {
+    /// Everything the store knows of one call, and what each call board made of it.
+    Show {
+        /// The Aircall call id.
+        id: String,
+    },
+    /// Calls whose number (any writing) or contact name matches, newest first.
+    Find {
+        /// A phone number ("+33 6 12 34 56 78", "0612345678") or part of a name or company.
+        query: String,
+        /// At most this many calls.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum WebhookAction {
     /// Create the webhook, subscribed to the events the boards use, and store its token in
     /// aircall.webhook_tokens_file (or --token-file).
@@ -231,13 +274,15 @@ pub enum EventsAction {
         id: i64,
     },
     /// Send dead letters again (after fixing the configuration): one, a filter, or --all.
+    /// Only dead letters: pending events are retried by the bridge itself (`list --state
+    /// pending` shows them with their last error).
     #[command(after_help = "Examples:\n  \
         aircall-monday-bridge events --config bridge.toml replay --id 42\n  \
         aircall-monday-bridge events --config bridge.toml replay --event call.ended --newer-than 2h\n  \
         aircall-monday-bridge events --config bridge.toml replay --all")]
     Replay {
         #[command(flatten)]
-        filter: EventFilterArgs,
+        filter: ReplayFilterArgs,
         /// Every dead letter.
         #[arg(long)]
         all: bool,
@@ -280,6 +325,47 @@ pub struct EventFilterArgs {
     pub newer_than: Option<std::time::Duration>,
 }
 
+/// The filter of `replay`: that of `list` without `--state`, since only dead letters replay.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplayFilterArgs {
+    /// One dead event by id.
+    #[arg(long)]
+    pub id: Option<i64>,
+    /// Dead events of this Aircall call id.
+    #[arg(long, value_name = "ID")]
+    pub call: Option<String>,
+    /// Dead events of this Aircall contact id.
+    #[arg(long, value_name = "ID")]
+    pub contact: Option<String>,
+    /// Dead events of this type, e.g. call.ended.
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Received at least this long ago, e.g. 30m, 2h, 7d.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+    /// Received at most this long ago.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub newer_than: Option<std::time::Duration>,
+    /// Not offered (replay takes dead letters only); kept so that `--state dead` still works
+    /// and any other state gets an explanation instead of a bare usage error.
+    #[arg(long, hide = true)]
+    pub state: Option<String>,
+}
+
+impl ReplayFilterArgs {
+    pub fn into_ops(self) -> crate::ops::events::FilterArgs {
+        crate::ops::events::FilterArgs {
+            id: self.id,
+            state: self.state,
+            call: self.call,
+            contact: self.contact,
+            event: self.event,
+            older_than: self.older_than,
+            newer_than: self.newer_than,
+        }
+    }
+}
+
 impl EventFilterArgs {
     pub fn into_ops(self) -> crate::ops::events::FilterArgs {
         crate::ops::events::FilterArgs {
@@ -291,5 +377,49 @@ impl EventFilterArgs {
             older_than: self.older_than,
             newer_than: self.newer_than,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    fn help(path: &[&str]) -> String {
+        let mut cmd = Cli::command();
+        for name in path {
+            cmd = cmd.find_subcommand(name).unwrap().clone();
+        }
+        cmd.render_long_help().to_string()
+    }
+
+    #[test]
+    fn every_config_option_has_help_text() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments().filter(|a| a.get_id() == "config") {
+                assert!(
+                    arg.get_help().is_some(),
+                    "{} --config has no help text",
+                    sub.get_name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn replay_does_not_offer_a_state_it_refuses() {
+        let text = help(&["events", "replay"]);
+        assert!(!text.contains("--state <"), "{text}");
+        assert!(!text.contains("pending, done or dead"), "{text}");
+    }
+
+    #[test]
+    fn boards_help_does_not_suggest_appending_to_a_configuration() {
+        let text = help(&["boards"]);
+        assert!(!text.contains(">>"), "{text}");
+        assert!(text.contains("in place of"), "{text}");
     }
 }

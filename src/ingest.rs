@@ -77,6 +77,10 @@ pub fn too_large<B>(
             "bridge_webhooks_total",
             &[("event", "-"), ("outcome", "too_large")],
         );
+        state.metrics.inc(
+            "bridge_webhook_rejections_total",
+            &[("reason", "too_large")],
+        );
     }
     tracing::warn!("webhook rejected: body over the size limit");
     let (req, _) = res.into_parts();
@@ -116,6 +120,11 @@ async fn receive(
         "bridge_webhooks_total",
         &[("event", event), ("outcome", outcome)],
     );
+    if result.is_err() {
+        state
+            .metrics
+            .inc("bridge_webhook_rejections_total", &[("reason", outcome)]);
+    }
     state
         .metrics
         .observe("bridge_webhook_ack_seconds", &[], started.elapsed());

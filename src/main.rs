@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use aircall_monday_bridge::cli::{Cli, Command, EventsAction, WebhookAction};
+use aircall_monday_bridge::cli::{CallsAction, Cli, Command, EventsAction, WebhookAction};
 use aircall_monday_bridge::commands::{self, backfill, webhook};
 use aircall_monday_bridge::config::Settings;
 #[cfg(feature = "sandbox")]
@@ -36,6 +36,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 Err(e) => return Ok(config_error(e)),
             };
             telemetry::init(settings.log.format, &settings.log.level);
+            // Before anything can say "ready": a SIGTERM from then on drains.
+            let stop = shutdown_signal();
             let app = match Application::build(settings).await {
                 Ok(app) => app.reload_on_sighup(config.clone()),
                 Err(e @ aircall_monday_bridge::startup::StartupError::Rules { .. }) => {
@@ -48,7 +50,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     serde_json::json!({ "public": app.public_addr(), "admin": app.admin_addr() });
                 std::fs::write(&path, ready.to_string())?;
             }
-            app.run_until(shutdown_signal()).await?;
+            app.run_until(stop).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, live } => Ok(ops::check::run(config.as_deref(), live).await),
@@ -60,6 +62,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(report(result.await))
         }
         Command::Events { config, db, action } => Ok(report(events(config, db, action).await)),
+        Command::Calls { config, db, action } => Ok(report(calls(config, db, action).await)),
         Command::Webhook { config, action } => {
             let settings = match Settings::load(config.as_deref()) {
                 Ok(s) => s,
@@ -79,7 +82,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                         done.webhook.events.len()
                     );
                     match (done.stored_in, done.webhook.token) {
-                        (Some(path), _) => println!("its token was appended to {path}; restart or reload the bridge"),
+                        (Some(path), _) => println!("its token was appended to {path}; restart the bridge to accept it (systemctl restart aircall-monday-bridge)"),
                         (None, Some(_)) => println!(
                             "set aircall.webhook_tokens_file (or pass --token-file) to store its token; \
                              `webhook list` shows it meanwhile"
@@ -242,27 +245,62 @@ async fn events(
     }
 }
 
+async fn calls(
+    config: Option<PathBuf>,
+    db: Option<PathBuf>,
+    action: CallsAction,
+) -> Result<(), OpsError> {
+    let settings = match &config {
+        Some(path) => Some(ops::load(Some(path))?),
+        None => None,
+    };
+    let path = match (db, &settings) {
+        (Some(path), _) => path,
+        (None, Some(s)) => s.store.path.clone(),
+        (None, None) => {
+            return Err(OpsError::Usage(
+                "give --config (the bridge's configuration) or --db (its SQLite file)".into(),
+            ))
+        }
+    };
+    if !path.is_file() {
+        return Err(OpsError::Usage(format!(
+            "no database at {} (give --db or the --config the bridge runs with)",
+            path.display()
+        )));
+    }
+    let store = Store::open(&path)?;
+    match action {
+        CallsAction::Show { id } => ops::calls::show(&store, settings.as_ref(), &id).await,
+        CallsAction::Find { query, limit } => ops::calls::find(&store, &query, limit).await,
+    }
+}
+
 fn config_error(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("configuration error: {e}");
     ExitCode::from(ops::EXIT_CONFIG)
 }
 
-/// SIGTERM (systemd) or Ctrl-C.
-async fn shutdown_signal() {
+/// SIGTERM (systemd) or Ctrl-C. The SIGTERM handler is installed when this is called, not
+/// when the future is first polled: a stop that arrives just after the bridge said it is ready
+/// (READY=1, the ready file) must drain it, not kill it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let Some(mut term) = term else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -16,10 +16,18 @@ pub struct Metrics {
 }
 
 /// What each series means, for the `# HELP` lines.
-const HELP: &[(&str, &str)] = &[
+pub const HELP: &[(&str, &str)] = &[
     (
         "bridge_webhooks_total",
         "Aircall webhooks received, by event and outcome",
+    ),
+    (
+        "bridge_webhook_rejections_total",
+        "Webhooks refused, by reason (unauthorized, malformed, too_large, store_unavailable)",
+    ),
+    (
+        "bridge_monday_errors_total",
+        "Failed requests to monday, by monday's error code (or timeout, transport, http_NNN)",
     ),
     (
         "bridge_webhook_ack_seconds",

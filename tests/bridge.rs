@@ -9,10 +9,16 @@ mod helpers;
 
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/calls.rs"]
+mod calls;
 #[path = "bridge/chaos.rs"]
 mod chaos;
+#[path = "bridge/cli_edges.rs"]
+mod cli_edges;
 #[path = "bridge/contacts.rs"]
 mod contacts;
+#[path = "bridge/credentials.rs"]
+mod credentials;
 #[path = "bridge/delivery.rs"]
 mod delivery;
 #[path = "bridge/exactly_once.rs"]
@@ -23,6 +29,8 @@ mod expected;
 mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/messages.rs"]
+mod messages;
 #[path = "bridge/metrics.rs"]
 mod metrics;
 #[path = "bridge/notify.rs"]
@@ -31,7 +39,11 @@ mod notify;
 mod ops;
 #[path = "bridge/recordings.rs"]
 mod recordings;
+#[path = "bridge/screenshots.rs"]
+mod screenshots;
 #[path = "bridge/setup_commands.rs"]
 mod setup_commands;
 #[path = "bridge/status_page.rs"]
 mod status_page;
+#[path = "bridge/sync_health.rs"]
+mod sync_health;

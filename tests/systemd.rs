@@ -141,3 +141,76 @@ fn unit_verifies_with_the_built_binary() {
         complaints.join("\n")
     );
 }
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("read README.md")
+}
+
+/// The `[a-z_]+` names that follow each `prefix` in `text`.
+fn names_after(text: &str, prefix: &str) -> Vec<String> {
+    text.match_indices(prefix)
+        .map(|(i, _)| {
+            text[i + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+#[test]
+fn unit_loads_every_credential_the_readme_mentions() {
+    let readme = readme();
+    let unit = std::fs::read_to_string(unit_path()).expect("read the unit");
+    let mut names: Vec<String> = [
+        "$CREDENTIALS_DIRECTORY/",
+        "/etc/aircall-monday-bridge/credentials/",
+        "credential `",
+        "the credential ",
+    ]
+    .iter()
+    .flat_map(|p| names_after(&readme, p))
+    .collect();
+    names.sort();
+    names.dedup();
+    assert!(
+        names.contains(&"aircall_api_token".to_string()),
+        "the README names no aircall_api_token credential: {names:?}"
+    );
+    for name in &names {
+        let line = format!("LoadCredential={name}:/etc/aircall-monday-bridge/credentials/{name}\n");
+        assert!(unit.contains(&line), "the unit lacks {line}");
+    }
+}
+
+#[test]
+fn the_units_readme_references_are_headings_that_exist() {
+    let readme = readme();
+    let headings: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect();
+    let unit = std::fs::read_to_string(unit_path()).expect("read the unit");
+    let mut named = 0;
+    for line in unit
+        .lines()
+        .filter(|l| l.starts_with('#') && l.contains("README"))
+    {
+        for (i, quoted) in line.split('"').enumerate() {
+            if i % 2 == 1 {
+                named += 1;
+                assert!(
+                    headings.contains(&quoted),
+                    "the unit names README heading {quoted:?}, which does not exist: {line}"
+                );
+            }
+        }
+    }
+    assert!(
+        named > 0,
+        "the unit's header should say where the README explains it"
+    );
+}

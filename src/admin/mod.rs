@@ -1,7 +1,9 @@
 //! The admin listener (loopback by default): liveness, readiness, Prometheus metrics, and the
 //! status page with its replay button (`status_page`).
 
+mod calls_page;
 mod status_page;
+mod sync_health;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -15,10 +17,6 @@ use crate::monday::MondayClient;
 use crate::reload::SharedRules;
 use crate::store::Store;
 use crate::worker::{now_ms, WorkerHealth};
-
-/// monday may be unreachable this long before readiness says so: short outages are normal
-/// and cost nothing (events wait in the store), a long one deserves a page.
-const MONDAY_GRACE_MS: i64 = 10 * 60 * 1000;
 
 pub struct AdminState {
     pub store: Store,
@@ -42,41 +40,39 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
-        .configure(status_page::routes);
+        .configure(status_page::routes)
+        .configure(calls_page::routes);
 }
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "alive", "version": env!("CARGO_PKG_VERSION") }))
 }
 
+/// Intake only: 200 while a webhook sent now would be stored (the store is writable), so a
+/// load balancer keeps sending while monday is down. Sync health is in the body
+/// (`sync_problems`), the metrics, the status page and the alert rules, never in the status.
 async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
     let now = now_ms();
     let mut problems = Vec::new();
     if let Err(e) = state.store.ping().await {
         problems.push(format!("store not writable: {e}"));
     }
-    let heartbeat = state.health.heartbeat_ms.load(Ordering::Relaxed);
-    if now - heartbeat > state.heartbeat_limit_ms {
-        problems.push(format!("worker heartbeat is {} ms old", now - heartbeat));
-    }
-    let failing_since = state.health.monday_failing_since_ms.load(Ordering::Relaxed);
-    if failing_since != 0 && now - failing_since > MONDAY_GRACE_MS {
-        problems.push(format!(
-            "monday unreachable for {} s (events are kept and sent once it answers)",
-            (now - failing_since) / 1000
-        ));
-    }
-    let paused = state.health.paused_until_ms.load(Ordering::Relaxed);
+    let stats = state.store.stats(now).await.unwrap_or_default();
+    let worker = sync_health::Snapshot::of(&state.health);
+    let sync = sync_health::problems(&stats, worker, state.heartbeat_limit_ms, now);
     let body = json!({
         "ready": problems.is_empty(),
         "problems": problems,
-        "worker_heartbeat_age_ms": now - heartbeat,
+        "sync_healthy": sync.is_empty(),
+        "sync_problems": sync,
+        "worker_heartbeat_age_ms": now - worker.heartbeat_ms,
         "monday_last_answer_age_ms": match state.health.monday_ok_ms.load(Ordering::Relaxed) {
             0 => None,
             t => Some(now - t),
         },
-        "monday_unreachable_for_ms": (failing_since != 0).then(|| now - failing_since),
-        "sending_paused_until_ms": (paused > now).then_some(paused),
+        "monday_unreachable_for_ms": (worker.monday_failing_since_ms != 0)
+            .then(|| worker.monday_failing_ms(now)),
+        "sending_paused_until_ms": (worker.paused_until_ms > now).then_some(worker.paused_until_ms),
         "uptime_ms": now - state.started_ms,
     });
     if problems.is_empty() {
@@ -87,8 +83,26 @@ async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
-    let stats = state.store.stats(now_ms()).await.unwrap_or_default();
+    let now = now_ms();
+    let stats = state.store.stats(now).await.unwrap_or_default();
+    let worker = sync_health::Snapshot::of(&state.health);
+    let healthy = sync_health::problems(&stats, worker, state.heartbeat_limit_ms, now).is_empty();
     let mut gauges = vec![
+        (
+            "bridge_sync_healthy",
+            "1 while sync is healthy (no dead letter, no late call, monday answering), as the status page says",
+            healthy as u8 as f64,
+        ),
+        (
+            "bridge_monday_failing_seconds",
+            "How long monday has not answered (no connection, timeouts, HTTP errors); 0 while it answers",
+            worker.monday_failing_ms(now) as f64 / 1000.0,
+        ),
+        (
+            "bridge_worker_heartbeat_age_seconds",
+            "Age of the worker's heartbeat; a stuck worker lets it grow",
+            (now - worker.heartbeat_ms).max(0) as f64 / 1000.0,
+        ),
         (
             "bridge_queue_pending_events",
             "Events stored and not yet reflected on monday",
@@ -112,7 +126,7 @@ async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
         (
             "bridge_sending_paused",
             "1 while sending is paused by monday's daily limit",
-            (state.health.paused_until_ms.load(Ordering::Relaxed) > now_ms()) as u8 as f64,
+            (worker.paused_until_ms > now) as u8 as f64,
         ),
     ];
     // Only what monday has told us: before its first answer the budget is unknown.

@@ -35,7 +35,7 @@ struct ReplayForm {
     id: Option<i64>,
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -53,13 +53,14 @@ fn when(ms: i64) -> String {
     }
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
+pub(super) const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
 h1{font-size:20px}h2{font-size:16px;margin-top:1.6em}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #ddd;vertical-align:top}\
 th{background:#f4f4f4}.dead{color:#b00020;font-weight:600}.pending{color:#a06000}.synced{color:#1b7a1b}\
 .tiles{display:flex;gap:1em}.tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px}.tile b{font-size:20px;display:block}\
 .flash{background:#e8f5e9;border:1px solid #9c9;padding:6px 10px;border-radius:4px}\
-.err{font-family:monospace;font-size:12px;max-width:40em;word-break:break-word}button{cursor:pointer}";
+.unhealthy{background:#b00020;color:#fff;padding:8px 14px;border-radius:6px;margin-bottom:1em}.unhealthy ul{margin:4px 0 0 0}\
+.search{margin:1em 0}pre{background:#f7f7f7;padding:10px;overflow-x:auto}.err{font-family:monospace;font-size:12px;max-width:40em;word-break:break-word}button{cursor:pointer}";
 
 async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> HttpResponse {
     let now = now_ms();
@@ -95,6 +96,16 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
          <meta http-equiv=refresh content=10><title>aircall-monday-bridge status</title>\
          <style>{STYLE}</style></head><body><h1>aircall-monday-bridge</h1>"
     );
+    let worker = super::sync_health::Snapshot::of(&state.health);
+    let unhealthy = super::sync_health::problems(&stats, worker, state.heartbeat_limit_ms, now);
+    if !unhealthy.is_empty() {
+        h.push_str("<div class=unhealthy id=sync-banner role=alert><b>Sync is unhealthy</b><ul>");
+        for p in &unhealthy {
+            let _ = write!(h, "<li>{}</li>", escape(p));
+        }
+        h.push_str("</ul></div>");
+    }
+    h.push_str(&super::calls_page::form(""));
     if let Some(n) = query.replayed {
         let _ = write!(
             h,
@@ -115,7 +126,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
         stats.pending_events, stats.pending_entities, stats.dead_events
     );
 
-    h.push_str("<h2>Recent calls and contacts</h2><table id=recent><tr><th>what</th><th>Aircall id</th><th>state</th><th>monday item</th><th>updated</th><th>last error</th></tr>");
+    h.push_str("<h2>Recent calls and contacts</h2><table id=recent><tr><th>what</th><th>Aircall id</th><th>caller</th><th>outcome</th><th>state</th><th>monday item</th><th>updated</th><th>last error</th></tr>");
     for e in &recent {
         let items: Vec<String> = e
             .items
@@ -133,11 +144,27 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
                 )
             })
             .collect();
+        let (id, caller, outcome) = if e.kind == "call" {
+            let (caller, outcome) = crate::ops::calls::summary(&state.store, &e.entity_id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| ("-".into(), "-".into()));
+            (
+                format!("<a href=\"/calls/{0}\">{0}</a>", escape(&e.entity_id)),
+                caller,
+                outcome,
+            )
+        } else {
+            (escape(&e.entity_id), "-".into(), "-".into())
+        };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td class={}>{}</td><td>{}</td><td>{}</td><td class=err>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class={}>{}</td><td>{}</td><td>{}</td><td class=err>{}</td></tr>",
             escape(&e.kind),
-            escape(&e.entity_id),
+            id,
+            escape(&caller),
+            escape(&outcome),
             e.state,
             e.state,
             if items.is_empty() { "-".into() } else { items.join(", ") },

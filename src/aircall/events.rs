@@ -25,3 +25,20 @@ pub const CALL_EVENTS: &[&str] = &[
 ];
 
 pub const CONTACT_EVENTS: &[&str] = &["contact.created", "contact.updated", "contact.deleted"];
+
+#[cfg(test)]
+mod tests {
+    /// The README's paragraph on registering the webhook by hand.
+    fn by_hand() -> &'static str {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("To register by hand").expect("the paragraph");
+        &readme[start..start + readme[start..].find("\n\n").unwrap()]
+    }
+
+    #[test]
+    fn the_readme_lists_every_event_for_registering_by_hand() {
+        for event in super::CALL_EVENTS.iter().chain(super::CONTACT_EVENTS) {
+            assert!(by_hand().contains(&format!("`{event}`")), "{event} missing");
+        }
+    }
+}

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-/// monday column types the bridge knows how to write.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+/// monday column types the bridge knows how to write. Deserialised by hand (below) so that a
+/// type it does not know names the valid ones instead of serde's "variant constructor".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
     Text,
     LongText,
@@ -29,6 +29,63 @@ pub enum ColumnKind {
     /// A copy of the call's recording or voicemail (`upload`), uploaded once through monday's
     /// `/v2/file`: Aircall's own links expire within hours.
     File,
+}
+
+impl ColumnKind {
+    /// Every type with its name in the TOML (`type = "..."`), which is monday's name too.
+    pub const ALL: &'static [(ColumnKind, &'static str)] = &[
+        (ColumnKind::Text, "text"),
+        (ColumnKind::LongText, "long_text"),
+        (ColumnKind::Numbers, "numbers"),
+        (ColumnKind::Status, "status"),
+        (ColumnKind::Dropdown, "dropdown"),
+        (ColumnKind::Date, "date"),
+        (ColumnKind::Phone, "phone"),
+        (ColumnKind::Email, "email"),
+        (ColumnKind::Link, "link"),
+        (ColumnKind::BoardRelation, "board_relation"),
+        (ColumnKind::People, "people"),
+        (ColumnKind::Tags, "tags"),
+        (ColumnKind::File, "file"),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        ColumnKind::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map(|(_, name)| *name)
+            .unwrap_or("text")
+    }
+}
+
+impl<'de> Deserialize<'de> for ColumnKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        ColumnKind::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(k, _)| *k)
+            .ok_or_else(|| {
+                let valid: Vec<&str> = ColumnKind::ALL.iter().map(|(_, n)| *n).collect();
+                serde::de::Error::custom(format!(
+                    "unknown column type {name:?}; the bridge writes these types: {} \
+                     (monday's number column is \"numbers\")",
+                    valid.join(", ")
+                ))
+            })
+    }
+}
+
+/// The values a field can take when they form a closed set, so that label keys (field value
+/// → board label) outside it are refused instead of never matching.
+pub fn closed_values(field: &str) -> Option<&'static [&'static str]> {
+    match field {
+        "outcome" => Some(super::routes::OUTCOMES),
+        "direction" => Some(&["inbound", "outbound"]),
+        "status" => Some(&["initial", "answered", "done"]),
+        "archived" | "deleted" => Some(&["yes"]),
+        _ => None,
+    }
 }
 
 /// Which of the call's audio files a file column receives.
@@ -124,6 +181,20 @@ impl ColumnSpec {
             ));
         }
         let labelled = matches!(self.kind, ColumnKind::Status | ColumnKind::Dropdown);
+        if let (true, Some(field)) = (labelled, self.field.as_deref()) {
+            if let Some(values) = closed_values(field) {
+                if let Some(bad) = self.labels.keys().find(|k| !values.contains(&k.as_str())) {
+                    return Err((
+                        format!("{key}.labels.{bad}"),
+                        format!(
+                            "`{bad}` is not a value of the field {field} (a label key is the \
+                             field's value, the board's label is on the right); expected one of {}",
+                            values.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
         if !labelled && !self.labels.is_empty() {
             return Err((
                 format!("{key}.labels"),

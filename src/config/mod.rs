@@ -3,6 +3,7 @@
 //! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
 
 mod columns;
+mod env_keys;
 mod routes;
 mod rules;
 mod secrets;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-pub use columns::{ColumnKind, ColumnSpec, UploadSource};
+pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 pub use rules::{
     recovery_warnings, BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
@@ -142,7 +143,7 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
-    #[error("cannot read {path}: {message}")]
+    #[error("{path}: {message}")]
     Secret { path: PathBuf, message: String },
 }
 
@@ -164,9 +165,23 @@ impl Settings {
     }
 
     /// Loads defaults, then `source`, then `env` (only its `BRIDGE__` variables), then secrets.
+    /// A variable that names no setting, or whose value is refused, is named in the error
+    /// instead of the file: the file is not where the mistake is.
     pub fn load_from(
         source: Source<'_>,
         env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("BRIDGE__"))
+            .collect();
+        let by_key = env_keys::check(&env)?;
+        Self::load_layers(source, env).map_err(|e| env_keys::blame(e, &by_key))
+    }
+
+    fn load_layers(
+        source: Source<'_>,
+        env: Vec<(String, String)>,
     ) -> Result<Settings, ConfigError> {
         let source_name = match source {
             Source::File(path) => path.display().to_string(),
@@ -294,7 +309,25 @@ impl Settings {
                 ),
             ));
         }
+        check_log_filter(&self.log.level).map_err(|m| invalid("log.level", m))?;
         for (i, board) in self.boards.iter().enumerate() {
+            if let Some(j) = self.boards[..i]
+                .iter()
+                .position(|b| b.board_id == board.board_id && b.entity == board.entity)
+            {
+                return Err(invalid(
+                    &format!("boards[{i}].board_id"),
+                    format!(
+                        "board {} is already mapped as a {} board by boards[{j}] ({:?}): every {} \
+                         would get two items on it. Keep one [[boards]] table per board (when \
+                         pasting a `boards --board` skeleton, replace the old table)",
+                        board.board_id,
+                        board.entity.as_str(),
+                        self.boards[j].name,
+                        board.entity.as_str()
+                    ),
+                ));
+            }
             board
                 .validate()
                 .map_err(|(key, message)| invalid(&format!("boards[{i}].{key}"), message))?;
@@ -338,19 +371,20 @@ impl Settings {
             key: key.to_string(),
             message: message.to_string(),
         };
-        if let Some(file) = self
-            .aircall
-            .webhook_tokens_file
-            .as_ref()
-            .filter(|f| !f.exists())
-        {
-            return Err(invalid(
-                "aircall.webhook_tokens_file",
-                &format!(
-                    "{} does not exist (`webhook register` creates it)",
-                    file.display()
-                ),
-            ));
+        if let Some(file) = &self.aircall.webhook_tokens_file {
+            match std::fs::metadata(file) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(invalid(
+                        "aircall.webhook_tokens_file",
+                        &format!(
+                            "{} does not exist (`webhook register` creates it)",
+                            file.display()
+                        ),
+                    ))
+                }
+                Err(e) => return Err(secrets::unreadable(file, "the webhook tokens file", &e)),
+            }
         }
         if self.aircall.webhook_tokens.is_empty() {
             return Err(invalid(
@@ -374,6 +408,32 @@ impl Settings {
     pub fn mirrors(&self, entity: Entity) -> bool {
         self.boards.iter().any(|b| b.entity == entity)
     }
+}
+
+/// The levels a `log.level` directive may name.
+const LOG_LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+
+/// A tracing filter as `log.level` takes it: comma-separated directives, each a level or
+/// `target=level`. tracing itself reads a lone word that is not a level ("verbose") as a
+/// target at every level, which then logs nothing at all; that is refused here.
+fn check_log_filter(filter: &str) -> Result<(), String> {
+    let expected = "expected a level (trace, debug, info, warn, error, off) or target=level \
+                    directives separated by commas, e.g. \"info,aircall_monday_bridge::monday=debug\"";
+    if filter.trim().is_empty() {
+        return Err(format!("empty filter: {expected}"));
+    }
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = match directive.rsplit_once('=') {
+            Some((target, level)) if !target.trim().is_empty() => level,
+            _ => directive,
+        };
+        if !LOG_LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()) {
+            return Err(format!("{directive:?} is not a level: {expected}"));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(|_| ())
+        .map_err(|e| format!("{filter:?} does not parse ({e}): {expected}"))
 }
 
 fn is_api_version(v: &str) -> bool {
@@ -416,3 +476,5 @@ fn explain(e: config::ConfigError) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod valid_tests;

@@ -12,15 +12,25 @@ use super::{ConfigError, Settings};
 
 pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    refuse_hiding_placeholders(settings, credentials.as_deref())?;
 
-    let token_file = settings.aircall.webhook_tokens_file.clone().or_else(|| {
+    // Webhook tokens are a list: the file's and the credential's both count, so setting one
+    // never hides the other.
+    let token_files = [
+        settings
+            .aircall
+            .webhook_tokens_file
+            .clone()
+            .map(|p| (p, "aircall.webhook_tokens_file")),
         credential(credentials.as_deref(), "aircall_token")
-            .filter(|_| settings.aircall.webhook_tokens.is_empty())
-    });
-    // A missing tokens file is no error yet: `webhook register` creates it. `run` still needs a
-    // token and says so (require_secrets).
-    if let Some(path) = token_file.filter(|p| p.exists()) {
-        let text = read(&path)?;
+            .map(|p| (p, "the credential aircall_token")),
+    ];
+    for (path, what) in token_files.into_iter().flatten() {
+        // A missing tokens file is no error yet: `webhook register` creates it. `run` still
+        // needs a token and says so (require_secrets).
+        let Some(text) = read_if_present(&path, what)? else {
+            continue;
+        };
         settings.aircall.webhook_tokens.extend(
             text.lines()
                 .map(str::trim)
@@ -38,7 +48,7 @@ pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
             .filter(|_| settings.monday.api_token.expose_secret().is_empty())
     });
     if let Some(path) = monday_file {
-        let token = read(&path)?.trim().to_string();
+        let token = read(&path, "the monday API token")?.trim().to_string();
         settings.monday.api_token = SecretString::from(token);
     }
     let api_file = settings.aircall.api_token_file.clone().or_else(|| {
@@ -46,8 +56,61 @@ pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
             .filter(|_| settings.aircall.api_token.expose_secret().is_empty())
     });
     if let Some(path) = api_file {
-        let token = read(&path)?.trim().to_string();
+        let token = read(&path, "the Aircall API token")?.trim().to_string();
         settings.aircall.api_token = SecretString::from(token);
+    }
+    Ok(())
+}
+
+/// A value such as the example's "replace-with-your-monday-api-token": never a real token.
+fn is_placeholder(token: &str) -> bool {
+    let t = token.trim().to_ascii_lowercase();
+    t.starts_with("replace-with") || t.starts_with("your-") || t.contains("placeholder")
+}
+
+/// A placeholder token left in the TOML wins over the credential beside it, and monday or
+/// Aircall then answer "Unauthorized" with no word of why: refuse it, naming both.
+fn refuse_hiding_placeholders(
+    settings: &Settings,
+    credentials: Option<&Path>,
+) -> Result<(), ConfigError> {
+    let checks = [
+        (
+            "aircall.webhook_tokens",
+            settings
+                .aircall
+                .webhook_tokens
+                .iter()
+                .any(|t| is_placeholder(t.expose_secret()))
+                && settings.aircall.webhook_tokens_file.is_none(),
+            "aircall_token",
+        ),
+        (
+            "monday.api_token",
+            is_placeholder(settings.monday.api_token.expose_secret())
+                && settings.monday.api_token_file.is_none(),
+            "monday_token",
+        ),
+        (
+            "aircall.api_token",
+            is_placeholder(settings.aircall.api_token.expose_secret())
+                && settings.aircall.api_token_file.is_none(),
+            "aircall_api_token",
+        ),
+    ];
+    for (key, placeholder, name) in checks {
+        if let (true, Some(path)) = (placeholder, credential(credentials, name)) {
+            return Err(ConfigError::Invalid {
+                source_name: settings.source.clone(),
+                key: key.to_string(),
+                message: format!(
+                    "is the example's placeholder, and a token set here hides the credential \
+                     {name} ({}): delete the {} line from the file so the credential is used",
+                    path.display(),
+                    key.rsplit('.').next().unwrap_or(key)
+                ),
+            });
+        }
     }
     Ok(())
 }
@@ -57,11 +120,38 @@ fn credential(dir: Option<&Path>, name: &str) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|e| ConfigError::Secret {
+fn read(path: &Path, what: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| unreadable(path, what, &e))
+}
+
+/// The file's text, or `None` when there is no such file.
+fn read_if_present(path: &Path, what: &str) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(unreadable(path, what, &e)),
+    }
+}
+
+/// Why a secret file cannot be read, and what to do. Under the unit's `DynamicUser=` the
+/// service is a user of its own that cannot read root-only files such as
+/// /etc/aircall-monday-bridge/credentials/: there the tokens come in as credentials.
+pub(super) fn unreadable(path: &Path, what: &str, e: &std::io::Error) -> ConfigError {
+    let message = match e.kind() {
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot read (permission denied) {what}. The systemd service runs as a dynamic user \
+             that cannot read root-only files: leave the *_file keys unset and let the unit load \
+             the tokens from /etc/aircall-monday-bridge/credentials/ as credentials \
+             (LoadCredential=, README \"Install\"); run commands outside the service with sudo \
+             and CREDENTIALS_DIRECTORY=/etc/aircall-monday-bridge/credentials"
+        ),
+        std::io::ErrorKind::NotFound => format!("{what}: no such file"),
+        _ => format!("cannot read {what}: {e}"),
+    };
+    ConfigError::Secret {
         path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+        message,
+    }
 }
 
 /// Reads `["5s", "2m"]` into durations, naming the string that is not one.

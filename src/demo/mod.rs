@@ -33,6 +33,30 @@ pub struct DemoOptions {
     pub exit_when_done: bool,
 }
 
+/// The real configuration path: the example file, then environment-style overrides pointing
+/// it at the sandbox (its API, and its board page for the status page's item links).
+fn settings(sandbox: SocketAddr, db: &std::path::Path) -> anyhow::Result<Settings> {
+    let overrides = [
+        ("BRIDGE__MONDAY__API_URL", format!("http://{sandbox}/v2")),
+        ("BRIDGE__MONDAY__API_TOKEN", DEMO_MONDAY_TOKEN.into()),
+        ("BRIDGE__AIRCALL__WEBHOOK_TOKENS", DEMO_AIRCALL_TOKEN.into()),
+        ("BRIDGE__SERVER__LISTEN", "127.0.0.1:0".into()),
+        ("BRIDGE__SERVER__ADMIN_LISTEN", "127.0.0.1:0".into()),
+        ("BRIDGE__STORE__PATH", db.display().to_string()),
+        (
+            "BRIDGE__SERVER__ITEM_LINK",
+            format!("http://{sandbox}/boards/{{board_id}}#item-{{item_id}}"),
+        ),
+    ];
+    Ok(Settings::load_from(
+        Source::Text {
+            name: "config/example.toml (built in)",
+            toml: EXAMPLE_TOML,
+        },
+        overrides.iter().map(|(k, v)| (k.to_string(), v.clone())),
+    )?)
+}
+
 pub async fn run(
     opts: DemoOptions,
     shutdown: impl std::future::Future<Output = ()>,
@@ -57,22 +81,7 @@ pub async fn run(
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    // The real configuration path: the example file, then environment-style overrides.
-    let overrides = [
-        ("BRIDGE__MONDAY__API_URL", sandbox.api_url()),
-        ("BRIDGE__MONDAY__API_TOKEN", DEMO_MONDAY_TOKEN.into()),
-        ("BRIDGE__AIRCALL__WEBHOOK_TOKENS", DEMO_AIRCALL_TOKEN.into()),
-        ("BRIDGE__SERVER__LISTEN", "127.0.0.1:0".into()),
-        ("BRIDGE__SERVER__ADMIN_LISTEN", "127.0.0.1:0".into()),
-        ("BRIDGE__STORE__PATH", db.display().to_string()),
-    ];
-    let settings = Settings::load_from(
-        Source::Text {
-            name: "config/example.toml (built in)",
-            toml: EXAMPLE_TOML,
-        },
-        overrides.iter().map(|(k, v)| (k.to_string(), v.clone())),
-    )?;
+    let settings = settings(sandbox.addr(), &db)?;
     let mapped: Vec<String> = settings.boards.iter().map(|b| b.board_id.clone()).collect();
     let app = Application::build(settings).await?;
     let webhook_url = format!("http://{}/webhooks/aircall", app.public_addr());
@@ -185,5 +194,18 @@ async fn wait_until_drained(store: &Store, limit: Duration) -> anyhow::Result<bo
             return Ok(false);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_demos_item_links_go_to_the_sandboxs_board_page() {
+        let addr = "127.0.0.1:8900".parse().unwrap();
+        let settings = super::settings(addr, std::path::Path::new("data/demo.db")).unwrap();
+        assert_eq!(
+            settings.server.item_link,
+            "http://127.0.0.1:8900/boards/{board_id}#item-{item_id}"
+        );
     }
 }

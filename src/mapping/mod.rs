@@ -16,7 +16,7 @@ mod updates;
 mod uploads;
 
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
-pub use fields::{outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
+pub use fields::{call_fields, outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
 pub use known::{tag_name, Known};
 pub use observed::{CallState, ContactState, EventInput, Observed, Phase};
 pub use phone::{normalise as normalise_phone, Phone};
@@ -24,6 +24,7 @@ pub use plan::{
     desired, desired_with, diff, fields_of, plan, plan_extras, DesiredItem, Effect, Step,
     SyncedItem,
 };
+pub use routing::{decide as decide_route, RouteDecision};
 pub use rules::{field_names, Rules, ITEM_NAME_MAX};
 pub use updates::{plan_updates, DesiredUpdate, COMMENT_FIELDS};
 pub use uploads::DesiredUpload;

@@ -31,6 +31,28 @@ pub(super) fn route(
     (wanted, group)
 }
 
+/// What a board makes of a call, for `calls show`: whether its `when` mirrors the call, the
+/// route that chose the group (index into `routes`), and the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDecision {
+    pub mirrored: bool,
+    pub route: Option<usize>,
+    pub group: Option<String>,
+}
+
+pub fn decide(board: &BoardRule, state: &CallState) -> RouteDecision {
+    let fields = super::fields::call_fields(state, board.recording_link);
+    let (mirrored, group) = route(board, state, &fields);
+    RouteDecision {
+        mirrored,
+        route: board
+            .routes
+            .iter()
+            .position(|r| matches(&r.when, state, &fields)),
+        group,
+    }
+}
+
 fn matches(filter: &CallFilter, state: &CallState, fields: &Fields) -> bool {
     let text = |name: &str| {
         fields

@@ -16,14 +16,16 @@ pub enum MondayError {
         not_sent: bool,
     },
     /// An HTTP error without a GraphQL error body (e.g. a proxy's 502 page).
-    #[error("monday answered HTTP {status}: {snippet}")]
+    #[error("monday answered HTTP {status} at {url}{}{}", colon(snippet), http_hint(*status, url))]
     Http {
         status: u16,
         retry_after: Option<Duration>,
         snippet: String,
+        /// Where the request went: a 404 is most often a wrong `monday.api_url`.
+        url: String,
     },
     /// A GraphQL error from monday.
-    #[error("monday error {code}: {message}")]
+    #[error("monday error {code}: {message}{}", code_hint(code))]
     Api {
         code: String,
         message: String,
@@ -172,6 +174,46 @@ impl MondayError {
             MondayError::Decode(_) => "decode".into(),
             MondayError::Throttled { .. } => "throttled".into(),
         }
+    }
+}
+
+/// ": text", or nothing for an empty body.
+fn colon(snippet: &str) -> String {
+    match snippet.trim() {
+        "" => String::new(),
+        text => format!(": {text}"),
+    }
+}
+
+/// What to do about an error code that is the configuration's fault.
+fn code_hint(code: &str) -> &'static str {
+    match code.to_ascii_lowercase().as_str() {
+        "unauthorized"
+        | "user_unauthorized"
+        | "userunauthorizedexception"
+        | "not authenticated" => {
+            " (monday refused the token. It is read from monday.api_token_file, else \
+             monday.api_token, else the credential monday_token: a placeholder left in \
+             monday.api_token hides the credential. A token comes from monday: avatar → \
+             Developers → My access tokens)"
+        }
+        _ => "",
+    }
+}
+
+/// What to do about an HTTP status that is the configuration's fault.
+fn http_hint(status: u16, url: &str) -> String {
+    match status {
+        404 | 405 if !url.trim_end_matches('/').ends_with("/v2") && !url.ends_with("/v2/file") => {
+            " (no GraphQL API at this URL: monday.api_url must end in /v2, e.g. \
+             https://api.monday.com/v2 or the sandbox's http://127.0.0.1:8900/v2)"
+                .into()
+        }
+        404 | 405 => " (no GraphQL API at this URL: check monday.api_url)".into(),
+        401 | 403 => " (monday refused the token: check monday.api_token, api_token_file or \
+                     the credential monday_token)"
+            .into(),
+        _ => String::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! status, headers (`Retry-After`, `Idempotency-Replayed`, `API-Version`) and `errors[]` are read.
 
 mod batch;
+mod context;
 mod error;
 mod lookup;
 mod ops;
@@ -141,12 +142,20 @@ impl MondayClient {
         };
         let answer = match self.post_json(body, Some(key), &boards, op).await {
             Ok(a) => a,
-            Err(e) => return vec![Err(e); commands.len()],
+            Err(e) => {
+                return commands
+                    .iter()
+                    .map(|c| Err(context::with_command(e.clone(), c)))
+                    .collect()
+            }
         };
         let results: Vec<Result<Applied, MondayError>> = commands
             .iter()
             .enumerate()
-            .map(|(i, command)| applied_at(&answer, &format!("c{i}"), command))
+            .map(|(i, command)| {
+                applied_at(&answer, &format!("c{i}"), command)
+                    .map_err(|e| context::with_command(e, command))
+            })
             .collect();
         if let [Ok(applied)] = results.as_slice() {
             tracing::debug!(op, item_id = %applied.item_id, replayed = applied.replayed, "applied");

@@ -98,6 +98,10 @@ impl MondayClient {
             "bridge_monday_requests_total",
             &[("op", op), ("outcome", &outcome)],
         );
+        if !matches!(outcome.as_str(), "ok" | "replayed") {
+            self.metrics
+                .inc("bridge_monday_errors_total", &[("code", &outcome)]);
+        }
         self.metrics.observe(
             "bridge_monday_request_seconds",
             &[("op", op)],
@@ -121,6 +125,7 @@ impl MondayClient {
                 status: answer.status,
                 retry_after: answer.retry_after,
                 snippet: snippet(&answer.json.to_string()),
+                url: self.url.clone(),
             }));
         }
         Ok(answer)
@@ -132,6 +137,10 @@ impl MondayClient {
         idempotency_key: Option<&str>,
         commands: usize,
     ) -> Result<Answer, MondayError> {
+        let url = match &body {
+            Body::Json(_) => self.url.clone(),
+            Body::File(_) => self.file_url(),
+        };
         let request = match body {
             Body::Json(body) => self
                 .http
@@ -167,6 +176,7 @@ impl MondayClient {
                     status,
                     retry_after,
                     snippet: snippet(&text),
+                    url,
                 })
             }
             Err(e) => return Err(MondayError::Decode(format!("{e}: {}", snippet(&text)))),
@@ -201,13 +211,29 @@ pub(super) fn error_at(answer: &Answer, alias: &str) -> Option<MondayError> {
     first_error(&wrapped, answer.status, answer.retry_after)
 }
 
-fn transport(e: reqwest::Error) -> MondayError {
+pub(super) fn transport(e: reqwest::Error) -> MondayError {
     MondayError::Transport {
-        message: e.to_string(),
+        message: cause_chain(&e),
         timed_out: e.is_timeout(),
         // A failed connect (refused, unreachable, connect timeout) sent nothing.
         not_sent: e.is_connect(),
     }
+}
+
+/// An error and its causes, "a: b: c": reqwest's own text ("error sending request for url")
+/// leaves out the cause an operator needs (refused, DNS, TLS, timeout).
+pub(super) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -240,11 +266,13 @@ pub(super) fn first_error(
             .get("message")
             .and_then(Value::as_str)
             .map(String::from)
-            .unwrap_or_else(|| err.to_string());
+            .unwrap_or_else(|| err.to_string())
+            + &super::context::error_data_suffix(ext.and_then(|e| e.get("error_data")));
         let code = ext
             .and_then(|e| e.get("code"))
             .and_then(Value::as_str)
             .map(String::from)
+            .or_else(|| err.get("message").and_then(Value::as_str).map(String::from))
             .unwrap_or_else(|| message.clone());
         let status_code = ext
             .and_then(|e| e.get("status_code"))

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::check_live::status_labels;
 use super::OpsError;
-use crate::config::Entity;
+use crate::config::{closed_values, Entity};
 use crate::mapping::field_names;
 use crate::monday::{BoardInfo, MondayClient};
 
@@ -81,6 +81,9 @@ const GUESSES: &[(&str, &str)] = &[
 ];
 
 fn guess_field(entity: Entity, id: &str, title: &str) -> Option<&'static str> {
+    if is_id_column(entity, title) {
+        return Some("id");
+    }
     let hay = format!("{id} {title}").to_lowercase();
     let known: Vec<&str> = field_names(entity).collect();
     GUESSES
@@ -88,6 +91,76 @@ fn guess_field(entity: Entity, id: &str, title: &str) -> Option<&'static str> {
         .filter(|(word, _)| hay.contains(word))
         .map(|(_, field)| *field)
         .find(|f| known.contains(f))
+}
+
+/// A title such as "Call ID", "Aircall id" or plain "ID": the column for the Aircall id, which
+/// the skeleton makes `aircall_id_column` (a crash between create and record then finds the
+/// item instead of creating a second one).
+fn is_id_column(entity: Entity, title: &str) -> bool {
+    let lower = title.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let own = match entity {
+        Entity::Call => "call",
+        Entity::Contact => "contact",
+    };
+    words.contains(&"id")
+        && words
+            .iter()
+            .all(|w| matches!(*w, "id" | "aircall") || *w == own)
+}
+
+/// For an outcome the board has no label of: the outcomes whose label stands in, nearest first.
+const NEAREST_OUTCOME: &[(&str, &[&str])] = &[
+    ("ringing", &["in_progress"]),
+    ("in_progress", &["answered", "ringing"]),
+    ("answered", &["in_progress"]),
+    ("transferred", &["answered"]),
+    ("missed", &["unanswered", "abandoned"]),
+    ("unanswered", &["missed", "abandoned"]),
+    ("abandoned", &["missed", "unanswered"]),
+    ("voicemail", &["missed"]),
+];
+
+/// The `labels` lines of a status column whose field has a closed set of values: one per value
+/// (every outcome, `unanswered` included), each with the board's label of that name, else the
+/// label of the nearest value, else a commented line to fill in.
+fn closed_labels(values: &[&str], board_labels: &[String]) -> Vec<String> {
+    let own = |value: &str| board_labels.iter().find(|l| value_of(l) == value);
+    let mut lines = Vec::new();
+    for value in values {
+        if let Some(label) = own(value) {
+            lines.push(format!("{value} = {}", quoted(label)));
+            continue;
+        }
+        let nearest = NEAREST_OUTCOME
+            .iter()
+            .find(|(v, _)| v == value)
+            .and_then(|(_, near)| near.iter().find_map(|n| own(n)));
+        match nearest {
+            Some(label) => lines.push(format!(
+                "{value} = {}   # the board has no label of its own for {value}",
+                quoted(label)
+            )),
+            None => lines.push(format!(
+                "# {value} = \"...\"   # the board has no label for it: add one on monday, or use one above"
+            )),
+        }
+    }
+    let unused: Vec<&str> = board_labels
+        .iter()
+        .filter(|l| !values.contains(&value_of(l).as_str()))
+        .map(String::as_str)
+        .collect();
+    if !unused.is_empty() {
+        lines.push(format!(
+            "# board labels no value maps to: {}",
+            unused.join(", ")
+        ));
+    }
+    lines
 }
 
 /// A label as a field value: "In progress" → "in_progress".
@@ -200,15 +273,32 @@ pub fn skeleton(board: &BoardInfo) -> String {
             }
         }
         if kind == "status" {
-            let labels: Vec<String> = status_labels(settings.as_ref())
-                .iter()
-                .map(|l| format!("{} = {}", quoted(&value_of(l)), quoted(l)))
-                .collect();
-            let _ = writeln!(
-                out,
-                "# field value = board label; the board's labels are on the right, fix the values on the left"
-            );
-            let _ = writeln!(out, "{c}labels = {{ {} }}", labels.join(", "));
+            let board_labels = status_labels(settings.as_ref());
+            match field.and_then(closed_values) {
+                Some(values) => {
+                    let _ = writeln!(
+                        out,
+                        "# field value = board label: every value of {} on the left, the board's labels on the right",
+                        field.unwrap_or_default()
+                    );
+                    let _ = writeln!(out, "{c}[boards.columns.{}.labels]", toml_key(id));
+                    for line in closed_labels(values, &board_labels) {
+                        let c = if line.starts_with('#') { "" } else { c };
+                        let _ = writeln!(out, "{c}{line}");
+                    }
+                }
+                None => {
+                    let labels: Vec<String> = board_labels
+                        .iter()
+                        .map(|l| format!("{} = {}", quoted(&value_of(l)), quoted(l)))
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "# field value = board label; the board's labels are on the right, fix the values on the left"
+                    );
+                    let _ = writeln!(out, "{c}labels = {{ {} }}", labels.join(", "));
+                }
+            }
         }
         if kind == "link" {
             let _ = writeln!(out, "{c}link_text = {}", quoted(title));
@@ -269,16 +359,72 @@ mod tests {
             text.contains("aircall_id_column = \"aircall_id\""),
             "{text}"
         );
-        assert!(
-            text.contains("labels = { \"in_progress\" = \"In progress\" }"),
-            "{text}"
-        );
+        assert!(text.contains("in_progress = \"In progress\""), "{text}");
         assert!(text.contains("# [boards.columns.misc]"), "{text}");
         assert!(text.contains("does not write"), "{text}");
         let parsed: toml::Value = toml::from_str(&text).unwrap();
         assert_eq!(
             parsed["boards"][0]["columns"]["status"]["field"].as_str(),
             Some("outcome")
+        );
+    }
+
+    /// A typical board: labels for most outcomes, none for `unanswered`, the id in "Call ID".
+    fn usual_board() -> BoardInfo {
+        let labels = json!({"labels": ["Ringing", "In progress", "Answered", "Missed", "Voicemail", "Transferred", "Abandoned", "Stuck"]});
+        BoardInfo {
+            id: "42".into(),
+            name: "Support calls".into(),
+            groups: vec![("topics".into(), "Topics".into())],
+            columns: vec![
+                ("name".into(), "Name".into(), "name".into(), None),
+                ("text_mk1".into(), "Call ID".into(), "text".into(), None),
+                (
+                    "status".into(),
+                    "Status".into(),
+                    "status".into(),
+                    Some(labels),
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_skeleton_labels_every_outcome_and_loads() {
+        let text = skeleton(&usual_board());
+        let parsed: toml::Value = toml::from_str(&text).unwrap();
+        let labels = parsed["boards"][0]["columns"]["status"]["labels"]
+            .as_table()
+            .unwrap_or_else(|| panic!("{text}"));
+        for outcome in crate::config::OUTCOMES {
+            assert!(labels.contains_key(*outcome), "{outcome} missing:\n{text}");
+        }
+        // No "Unanswered" label on the board: the nearest outcome's label stands in.
+        assert_eq!(labels["unanswered"].as_str(), Some("Missed"), "{text}");
+        assert!(
+            text.contains("board labels no value maps to: Stuck"),
+            "{text}"
+        );
+        // Pasted as is, it is a valid configuration.
+        let toml =
+            format!("[aircall]\nwebhook_tokens = [\"t\"]\n[monday]\napi_token = \"x\"\n{text}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bridge.toml");
+        std::fs::write(&path, toml).unwrap();
+        let settings = crate::config::Settings::load_with_env(Some(&path), Vec::new())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        crate::mapping::Rules::compile(&settings.boards).unwrap();
+    }
+
+    #[test]
+    fn the_skeleton_makes_a_call_id_column_the_aircall_id_column() {
+        let text = skeleton(&usual_board());
+        assert!(text.contains("aircall_id_column = \"text_mk1\""), "{text}");
+        let parsed: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            parsed["boards"][0]["columns"]["text_mk1"]["field"].as_str(),
+            Some("id"),
+            "{text}"
         );
     }
 }

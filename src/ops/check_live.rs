@@ -10,21 +10,7 @@ use crate::monday::{BoardInfo, MondayClient};
 
 /// monday's name for the column type we write.
 pub fn monday_type(kind: ColumnKind) -> &'static str {
-    match kind {
-        ColumnKind::Text => "text",
-        ColumnKind::LongText => "long_text",
-        ColumnKind::Numbers => "numbers",
-        ColumnKind::Status => "status",
-        ColumnKind::Date => "date",
-        ColumnKind::Phone => "phone",
-        ColumnKind::Email => "email",
-        ColumnKind::Link => "link",
-        ColumnKind::Dropdown => "dropdown",
-        ColumnKind::BoardRelation => "board_relation",
-        ColumnKind::People => "people",
-        ColumnKind::Tags => "tags",
-        ColumnKind::File => "file",
-    }
+    kind.as_str()
 }
 
 /// The status labels in a column's `settings`: monday gives `{"labels": [{"label": ..}, ..]}`
@@ -70,11 +56,21 @@ pub fn compare(rules: &[BoardRule], boards: &[BoardInfo]) -> Vec<String> {
             ));
             continue;
         };
-        if let Some(group) = &rule.group_id {
-            if !board.groups.iter().any(|(id, _)| id == group) {
-                let known: Vec<&str> = board.groups.iter().map(|(id, _)| id.as_str()).collect();
+        let known: Vec<&str> = board.groups.iter().map(|(id, _)| id.as_str()).collect();
+        let groups = rule
+            .group_id
+            .iter()
+            .map(|g| ("group_id".to_string(), g))
+            .chain(
+                rule.routes
+                    .iter()
+                    .enumerate()
+                    .map(|(r, route)| (format!("routes[{r}].group_id"), &route.group_id)),
+            );
+        for (key, group) in groups {
+            if !known.contains(&group.as_str()) {
                 problems.push(format!(
-                    "{at}.group_id: board {} has no group {group:?} (groups: {})",
+                    "{at}.{key}: board {} has no group {group:?} (groups: {})",
                     board.id,
                     known.join(", ")
                 ));
@@ -113,6 +109,43 @@ pub fn compare(rules: &[BoardRule], boards: &[BoardInfo]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_to_a_group_the_board_lacks_is_a_problem() {
+        let rule: BoardRule = toml::from_str(
+            r#"
+            name = "calls"
+            entity = "call"
+            board_id = "42"
+            group_id = "calls"
+            item_name = "Call"
+            [[routes]]
+            group_id = "call_back"
+            when = { outcome = "missed" }
+            [[routes]]
+            group_id = "callback"
+            when = { outcome = "voicemail" }
+            "#,
+        )
+        .unwrap();
+        let board = BoardInfo {
+            id: "42".into(),
+            name: "Calls".into(),
+            groups: vec![
+                ("calls".into(), "Calls".into()),
+                ("call_back".into(), "Call back".into()),
+            ],
+            columns: Vec::new(),
+        };
+        let problems = compare(&[rule], &[board]);
+        assert_eq!(
+            problems,
+            [
+                "boards[0] (calls).routes[1].group_id: board 42 has no group \"callback\" \
+                 (groups: calls, call_back)"
+            ]
+        );
+    }
 
     #[test]
     fn reads_both_shapes_of_status_labels() {

@@ -2,6 +2,7 @@
 //! (beside a running bridge: WAL lets a second process in, and the worker finds replayed work
 //! at its next poll).
 
+use std::io::Write;
 use std::time::Duration;
 
 use super::OpsError;
@@ -57,18 +58,37 @@ pub async fn list(
     json: bool,
 ) -> Result<(), OpsError> {
     let rows = store.events(args.to_filter(now_ms())?, limit).await?;
-    if json {
-        for r in &rows {
-            println!("{}", serde_json::to_string(r).unwrap_or_default());
-        }
-        return Ok(());
+    let mut out = std::io::stdout().lock();
+    match write_rows(&mut out, &rows, json) {
+        Ok(()) => {}
+        // The reader has gone (`| head`): what it wanted, it got.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => return Err(OpsError::Usage(format!("cannot write the list: {e}"))),
     }
-    println!(
+    if !json {
+        eprintln!(
+            "{} event(s), newest first (at most {limit}: --limit)",
+            rows.len()
+        );
+    }
+    Ok(())
+}
+
+fn write_rows(out: &mut impl Write, rows: &[EventRow], json: bool) -> std::io::Result<()> {
+    if json {
+        for r in rows {
+            writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default())?;
+        }
+        return out.flush();
+    }
+    writeln!(
+        out,
         "{:>7}  {:<7}  {:<8} {:<14} {:<28} {:<20}  error",
         "id", "state", "kind", "entity", "event", "received (UTC)"
-    );
-    for r in &rows {
-        println!(
+    )?;
+    for r in rows {
+        writeln!(
+            out,
             "{:>7}  {:<7}  {:<8} {:<14} {:<28} {:<20}  {}",
             r.id,
             r.state,
@@ -77,13 +97,9 @@ pub async fn list(
             r.event,
             time_of(r.received_ms),
             r.error.as_deref().map(short).unwrap_or_default()
-        );
+        )?;
     }
-    eprintln!(
-        "{} event(s), newest first (at most {limit}: --limit)",
-        rows.len()
-    );
-    Ok(())
+    out.flush()
 }
 
 pub async fn show(store: &Store, id: i64) -> Result<(), OpsError> {
@@ -125,8 +141,21 @@ pub async fn replay(store: &Store, args: &FilterArgs, all: bool) -> Result<(), O
                 .into(),
         ));
     }
-    if matches!(filter.state.as_deref(), Some(s) if s != "dead") {
-        return Err(OpsError::Usage("only dead events can be replayed".into()));
+    match filter.state.as_deref() {
+        None | Some("dead") => {}
+        Some("pending") => {
+            return Err(OpsError::Usage(
+                "--state pending: replay sends dead letters only; pending events are retried by \
+                 the bridge at their next attempt (`events list --state pending` shows them with \
+                 their last error)"
+                    .into(),
+            ))
+        }
+        Some(other) => {
+            return Err(OpsError::Usage(format!(
+                "--state {other}: replay sends dead letters only (leave --state out)"
+            )))
+        }
     }
     let done = store.replay(filter, now_ms()).await?;
     println!(
@@ -150,7 +179,7 @@ pub async fn drop(store: &Store, args: &FilterArgs, all: bool) -> Result<(), Ops
     Ok(())
 }
 
-fn time_of(ms: i64) -> String {
+pub(super) fn time_of(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
         .and_then(|t| {
@@ -162,7 +191,7 @@ fn time_of(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
-fn short(s: &str) -> String {
+pub(super) fn short(s: &str) -> String {
     let one_line = s.replace('\n', " ");
     if one_line.chars().count() > 80 {
         format!("{}…", one_line.chars().take(79).collect::<String>())

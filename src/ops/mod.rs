@@ -3,6 +3,7 @@
 //! process exit status, documented in `--help` and the README.
 
 pub mod boards;
+pub mod calls;
 pub mod check;
 pub mod check_live;
 pub mod events;
@@ -24,7 +25,8 @@ pub const EXIT_LIVE: u8 = 3;
 pub enum OpsError {
     #[error("configuration error: {0}")]
     Config(#[from] ConfigError),
-    #[error("monday: {0}")]
+    /// Every monday error says "monday" itself.
+    #[error("{0}")]
     Monday(#[from] MondayError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),

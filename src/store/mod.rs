@@ -5,6 +5,7 @@
 //! The store knows nothing of calls, mappings or monday: observed state and synced values are
 //! opaque JSON owned by `mapping`.
 
+mod inspect;
 mod intents;
 mod journal;
 mod queries;
@@ -16,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use inspect::EntityDetail;
 pub use intents::{Checkpoint, Intent};
 pub use journal::{EntityRow, EventFilter, EventRow, Replayed};
 pub use queries::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};

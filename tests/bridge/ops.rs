@@ -40,9 +40,11 @@ async fn boards_lists_the_boards_and_its_skeleton_passes_check_live() {
     assert!(skeleton.contains("[[boards]]"), "{skeleton}");
     assert!(skeleton.contains("[boards.columns.status]"), "{skeleton}");
     assert!(
-        skeleton.contains("\"in_progress\" = \"In progress\""),
+        skeleton.contains("in_progress = \"In progress\""),
         "{skeleton}"
     );
+    // Every outcome has a label, unanswered (the board has none of its own) included.
+    assert!(skeleton.contains("unanswered = \"Missed\""), "{skeleton}");
     assert!(
         skeleton.contains("aircall_id_column = \"aircall_id\""),
         "{skeleton}"
@@ -71,6 +73,7 @@ async fn check_live_names_what_monday_lacks_and_exits_3() {
 
     let bad = example()
         .replace("group_id = \"calls\"", "group_id = \"nope\"")
+        .replace("group_id = \"call_back\"", "group_id = \"callback\"")
         .replace(
             "voicemail = \"Voicemail\"",
             "voicemail = \"Left a message\"",
@@ -89,6 +92,7 @@ async fn check_live_names_what_monday_lacks_and_exits_3() {
     for want in [
         "boards[0] (calls).group_id",
         "\"nope\"",
+        "boards[0] (calls).routes[0].group_id: board 1000000001 has no group \"callback\"",
         "boards[0] (calls).columns.status.labels",
         "\"Left a message\"",
         "boards[0] (calls).columns.duration: column \"Duration (s)\" is of type numbers, the mapping writes text",

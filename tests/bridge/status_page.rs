@@ -13,14 +13,14 @@ use crate::helpers::*;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A headless Chromium with its own throw-away profile; killed on drop.
-struct Chromium {
+pub(crate) struct Chromium {
     child: Child,
     _profile: tempfile::TempDir,
     port: u16,
 }
 
 impl Chromium {
-    fn start() -> Chromium {
+    pub(crate) fn start() -> Chromium {
         let profile = tempfile::tempdir().unwrap();
         let child = Command::new("chromium")
             .args([
@@ -71,7 +71,7 @@ impl Chromium {
     }
 
     /// The first page's DevTools websocket.
-    async fn page(&self) -> String {
+    pub(crate) async fn page(&self) -> String {
         let url = format!("http://127.0.0.1:{}/json/list", self.port);
         eventually(WAIT, "a page target", || async {
             let targets: Vec<Value> = reqwest::get(&url).await.ok()?.json().await.ok()?;
@@ -92,18 +92,18 @@ impl Drop for Chromium {
 }
 
 /// A minimal DevTools client: send a command, wait for its answer (events are skipped).
-struct Cdp {
+pub(crate) struct Cdp {
     ws: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
     next: u64,
 }
 
 impl Cdp {
-    fn connect(url: &str) -> Cdp {
+    pub(crate) fn connect(url: &str) -> Cdp {
         let (ws, _) = tungstenite::connect(url).unwrap();
         Cdp { ws, next: 0 }
     }
 
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         self.next += 1;
         let id = self.next;
         let msg = json!({ "id": id, "method": method, "params": params }).to_string();
@@ -119,7 +119,7 @@ impl Cdp {
         }
     }
 
-    fn eval(&mut self, expression: &str) -> Value {
+    pub(crate) fn eval(&mut self, expression: &str) -> Value {
         let r = self.call(
             "Runtime.evaluate",
             json!({ "expression": expression, "returnByValue": true }),
@@ -128,7 +128,7 @@ impl Cdp {
     }
 
     /// Polls `expression` until it is truthy.
-    fn wait_for(&mut self, expression: &str) -> Value {
+    pub(crate) fn wait_for(&mut self, expression: &str) -> Value {
         let deadline = Instant::now() + WAIT;
         loop {
             let v = self.eval(expression);

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod board_view;
 mod control;
 mod error;
 mod exec;

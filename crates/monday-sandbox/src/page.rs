@@ -7,7 +7,7 @@ use std::fmt::Write;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::state::{ItemState, State};
+use super::state::State;
 use super::Shared;
 
 pub fn escape(s: &str) -> String {
@@ -25,16 +25,17 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}h2{margin-top:1.5em}\
-tr.archived{color:#888;font-style:italic}tr.deleted{color:#b00;text-decoration:line-through}";
+const STYLE: &str =
+    "body{font-family:Figtree,Roboto,system-ui,sans-serif;margin:1.5em 2em;color:#323338}\
+h1{font-size:24px;margin:.2em 0}a{color:#0073ea}";
 
 fn html(title: &str, body: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
-            escape(title)
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}{}</style></head><body>{body}</body></html>",
+            escape(title),
+            super::board_view::STYLE
         ))
 }
 
@@ -96,61 +97,8 @@ if(r.ok)document.getElementById('board').innerHTML=await r.text();}}catch(e){{}}
 }
 
 fn board_table(state: &State, board_id: u64) -> String {
-    let Some(board) = state.boards.get(&board_id) else {
-        return String::new();
-    };
-    let mut out = String::new();
-    for group in &board.groups {
-        let _ = write!(
-            out,
-            "<h2>{}</h2><table><tr><th>Item</th><th>State</th>",
-            escape(&group.title)
-        );
-        for c in &board.columns {
-            let _ = write!(out, "<th>{}</th>", escape(&c.title));
-        }
-        out.push_str("</tr>");
-        let items = board
-            .item_ids
-            .iter()
-            .filter_map(|id| state.items.get(id))
-            .filter(|i| i.group_id == group.id);
-        for item in items {
-            let class = item.state.as_str();
-            let _ = write!(
-                out,
-                "<tr class=\"{class}\"><td>{}</td><td>{}</td>",
-                escape(&item.name),
-                if item.state == ItemState::Active {
-                    ""
-                } else {
-                    class
-                }
-            );
-            for c in &board.columns {
-                let text = item.values.get(&c.id).map_or("", |v| v.text.as_str());
-                let link = item
-                    .values
-                    .get(&c.id)
-                    .and_then(|v| v.value.get("url"))
-                    .and_then(|u| u.as_str());
-                match link {
-                    Some(url) => {
-                        let _ = write!(
-                            out,
-                            "<td><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></td>",
-                            escape(url),
-                            escape(text)
-                        );
-                    }
-                    None => {
-                        let _ = write!(out, "<td>{}</td>", escape(text));
-                    }
-                }
-            }
-            out.push_str("</tr>");
-        }
-        out.push_str("</table>");
+    match state.boards.get(&board_id) {
+        Some(board) => super::board_view::render(state, board),
+        None => String::new(),
     }
-    out
 }

@@ -57,6 +57,7 @@ fn conflicts_locks_and_server_errors_retry() {
             status,
             retry_after: None,
             snippet: String::new(),
+            url: "http://m/v2".into(),
         };
         assert_eq!(e.decision(), Decision::Retry { hint: None }, "{status}");
     }
@@ -64,6 +65,7 @@ fn conflicts_locks_and_server_errors_retry() {
         status: 423,
         retry_after: Some(Duration::from_secs(1)),
         snippet: String::new(),
+        url: "http://m/v2".into(),
     };
     assert_eq!(
         locked.decision(),
@@ -128,6 +130,7 @@ fn bad_values_ids_and_auth_go_to_the_dead_letter() {
             status,
             retry_after: None,
             snippet: String::new(),
+            url: "http://m/v2".into(),
         };
         assert_eq!(e.decision(), Decision::DeadLetter, "{status}");
     }
@@ -157,4 +160,42 @@ fn unknown_codes_are_judged_by_status() {
         api("SomethingNew", 503, None).decision(),
         Decision::Retry { hint: None }
     );
+}
+
+#[test]
+fn a_404_names_the_url_and_the_missing_v2() {
+    let e = MondayError::Http {
+        status: 404,
+        retry_after: None,
+        snippet: "Not Found".into(),
+        url: "https://api.monday.com/".into(),
+    };
+    let text = e.to_string();
+    assert!(text.contains("at https://api.monday.com/"), "{text}");
+    assert!(text.contains("must end in /v2"), "{text}");
+    let right = MondayError::Http {
+        status: 404,
+        retry_after: None,
+        snippet: String::new(),
+        url: "https://proxy.example/v2".into(),
+    };
+    assert!(!right.to_string().contains("must end in /v2"), "{right}");
+}
+
+#[tokio::test]
+async fn a_transport_error_keeps_its_cause() {
+    // A port nothing listens on: the connect is refused, and the message must say so.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/v2"))
+        .send()
+        .await
+        .unwrap_err();
+    let text = super::super::transport::transport(err).to_string();
+    assert!(text.contains("error sending request"), "{text}");
+    assert!(text.to_lowercase().contains("connection refused"), "{text}");
 }

@@ -90,3 +90,44 @@ async fn board_page_escapes_item_names() {
     assert!(index.contains(&format!("/boards/{CALLS}")));
     sb.handle.stop().await;
 }
+
+#[tokio::test]
+async fn board_page_draws_chips_short_links_anchors_and_folds_empty_columns() {
+    let sb = spawn().await;
+    let id = sb
+        .create_call(
+            "Inbound call with Sophie",
+            json!({
+                "status": {"label": "Answered"},
+                "recording": {"url": "https://assets.aircall.io/calls/1/recording", "text": "Recording"},
+                "voicemail": {"url": "https://assets.aircall.io/calls/1/voicemail", "text": ""}
+            }),
+        )
+        .await;
+    let page = sb
+        .client
+        .get(sb.url(&format!("/boards/{CALLS}")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    // A status as a chip in the label's colour.
+    assert!(
+        page.contains("<span class=chip style=\"background:#00c875\">Answered</span>"),
+        "{page}"
+    );
+    // A link as a short label: its text, else the host; the URL on hover.
+    assert!(page.contains(">Recording</a>"), "{page}");
+    assert!(page.contains(">assets.aircall.io</a>"), "{page}");
+    // Each item is an anchor the bridge's item links point at (#item-<id>).
+    assert!(page.contains(&format!("<tr id=\"item-{id}\"")), "{page}");
+    // A column empty on every item is folded away, and said so.
+    assert!(!page.contains("<th title=\"Talk time (s)\">"), "{page}");
+    assert!(
+        page.contains("folded away: ") && page.contains("Talk time (s)"),
+        "{page}"
+    );
+    sb.handle.stop().await;
+}

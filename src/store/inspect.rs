@@ -1,0 +1,114 @@
+//! Read-only look-ups for `calls show` and `calls find`: one entity with everything the store
+//! knows of it, and the calls whose stored state mentions a number or a name.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{journal::EventRow, Store, StoreError};
+
+/// An entity's row: its folded state, its queue counters, its retry and its last error.
+#[derive(Debug, Clone)]
+pub struct EntityDetail {
+    pub kind: String,
+    pub entity_id: String,
+    /// The folded state (mapping's `Observed`, as JSON), absent before the first reconcile.
+    pub observed: Option<String>,
+    pub pending: i64,
+    pub dead: i64,
+    pub attempts: i64,
+    /// When the worker will try again (0: as soon as it gets to it).
+    pub due_ms: i64,
+    pub lease_until_ms: i64,
+    pub last_error: Option<String>,
+    pub updated_ms: i64,
+}
+
+impl Store {
+    /// One entity's row, or `None` when the store has never heard of it.
+    pub async fn entity(&self, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.read(move |c| entity(c, &kind, &id)).await
+    }
+
+    /// Every event of one entity with its payload, oldest first.
+    pub async fn entity_events(&self, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.read(move |c| entity_events(c, &kind, &id)).await
+    }
+
+    /// (entity id, folded state) of the `limit` entities of `kind` updated last, newest first:
+    /// what `calls find` searches.
+    pub async fn observed_states(
+        &self,
+        kind: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let kind = kind.to_string();
+        self.read(move |c| observed_states(c, &kind, limit)).await
+    }
+}
+
+fn entity(c: &Connection, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError> {
+    let row = c
+        .query_row(
+            "SELECT kind, entity_id, observed, pending, dead, attempts, due_ms, lease_until_ms,
+                    last_error, updated_ms
+               FROM entities WHERE kind = ?1 AND entity_id = ?2",
+            params![kind, id],
+            |r| {
+                Ok(EntityDetail {
+                    kind: r.get(0)?,
+                    entity_id: r.get(1)?,
+                    observed: r.get(2)?,
+                    pending: r.get(3)?,
+                    dead: r.get(4)?,
+                    attempts: r.get(5)?,
+                    due_ms: r.get(6)?,
+                    lease_until_ms: r.get(7)?,
+                    last_error: r.get(8)?,
+                    updated_ms: r.get(9)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(row)
+}
+
+fn entity_events(c: &Connection, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT id, entity_kind, entity_id, event, event_ts, received_ms, state, error, done_ms,
+                data
+           FROM events WHERE entity_kind = ?1 AND entity_id = ?2 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map(params![kind, id], |r| {
+            Ok(EventRow {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                entity_id: r.get(2)?,
+                event: r.get(3)?,
+                event_ts: r.get(4)?,
+                received_ms: r.get(5)?,
+                state: r.get(6)?,
+                error: r.get(7)?,
+                done_ms: r.get(8)?,
+                data: r.get(9)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn observed_states(
+    c: &Connection,
+    kind: &str,
+    limit: usize,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT entity_id, observed FROM entities
+          WHERE kind = ?1 AND observed IS NOT NULL ORDER BY updated_ms DESC LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![kind, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

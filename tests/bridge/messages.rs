@@ -1,0 +1,109 @@
+//! Messages an operator meets on a bad day: each names what is wrong, where, and what to do.
+
+use crate::helpers::*;
+
+fn example() -> String {
+    std::fs::read_to_string(repo_path("config/example.toml")).unwrap()
+}
+
+fn with(env: &[(String, String)], key: &str, value: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = env.iter().filter(|(k, _)| k != key).cloned().collect();
+    env.push((key.into(), value.into()));
+    env
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monday_url_without_v2_is_named_with_the_fix() {
+    let sandbox = Sandbox::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bridge.toml");
+    std::fs::write(&config, example()).unwrap();
+    let root = format!("http://{}/", sandbox.handle.addr());
+    let env = with(&sandbox_env(&sandbox), "BRIDGE__MONDAY__API_URL", &root);
+    let (code, _, err) = cli(
+        &env,
+        &["check", "--config", config.to_str().unwrap(), "--live"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains(&root), "the URL is not named: {err}");
+    assert!(err.contains("must end in /v2"), "no hint: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_monday_token_says_where_the_token_came_from() {
+    let sandbox = Sandbox::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bridge.toml");
+    std::fs::write(&config, example()).unwrap();
+    let env = with(&sandbox_env(&sandbox), "BRIDGE__MONDAY__API_TOKEN", "wrong");
+    let (code, _, err) = cli(
+        &env,
+        &["check", "--config", config.to_str().unwrap(), "--live"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("monday refused the token"), "{err}");
+    assert!(err.contains("credential monday_token"), "{err}");
+}
+
+#[test]
+fn a_placeholder_token_that_hides_the_credential_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bridge.toml");
+    std::fs::write(&config, example()).unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    std::fs::write(credentials.join("monday_token"), "real-token\n").unwrap();
+    let env = vec![(
+        "CREDENTIALS_DIRECTORY".to_string(),
+        credentials.display().to_string(),
+    )];
+    let (code, out, err) = cli(&env, &["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("key `monday.api_token`"), "{err}");
+    assert!(err.contains("hides the credential monday_token"), "{err}");
+    assert!(err.contains("delete the api_token line"), "{err}");
+    // Without the placeholder the credential is used: valid.
+    let fixed = example().replace("api_token = \"replace-with-your-monday-api-token\"\n", "");
+    std::fs::write(&config, fixed).unwrap();
+    let (code, out, err) = cli(&env, &["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// The error of the first dead event.
+async fn dead_letter_error(bridge: &Bridge) -> String {
+    eventually(
+        std::time::Duration::from_secs(20),
+        "a dead letter",
+        || async { (bridge.metric("bridge_dead_events").await >= 1.0).then_some(()) },
+    )
+    .await;
+    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
+    db.query_row(
+        "SELECT error FROM events WHERE state = 'dead' LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_letter_for_a_missing_label_names_the_column_and_the_label() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start_with_config(&sandbox, &example_with_a_missing_label(), &[]).await;
+    bridge.deliver(&fixture("inbound_missed_voicemail")).await;
+    let error = dead_letter_error(&bridge).await;
+    assert!(error.contains("ColumnValueException"), "{error}");
+    assert!(error.contains("column \"status\""), "{error}");
+    assert!(error.contains("the label \"Left a message\""), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_letter_for_a_missing_group_names_the_group() {
+    let sandbox = Sandbox::start().await;
+    let config = example().replace("group_id = \"call_back\"", "group_id = \"callback\"");
+    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    bridge.deliver(&fixture("inbound_missed_voicemail")).await;
+    let error = dead_letter_error(&bridge).await;
+    assert!(error.contains("group \"callback\""), "{error}");
+    assert!(error.contains(CALLS_BOARD), "{error}");
+}
