@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod aircall;
 pub mod aircall_sandbox;
+pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod config;
