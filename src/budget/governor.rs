@@ -55,7 +55,7 @@ pub struct Tuning {
     pub live_cost: f64,
     /// Requests per call when answer, hang-up and end coalesce.
     pub coalescing_cost: f64,
-    /// Requests per flush in the final-state mode (creates and the odd change, batched).
+    /// Requests per flush in the final-state mode (a batch of creates, one of changes).
     pub requests_per_flush: f64,
     /// Share of the bridge's budget that only the final-state mode may spend.
     pub reserve: f64,
@@ -69,8 +69,8 @@ impl Default for Tuning {
         Tuning {
             live_cost: 4.0,
             coalescing_cost: 1.6,
-            requests_per_flush: 1.5,
-            reserve: 0.05,
+            requests_per_flush: 2.0,
+            reserve: 0.1,
             hysteresis: 0.8,
         }
     }
@@ -259,8 +259,8 @@ impl Governor {
         } else {
             // Flushes spaced so that the rest of the day fits what is left (reserve included),
             // no closer than a minute of the day, no further than an hour.
-            // Half the reserve stays for the very last calls.
-            let usable = (left as f64 - reserve / 2.0).max(1.0);
+            // The reserve stays for what the projection missed.
+            let usable = (left as f64 - reserve).max(1.0);
             let flush = (time_left * t.requests_per_flush / usable)
                 .max((day_ms / 1440) as f64)
                 .min((day_ms / 24) as f64) as i64;

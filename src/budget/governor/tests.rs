@@ -162,7 +162,7 @@ fn switching_has_hysteresis() {
             * match d.mode {
                 Mode::Live => 4.0,
                 Mode::Coalescing { .. } => 1.6,
-                Mode::FinalOnly { flush_ms } => 1.5 * step as f64 / flush_ms as f64,
+                Mode::FinalOnly { flush_ms } => 2.0 * step as f64 / flush_ms as f64,
             };
         if d.mode.rank() != last {
             changes += 1;
@@ -206,7 +206,7 @@ fn a_peaked_day_stays_under_the_limit() {
             * match d.mode {
                 Mode::Live => calls * 4.0,
                 Mode::Coalescing { .. } => calls * 1.6,
-                Mode::FinalOnly { flush_ms } => 1.5 * step as f64 / flush_ms as f64,
+                Mode::FinalOnly { flush_ms } => 2.0 * step as f64 / flush_ms as f64,
             };
         t += step;
     }
