@@ -131,7 +131,12 @@ impl Keeper {
     pub fn read_due(&self, now_ms: i64) -> bool {
         let mut inner = self.lock();
         self.roll(&mut inner, now_ms);
-        self.settings.enabled && now_ms >= inner.next_read_ms
+        let due = self.settings.enabled && now_ms >= inner.next_read_ms;
+        if due {
+            // Taken by this caller: the other reconcile loops do not read it too.
+            inner.next_read_ms = now_ms + (self.settings.day_ms / 24).max(1);
+        }
+        due
     }
 
     /// `platform_api`'s answer (`None`: it could not be read; tried again later).
@@ -281,6 +286,15 @@ mod tests {
         assert_eq!(again.own_used(61_000), 0);
         again.restore(61_000, &saved);
         assert_eq!(again.own_used(61_000), 0);
+    }
+
+    #[test]
+    fn platform_api_is_read_at_the_start_then_hourly_by_one_loop() {
+        let k = keeper(86_400_000);
+        assert!(k.read_due(1_000));
+        assert!(!k.read_due(1_001), "a second loop reads it too");
+        assert!(!k.read_due(1_000 + 3_599_999));
+        assert!(k.read_due(1_000 + 3_600_000));
     }
 
     #[test]
