@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod aircall;
+pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod config;

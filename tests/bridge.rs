@@ -9,6 +9,8 @@ mod helpers;
 
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/budget.rs"]
+mod budget;
 #[path = "bridge/calls.rs"]
 mod calls;
 #[path = "bridge/chaos.rs"]

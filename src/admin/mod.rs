@@ -129,6 +129,43 @@ async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
             (worker.paused_until_ms > now) as u8 as f64,
         ),
     ];
+    let keeper = state.monday.keeper();
+    gauges.push((
+        "bridge_budget_requests_today",
+        "Requests the bridge sent to monday today (UTC), as monday counts them",
+        keeper.own_used(now_ms()) as f64,
+    ));
+    if let Some(d) = keeper.last() {
+        gauges.push((
+            "bridge_budget_mode",
+            "Daily-budget governor: 0 live, 1 coalescing, 2 final states only",
+            match d.mode {
+                crate::budget::Mode::Live => 0.0,
+                crate::budget::Mode::Coalescing { .. } => 1.0,
+                crate::budget::Mode::FinalOnly { .. } => 2.0,
+            },
+        ));
+        gauges.push((
+            "bridge_budget_requests_left",
+            "Requests the bridge may still send today (its share, less other integrations' use)",
+            d.left as f64,
+        ));
+        gauges.push((
+            "bridge_budget_projected_requests",
+            "Requests the rest of the day is projected to need in the current mode",
+            d.projected as f64,
+        ));
+        gauges.push((
+            "bridge_budget_fits",
+            "0 when the day's projected traffic does not fit the budget even with final states only",
+            d.fits as u8 as f64,
+        ));
+        gauges.push((
+            "bridge_budget_exhausts_at_seconds",
+            "Unix time the budget runs out at the projected pace (0: it lasts the day)",
+            d.exhausts_at_ms.map_or(0.0, |ms| ms as f64 / 1000.0),
+        ));
+    }
     // Only what monday has told us: before its first answer the budget is unknown.
     let budget = state.monday.budget();
     if let Some(left) = budget.minute_left {

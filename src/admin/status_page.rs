@@ -125,6 +125,34 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
          <div class=tile>Dead letters<b id=dead-count>{}</b></div></div>",
         stats.pending_events, stats.pending_entities, stats.dead_events
     );
+    let keeper = state.monday.keeper();
+    let used = keeper.own_used(now);
+    let line = match keeper.last() {
+        Some(d) => {
+            let exhausts = match d.exhausts_at_ms {
+                Some(ms) => format!(
+                    "; at this pace the budget runs out at {}",
+                    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+                        .ok()
+                        .and_then(|t| t
+                            .format(&time::format_description::well_known::Rfc3339)
+                            .ok())
+                        .unwrap_or_default()
+                ),
+                None => String::new(),
+            };
+            format!(
+                "<b>{}</b>: {}. {used} requests sent today, {} left, about {} needed for the rest of the day{}.",
+                d.mode.name(),
+                escape(&d.reason),
+                d.left,
+                d.projected,
+                escape(&exhausts)
+            )
+        }
+        None => format!("no decision yet; {used} requests sent today."),
+    };
+    let _ = write!(h, "<p id=budget>Daily budget: {line}</p>");
 
     h.push_str("<h2>Recent calls and contacts</h2><table id=recent><tr><th>what</th><th>Aircall id</th><th>caller</th><th>outcome</th><th>state</th><th>monday item</th><th>updated</th><th>last error</th></tr>");
     for e in &recent {

@@ -86,6 +86,26 @@ pub struct MondaySettings {
     pub max_in_flight: usize,
     pub max_in_flight_per_board: usize,
     pub max_batch: usize,
+    /// Whether the daily-budget governor may hold changes back (false: always live).
+    pub governor: bool,
+    /// The bridge's share of the account's daily limit: calls, or a percentage ("60%").
+    pub daily_budget: String,
+    /// The plan's daily limit until `platform_api` says otherwise.
+    pub daily_limit: u64,
+    /// The length of monday's day in seconds (86,400); tests and demos shorten it.
+    pub budget_day_secs: u64,
+}
+
+impl MondaySettings {
+    /// The governor's settings (after `validate`).
+    pub fn keeper_settings(&self) -> crate::budget::KeeperSettings {
+        crate::budget::KeeperSettings {
+            enabled: self.governor,
+            share: crate::budget::Share::parse(&self.daily_budget).unwrap_or_default(),
+            fallback_limit: self.daily_limit.max(1),
+            day_ms: (self.budget_day_secs.max(1) * 1000) as i64,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,6 +306,21 @@ impl Settings {
             return Err(invalid(
                 "monday.max_in_flight",
                 "expected at least 1 request in flight".into(),
+            ));
+        }
+        if let Err(message) = crate::budget::Share::parse(&self.monday.daily_budget) {
+            return Err(invalid("monday.daily_budget", message));
+        }
+        if self.monday.daily_limit == 0 {
+            return Err(invalid(
+                "monday.daily_limit",
+                "expected at least 1 call a day (1,000 on Basic and Standard, 10,000 on Pro, 25,000 on Enterprise)".into(),
+            ));
+        }
+        if self.monday.budget_day_secs < 10 {
+            return Err(invalid(
+                "monday.budget_day_secs",
+                "expected at least 10 seconds (monday's day is 86400)".into(),
             ));
         }
         if self.worker.concurrency == 0 {

@@ -249,3 +249,35 @@ fn a_missing_file_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn the_daily_budget_is_calls_or_a_percentage_and_a_bad_one_names_file_and_key() {
+    let f = write(&format!("{MINIMAL}\n[monday]\ndaily_budget = \"60%\"\n"));
+    let s = Settings::load_with_env(Some(f.path()), env(&[])).unwrap();
+    assert_eq!(
+        s.monday.keeper_settings().share,
+        crate::budget::Share::Fraction(0.6)
+    );
+    let f = write(&format!("{MINIMAL}\n[monday]\ndaily_budget = 800\n"));
+    let s = Settings::load_with_env(Some(f.path()), env(&[])).unwrap();
+    assert_eq!(
+        s.monday.keeper_settings().share,
+        crate::budget::Share::Absolute(800)
+    );
+    let s = Settings::load_with_env(None, env(&[("BRIDGE__MONDAY__DAILY_BUDGET", "25%")])).unwrap();
+    assert_eq!(
+        s.monday.keeper_settings().share,
+        crate::budget::Share::Fraction(0.25)
+    );
+    for bad in ["\"150%\"", "\"lots\"", "0"] {
+        let f = write(&format!("{MINIMAL}\n[monday]\ndaily_budget = {bad}\n"));
+        let err = Settings::load_with_env(Some(f.path()), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("monday.daily_budget"), "{bad}: {err}");
+        assert!(
+            err.contains(&f.path().display().to_string()),
+            "{bad}: {err}"
+        );
+    }
+}

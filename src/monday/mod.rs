@@ -7,6 +7,7 @@ mod context;
 mod error;
 mod lookup;
 mod ops;
+mod platform;
 mod throttle;
 mod transport;
 mod upload;
@@ -19,6 +20,7 @@ use serde_json::Value;
 
 pub use error::{Decision, MondayError};
 pub use lookup::Lookup;
+pub use platform::DailyUsage;
 pub use throttle::{Snapshot as BudgetSnapshot, Throttle};
 use transport::{error_at, Answer};
 
@@ -67,6 +69,8 @@ pub struct MondayClient {
     version: String,
     metrics: Arc<Metrics>,
     throttle: Arc<Throttle>,
+    /// Counts every request against monday's daily limit; the daily-budget governor.
+    keeper: Arc<crate::budget::Keeper>,
 }
 
 impl MondayClient {
@@ -94,12 +98,18 @@ impl MondayClient {
                 settings.max_in_flight,
                 settings.max_in_flight_per_board,
             )),
+            keeper: Arc::new(crate::budget::Keeper::new(settings.keeper_settings())),
         })
     }
 
     /// How many commands monday's complexity budget takes right now, when known.
     pub fn commands_that_fit(&self) -> Option<usize> {
         self.throttle.commands_that_fit()
+    }
+
+    /// The daily budget: our requests today, monday's limit, the governor's mode.
+    pub fn keeper(&self) -> &Arc<crate::budget::Keeper> {
+        &self.keeper
     }
 
     /// What monday last said of our budgets.

@@ -47,3 +47,11 @@ pub struct UsersByEmail;
     response_derives = "Debug"
 )]
 pub struct CreateOrGetTag;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/platform_api.graphql",
+    response_derives = "Debug"
+)]
+pub struct PlatformApi;

@@ -86,6 +86,16 @@ impl MondayClient {
             .map_err(|wait| MondayError::Throttled { wait })?;
         let started = Instant::now();
         let result = self.transmit(body, idempotency_key, commands).await;
+        // As monday counts against the daily limit: a rate-limited request costs 0.1 call, one
+        // that never left costs nothing, anything else (failed ones too) a whole call.
+        let tenths = match &result {
+            Ok(a) if a.status == 429 => 1,
+            Err(MondayError::Transport { not_sent: true, .. }) => 0,
+            _ => 10,
+        };
+        if tenths > 0 {
+            self.keeper.count(crate::worker::now_ms(), tenths);
+        }
         let outcome = match &result {
             Ok(a) if a.replayed => "replayed".to_string(),
             Ok(a) => match first_error(&a.json, a.status, a.retry_after) {

@@ -17,6 +17,8 @@ pub struct WorkerHealth {
     pub monday_failing_since_ms: AtomicI64,
     /// Sending is paused until then (monday's daily limit).
     pub paused_until_ms: AtomicI64,
+    /// When the day's request count was last written to the store (0: not yet read back).
+    pub budget_saved_ms: AtomicI64,
 }
 
 impl WorkerHealth {

@@ -34,6 +34,11 @@ pub(super) enum Failure {
         due_ms: i64,
         message: String,
     },
+    /// The daily-budget governor holds the call's changes back until `due_ms`.
+    Held {
+        due_ms: i64,
+        mode: &'static str,
+    },
 }
 
 pub(super) struct Job {
@@ -75,6 +80,14 @@ impl Job {
             Err(e) => job.failure = Some(Failure::Mapping(e.to_string())),
         }
         job
+    }
+
+    /// Whether the call has ended (its last status is known); contacts count as final.
+    pub fn is_final(&self) -> bool {
+        match &self.state {
+            Some(mapping::Observed::Call(c)) => c.phase == mapping::Phase::Ended,
+            _ => true,
+        }
     }
 
     /// The desired item on each board that mirrors the entity, next to what was synced.

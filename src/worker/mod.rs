@@ -3,6 +3,7 @@
 //! when a backlog builds up), and record the outcomes. No database transaction is held across
 //! a monday request: the claim is a lease, the outcome a second short write.
 
+mod budget;
 mod health;
 mod intents;
 mod job;
@@ -182,6 +183,7 @@ impl Worker {
         let mut jobs: Vec<Job> = claims.into_iter().map(Job::prepare).collect();
         self.derive(&rules, &mut jobs).await?;
         self.settle_intents(&rules, &mut jobs).await;
+        self.hold_for_budget(&mut jobs).await;
         self.find_existing_items(&rules, &mut jobs).await;
         let planned = self.plan(&rules, &jobs);
         self.send(&rules, &mut jobs, planned).await;
@@ -328,6 +330,7 @@ impl Worker {
     fn finish(&self, rules: &Rules, job: Job) -> Completion {
         let links = job.links(rules);
         let claim = &job.claim;
+        let held = matches!(job.failure, Some(Failure::Held { .. }));
         let outcome = match job.failure {
             Some(Failure::Mapping(error)) => {
                 tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
@@ -390,6 +393,11 @@ impl Worker {
                 error: message,
                 counts: false,
             },
+            Some(Failure::Held { due_ms, mode }) => Outcome::Retry {
+                due_ms,
+                error: format!("held back by the daily-budget governor ({mode})"),
+                counts: false,
+            },
             None if job.another_round => Outcome::Retry {
                 due_ms: now_ms(),
                 error: "another round".into(),
@@ -398,6 +406,7 @@ impl Worker {
             None => Outcome::Synced,
         };
         let label = match &outcome {
+            Outcome::Retry { .. } if held => "held",
             Outcome::Synced => "synced",
             Outcome::Retry { .. } => "retry",
             Outcome::Dead { .. } => {

@@ -139,6 +139,12 @@ impl Sandbox {
         );
     }
 
+    /// Another integration of the same monday account spends `calls` of today's calls.
+    pub async fn charge_other_integration(&self, calls: u64) {
+        self.control("/_sandbox/usage", json!({ "calls": calls }))
+            .await;
+    }
+
     pub async fn set_limits(&self, limits: Value) {
         self.control("/_sandbox/limits", limits).await;
     }

@@ -372,12 +372,15 @@ pub async fn handle(shared: &Shared, req: ApiRequest) -> ApiReply {
         let mut guard = shared.lock();
         let inner = &mut *guard;
         let now = inner.clock.now();
+        let limits = inner.limits.clone();
+        let platform = inner.limiter.platform(&limits, now);
         let mut ctx = ExecCtx {
             state: &mut inner.state,
             now,
             complexity,
             version: version.clone(),
             uploads: req.uploads,
+            platform,
         };
         let out = exec::execute(&prepared, &mut ctx);
         for (field, outcome) in &out.fields {

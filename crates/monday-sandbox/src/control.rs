@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/items/{id}/delete", web::post().to(delete_item))
             .route("/limits", web::get().to(get_limits))
             .route("/limits", web::post().to(set_limits))
+            .route("/usage", web::post().to(charge_usage))
             .route("/reset", web::post().to(reset)),
     );
 }
@@ -170,6 +171,21 @@ async fn set_limits(body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse
         }
         Err(e) => bad(format!("invalid limits: {e}")),
     }
+}
+
+/// `{"calls": n}`: another integration of the same account spent `n` calls today.
+async fn charge_usage(body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let calls = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("calls").and_then(Value::as_u64));
+    let Some(calls) = calls else {
+        return bad("expected {\"calls\": <number>}");
+    };
+    let mut inner = shared.lock();
+    let now = inner.clock.now();
+    let limits = inner.limits.clone();
+    inner.limiter.charge(&limits, now, calls);
+    HttpResponse::Ok().json(json!({ "daily_used": inner.limiter.daily_used() }))
 }
 
 async fn reset(shared: web::Data<Shared>) -> HttpResponse {

@@ -48,6 +48,8 @@ pub enum Node {
     User(u64),
     Tag(u64),
     Version(String),
+    /// A plain object of the given type (`platform_api` and what it nests).
+    Json(&'static str, Value),
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +75,8 @@ pub struct ExecCtx<'a> {
     pub complexity: ComplexityInfo,
     pub version: String,
     pub uploads: HashMap<String, Upload>,
+    /// The account's daily limit and usage, for `platform_api`.
+    pub platform: super::limits::Platform,
 }
 
 /// Result of a whole operation; `fields` lists (root field name, outcome code or "ok").

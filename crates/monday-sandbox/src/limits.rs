@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime, Time};
+use time::{Date, Duration, OffsetDateTime};
 
 use super::exec::ComplexityInfo;
 
@@ -44,6 +44,9 @@ pub struct Limits {
     pub max_query_complexity: u64,
     /// Calls per day, reset at midnight UTC of the sandbox clock.
     pub daily_requests: u64,
+    /// The length of the sandbox's day in seconds: 86,400 resets at midnight UTC; tests
+    /// compress a day into a few minutes (the count resets at every multiple since the epoch).
+    pub day_secs: u64,
     pub cost: CostModel,
 }
 
@@ -57,6 +60,7 @@ impl Default for Limits {
             complexity_window_secs: 60,
             max_query_complexity: 5_000_000,
             daily_requests: 25_000,
+            day_secs: 86_400,
             cost: CostModel::default(),
         }
     }
@@ -97,9 +101,12 @@ fn ceil_secs(d: Duration) -> u64 {
 pub struct Limiter {
     minute: VecDeque<OffsetDateTime>,
     complexity: VecDeque<(OffsetDateTime, u64)>,
-    day: Option<Date>,
+    /// The current day: its index since the epoch, in days of `day_secs`.
+    day: Option<i64>,
     /// Daily usage in tenths of a call: a rate-limited request costs 0.1 call.
     daily_tenths: u64,
+    /// Earlier days (start, calls), newest last, at most 13 (monday reports 14 days).
+    past_days: VecDeque<(OffsetDateTime, u64)>,
     pub complexity_used_total: u64,
 }
 
@@ -113,8 +120,16 @@ impl Limiter {
         while self.complexity.front().is_some_and(|(t, _)| *t + cw <= now) {
             self.complexity.pop_front();
         }
-        if self.day != Some(now.date()) {
-            self.day = Some(now.date());
+        let day = day_index(limits, now);
+        if self.day != Some(day) {
+            if let Some(old) = self.day {
+                self.past_days
+                    .push_back((day_start(limits, old), self.daily_tenths.div_ceil(10)));
+                while self.past_days.len() > 13 {
+                    self.past_days.pop_front();
+                }
+            }
+            self.day = Some(day);
             self.daily_tenths = 0;
         }
     }
@@ -142,7 +157,7 @@ impl Limiter {
         if self.daily_tenths + daily_tenths > limits.daily_requests * 10 {
             self.daily_tenths += 1;
             return Err(Exceeded::Daily {
-                retry_in: ceil_secs(next_midnight(now) - now),
+                retry_in: ceil_secs(day_end(limits, now) - now),
             });
         }
         if self.minute.len() as u64 >= limits.minute_requests {
@@ -180,6 +195,28 @@ impl Limiter {
     /// Daily calls used so far (whole calls, rounded up).
     pub fn daily_used(&self) -> u64 {
         self.daily_tenths.div_ceil(10)
+    }
+
+    /// Charges `calls` of another client of the same account to today's usage.
+    pub fn charge(&mut self, limits: &Limits, now: OffsetDateTime, calls: u64) {
+        self.prune(limits, now);
+        self.daily_tenths += calls * 10;
+    }
+
+    /// What `platform_api` reports: the limit and the usage per day, oldest first, today last.
+    pub fn platform(&mut self, limits: &Limits, now: OffsetDateTime) -> Platform {
+        self.prune(limits, now);
+        let today = day_start(limits, day_index(limits, now));
+        let mut by_day: Vec<(String, u64)> = self
+            .past_days
+            .iter()
+            .map(|(start, used)| (day_label(limits, *start), *used))
+            .collect();
+        by_day.push((day_label(limits, today), self.daily_used()));
+        Platform {
+            limit: limits.daily_requests,
+            by_day,
+        }
     }
 
     /// `RateLimit-Policy` and `RateLimit` header values.
@@ -223,9 +260,40 @@ impl Limiter {
     }
 }
 
-pub fn next_midnight(now: OffsetDateTime) -> OffsetDateTime {
-    let tomorrow = now.date().next_day().unwrap_or(now.date());
-    tomorrow.with_time(Time::MIDNIGHT).assume_utc()
+/// The account's daily limit and usage per day (`platform_api`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub limit: u64,
+    /// (day, calls), oldest first, today last.
+    pub by_day: Vec<(String, u64)>,
+}
+
+fn day_index(limits: &Limits, now: OffsetDateTime) -> i64 {
+    now.unix_timestamp()
+        .div_euclid(limits.day_secs.max(1) as i64)
+}
+
+fn day_start(limits: &Limits, index: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(index * limits.day_secs.max(1) as i64)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// When the day that contains `now` ends: midnight UTC for a 24 h day.
+pub fn day_end(limits: &Limits, now: OffsetDateTime) -> OffsetDateTime {
+    day_start(limits, day_index(limits, now) + 1)
+}
+
+/// How `by_day` names a day: `YYYY-MM-DD` for a 24 h day; the RFC 3339 time of its start for
+/// a compressed one (several fall on one date).
+fn day_label(limits: &Limits, start: OffsetDateTime) -> String {
+    if limits.day_secs == 86_400 {
+        let d: Date = start.date();
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    } else {
+        start
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
 }
 
 /// The version used for a request: pinned quarterly versions still live are echoed;
@@ -298,5 +366,46 @@ mod tests {
             Err(Exceeded::Minute { retry_in: 10 })
         );
         assert!(l.admit(&limits, t0 + Duration::seconds(10), 0, 10).is_ok());
+    }
+
+    #[test]
+    fn a_compressed_day_resets_its_count_and_keeps_the_past_days() {
+        let limits = Limits {
+            daily_requests: 3,
+            day_secs: 60,
+            ..Limits::default()
+        };
+        let mut l = Limiter::default();
+        let t0 = OffsetDateTime::from_unix_timestamp(6_000).unwrap();
+        for _ in 0..3 {
+            assert!(l.admit(&limits, t0, 0, 10).is_ok());
+        }
+        l.charge(&limits, t0, 0);
+        assert_eq!(
+            l.admit(&limits, t0 + Duration::seconds(30), 0, 10),
+            Err(Exceeded::Daily { retry_in: 30 })
+        );
+        let next = t0 + Duration::seconds(60);
+        assert!(l.admit(&limits, next, 0, 10).is_ok());
+        l.charge(&limits, next, 5);
+        let p = l.platform(&limits, next);
+        assert_eq!(p.limit, 3);
+        assert_eq!(
+            p.by_day,
+            vec![
+                ("1970-01-01T01:40:00Z".to_string(), 4),
+                ("1970-01-01T01:41:00Z".to_string(), 6)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_24_hour_day_is_named_by_its_date() {
+        let mut l = Limiter::default();
+        let p = l.platform(
+            &Limits::default(),
+            OffsetDateTime::from_unix_timestamp(86_400 * 3 + 5).unwrap(),
+        );
+        assert_eq!(p.by_day, vec![("1970-01-04".to_string(), 0)]);
     }
 }

@@ -133,6 +133,7 @@ pub fn typename(ctx: &ExecCtx, node: &Node) -> &'static str {
         Node::User(_) => "User",
         Node::Tag(_) => "Tag",
         Node::Version(_) => "Version",
+        Node::Json(t, _) => t,
     }
 }
 
@@ -235,7 +236,25 @@ pub fn field(
             "display_name" => Resolved::leaf(format!("API {v}")),
             _ => Resolved::Null,
         }),
+        Node::Json(t, v) => Ok(json_field(t, v, name)),
     }
+}
+
+/// A field of a plain object: objects become nodes of the type the schema gives the field.
+fn json_field(type_name: &str, v: &Value, name: &str) -> Resolved {
+    fn wrap(t: Option<&'static str>, v: &Value) -> Resolved {
+        match (v, t) {
+            (Value::Null, _) => Resolved::Null,
+            (Value::Array(a), _) => Resolved::List(a.iter().map(|x| wrap(t, x)).collect()),
+            (Value::Object(_), Some(t)) => Resolved::Node(Node::Json(t, v.clone())),
+            _ => Resolved::Leaf(v.clone()),
+        }
+    }
+    let t = match super::schema::field_type(type_name, name) {
+        Some(super::schema::FieldType::Object(t)) => Some(t),
+        _ => None,
+    };
+    v.get(name).map_or(Resolved::Null, |x| wrap(t, x))
 }
 
 fn board_field(

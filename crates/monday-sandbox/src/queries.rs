@@ -37,10 +37,33 @@ pub fn resolve(
         "users" => Ok(users(ctx, args)),
         "version" => Ok(Resolved::Node(Node::Version(ctx.version.clone()))),
         "complexity" => Ok(Resolved::Node(Node::Complexity(ctx.complexity))),
+        "platform_api" => Ok(platform_api(ctx)),
         _ => Err(FieldError::invalid_argument(format!(
             "unsupported field {name}"
         ))),
     }
+}
+
+/// `platform_api`: the daily limit (no extension bought: base = total) and the usage of the
+/// last 14 days, today included, as monday reports them.
+fn platform_api(ctx: &ExecCtx) -> Resolved {
+    let p = &ctx.platform;
+    let by_day: Vec<Value> = p
+        .by_day
+        .iter()
+        .map(|(day, usage)| serde_json::json!({ "day": day, "usage": usage }))
+        .collect();
+    let last_updated = ctx
+        .now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    Resolved::Node(Node::Json(
+        "PlatformApi",
+        serde_json::json!({
+            "daily_limit": { "base": p.limit, "total": p.limit },
+            "daily_analytics": { "by_day": by_day, "last_updated": last_updated },
+        }),
+    ))
 }
 
 fn ids_arg(args: &Map<String, Value>, key: &str) -> Option<Vec<Option<u64>>> {

@@ -30,6 +30,7 @@ const QUERY: Fields = &[
     ("me", Object("User")),
     ("users", Object("User")),
     ("version", Object("Version")),
+    ("platform_api", Object("PlatformApi")),
 ];
 
 const MUTATION: Fields = &[
@@ -178,6 +179,16 @@ pub fn fields(type_name: &str) -> Option<Fields> {
         ],
         "Tag" => &[("id", Leaf), ("name", Leaf), ("color", Leaf)],
         "Version" => &[("kind", Leaf), ("value", Leaf), ("display_name", Leaf)],
+        "PlatformApi" => &[
+            ("daily_limit", Object("DailyLimit")),
+            ("daily_analytics", Object("DailyAnalytics")),
+        ],
+        "DailyLimit" => &[("base", Leaf), ("total", Leaf)],
+        "DailyAnalytics" => &[
+            ("by_day", Object("PlatformApiDailyAnalyticsByDay")),
+            ("last_updated", Leaf),
+        ],
+        "PlatformApiDailyAnalyticsByDay" => &[("day", Leaf), ("usage", Leaf)],
         _ => return None,
     })
 }
@@ -204,7 +215,9 @@ pub fn root_arguments(
     field: &str,
 ) -> Option<(&'static [&'static str], &'static [&'static str])> {
     Some(match (operation, field) {
-        (_, "complexity") | ("Query", "me") | ("Query", "version") => (&[], &[]),
+        (_, "complexity") | ("Query", "me") | ("Query", "version") | ("Query", "platform_api") => {
+            (&[], &[])
+        }
         ("Query", "boards") => (
             &[],
             &[
