@@ -14,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod listener;
 pub mod maintenance;
 pub mod mapping;
 pub mod metrics;

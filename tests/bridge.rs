@@ -7,24 +7,34 @@ mod tools;
 #[path = "bridge/helpers.rs"]
 mod helpers;
 
+#[path = "bridge/admin_exposure.rs"]
+mod admin_exposure;
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
 #[path = "bridge/contacts.rs"]
 mod contacts;
 #[path = "bridge/delivery.rs"]
 mod delivery;
+#[path = "bridge/disk.rs"]
+mod disk;
 #[path = "bridge/expected.rs"]
 mod expected;
 #[path = "bridge/features.rs"]
 mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/limits.rs"]
+mod limits;
 #[path = "bridge/metrics.rs"]
 mod metrics;
+#[path = "bridge/mounts.rs"]
+mod mounts;
 #[path = "bridge/notify.rs"]
 mod notify;
 #[path = "bridge/ops.rs"]
 mod ops;
+#[path = "bridge/raw.rs"]
+mod raw;
 #[path = "bridge/recordings.rs"]
 mod recordings;
 #[path = "bridge/setup_commands.rs"]

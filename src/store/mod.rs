@@ -5,6 +5,7 @@
 //! The store knows nothing of calls, mappings or monday: observed state and synced values are
 //! opaque JSON owned by `mapping`.
 
+mod health;
 mod journal;
 mod queries;
 mod schema;
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use health::Space;
 pub use journal::{EntityRow, EventFilter, EventRow, Replayed};
 pub use queries::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};
 
@@ -42,6 +44,7 @@ pub struct Store {
     writer: writer::Writer,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
+    health: Arc<health::Health>,
 }
 
 impl Store {
@@ -54,8 +57,11 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
+        health::check_writable(path, None)?;
         let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        health::check_writable(path, Some(&conn))?;
         configure(&conn).map_err(|e| open_err(e.to_string()))?;
+        health::configure(&conn).map_err(|e| open_err(e.to_string()))?;
         schema::migrate(&mut conn).map_err(|e| open_err(e.to_string()))?;
         let reader = Connection::open_with_flags(
             path,
@@ -69,6 +75,7 @@ impl Store {
             writer: writer::Writer::start(conn),
             reader: Arc::new(Mutex::new(reader)),
             path: path.to_path_buf(),
+            health: Arc::default(),
         })
     }
 

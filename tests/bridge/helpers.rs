@@ -299,7 +299,7 @@ impl Bridge {
             .append(true)
             .open(dir.path().join("bridge.log"))
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_aircall-monday-bridge"))
+        let child = bridge_command(&env)
             .args(["run", "--config"])
             .arg(dir.path().join("bridge.toml"))
             .arg("--ready-file")
@@ -388,6 +388,16 @@ impl Bridge {
     /// `--config` finds the same store and sandbox. Returns (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
         cli(&self.env, args)
+    }
+
+    /// The environment the bridge was started with.
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    /// Still running (not exited, not killed)?
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn pid(&self) -> u32 {
@@ -490,6 +500,20 @@ impl Drop for Bridge {
         if std::thread::panicking() {
             eprintln!("--- bridge log ---\n{}", self.log());
         }
+    }
+}
+
+/// The bridge binary; under `prlimit --nofile=N:N` when `env` has `BRIDGE_TEST_NOFILE=N`, as
+/// `LimitNOFILE=N` would start it.
+pub fn bridge_command(env: &[(String, String)]) -> Command {
+    let bin = env!("CARGO_BIN_EXE_aircall-monday-bridge");
+    match env.iter().find(|(k, _)| k == "BRIDGE_TEST_NOFILE") {
+        Some((_, n)) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--nofile={n}:{n}")).arg("--").arg(bin);
+            c
+        }
+        None => Command::new(bin),
     }
 }
 
