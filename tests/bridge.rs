@@ -13,6 +13,8 @@ mod admin_exposure;
 mod bad_input;
 #[path = "bridge/contacts.rs"]
 mod contacts;
+#[path = "bridge/corpus.rs"]
+mod corpus;
 #[path = "bridge/delivery.rs"]
 mod delivery;
 #[path = "bridge/disk.rs"]
@@ -25,6 +27,8 @@ mod features;
 mod lifecycle;
 #[path = "bridge/limits.rs"]
 mod limits;
+#[path = "bridge/log_safety.rs"]
+mod log_safety;
 #[path = "bridge/metrics.rs"]
 mod metrics;
 #[path = "bridge/mounts.rs"]
