@@ -1,7 +1,8 @@
 //! Small filesystems for the disk tests: a size-limited tmpfs, or an ext4 image on a loop
 //! device that can be forced read-only under a running process (`errors=remount-ro` and the
 //! kernel's `trigger_fs_error`). Mounting needs root; without it the test is skipped with a
-//! printed reason, unless CI requires it (`BRIDGE_TEST_REQUIRE_TOOLS=1`).
+//! printed reason, unless CI requires it (`BRIDGE_TEST_REQUIRE_MOUNTS=1`, set by .ci/run when it
+//! runs as root).
 
 #![allow(dead_code)]
 
@@ -31,8 +32,8 @@ fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
 
 fn skip_or_fail(why: String) -> Option<Mount> {
     assert!(
-        std::env::var_os("BRIDGE_TEST_REQUIRE_TOOLS").is_none(),
-        "cannot mount ({why}), and BRIDGE_TEST_REQUIRE_TOOLS is set"
+        std::env::var_os("BRIDGE_TEST_REQUIRE_MOUNTS").is_none(),
+        "cannot mount ({why}), and BRIDGE_TEST_REQUIRE_MOUNTS is set"
     );
     eprintln!("skipped: cannot mount a test filesystem ({why}); run the tests as root");
     None
