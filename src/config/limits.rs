@@ -96,3 +96,90 @@ impl LimitSettings {
 pub fn is_loopback(addr: &SocketAddr) -> bool {
     addr.ip().is_loopback()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Settings;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        let env = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Settings::load_with_env(None, env).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_defaults_are_safe_and_fit_the_shipped_unit() {
+        let s = load(&[]).unwrap();
+        let l = &s.server.limits;
+        assert_eq!(
+            (l.backlog, l.max_connections, l.json_max_depth),
+            (1024, 512, 32)
+        );
+        assert!(
+            l.descriptors_needed() <= 1024,
+            "fits even a default ulimit -n"
+        );
+        assert!(
+            s.store.reserve_bytes > 4 << 20,
+            "above what the WAL grows to"
+        );
+        assert_eq!(s.admin.hosts, ["localhost", "127.0.0.1", "[::1]"]);
+        let unit = include_str!("../../systemd/aircall-monday-bridge.service");
+        assert!(
+            unit.contains("LimitNOFILE=4096"),
+            "the unit sets the descriptor limit"
+        );
+    }
+
+    #[test]
+    fn limits_and_hosts_come_from_the_environment_and_are_checked() {
+        let s = load(&[
+            ("BRIDGE__SERVER__LIMITS__BODY_IDLE_TIMEOUT", "2s"),
+            ("BRIDGE__ADMIN__HOSTS", "bridge.internal,localhost"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.limits.body_idle_timeout.as_secs(), 2);
+        assert_eq!(s.admin.hosts, ["bridge.internal", "localhost"]);
+        for (key, value, named) in [
+            (
+                "BRIDGE__SERVER__LIMITS__REQUEST_TIMEOUT",
+                "0s",
+                "server.limits.request_timeout",
+            ),
+            (
+                "BRIDGE__SERVER__LIMITS__MAX_CONNECTIONS",
+                "0",
+                "server.limits.max_connections",
+            ),
+            (
+                "BRIDGE__SERVER__LIMITS__JSON_MAX_DEPTH",
+                "2",
+                "server.limits.json_max_depth",
+            ),
+        ] {
+            let e = load(&[(key, value)]).unwrap_err();
+            assert!(e.contains(named), "{key}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_admin_listener_off_loopback_needs_a_token() {
+        let off = [
+            ("BRIDGE__AIRCALL__WEBHOOK_TOKENS", "tok"),
+            ("BRIDGE__SERVER__ADMIN_LISTEN", "0.0.0.0:9090"),
+        ];
+        let s = load(&off).unwrap();
+        let e = s.require_secrets().unwrap_err().to_string();
+        assert!(
+            e.contains("admin.token") && e.contains("0.0.0.0:9090"),
+            "{e}"
+        );
+        let mut with_token = off.to_vec();
+        with_token.push(("BRIDGE__ADMIN__TOKEN", "t0ken"));
+        let s = load(&with_token).unwrap();
+        s.require_secrets().unwrap();
+        assert!(
+            !format!("{s:?}").contains("t0ken"),
+            "the token shows in Debug"
+        );
+    }
+}
