@@ -18,6 +18,7 @@ pub mod config;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod ingest;
+pub mod listener;
 pub mod maintenance;
 pub mod mapping;
 pub mod metrics;

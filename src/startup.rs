@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminState};
 use crate::config::Settings;
-use crate::ingest::{self, IngestState};
+use crate::ingest::{self, body::BodyLimits, IngestState};
+use crate::listener::{self, ConnectionCount, ListenError};
 use crate::mapping::{MappingError, Rules};
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
@@ -32,8 +33,8 @@ pub enum StartupError {
         source_name: String,
         error: MappingError,
     },
-    #[error("cannot listen on {addr}: {message}")]
-    Bind { addr: SocketAddr, message: String },
+    #[error(transparent)]
+    Listen(#[from] ListenError),
     #[error("cannot build the monday client: {0}")]
     Monday(#[from] MondayError),
 }
@@ -62,6 +63,10 @@ impl Application {
                 error,
             }
         })?);
+        let limits = settings.server.limits.clone();
+        // Before anything opens a file: a cap the descriptors cannot cover is refused now, not
+        // discovered under a flood.
+        listener::ensure_descriptors(limits.descriptors_needed(), limits.max_connections)?;
         for warning in crate::config::recovery_warnings(&settings.boards) {
             tracing::warn!("{warning}");
         }
@@ -103,28 +108,35 @@ impl Application {
             rules: rules.clone(),
             wake: wake.clone(),
             metrics: metrics.clone(),
+            body: BodyLimits {
+                max_bytes: settings.server.body_limit_bytes,
+                idle: limits.body_idle_timeout,
+                min_rate: limits.body_min_rate,
+            },
+            request_timeout: limits.request_timeout,
+            json_max_depth: limits.json_max_depth,
+            reserve_bytes: settings.store.reserve_bytes,
         });
-        let body_limit = settings.server.body_limit_bytes;
-        let public_listener = bind(settings.server.listen)?;
+        let workers = settings.server.workers;
+        let connections = Arc::new(ConnectionCount::default());
+        let public_listener = listener::bind(settings.server.listen, limits.backlog)?;
         let public_addr = local_addr(&public_listener, settings.server.listen)?;
         let public = HttpServer::new(move || {
             App::new()
-                .wrap(actix_web::middleware::ErrorHandlers::new().handler(
-                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    ingest::too_large,
-                ))
                 .app_data(ingest_state.clone())
-                .app_data(web::PayloadConfig::new(body_limit))
                 .configure(ingest::routes)
         })
-        .workers(settings.server.workers)
+        .workers(workers)
+        // actix counts per worker; the setting is for the listener.
+        .max_connections(limits.max_connections.div_ceil(workers).max(1))
+        .client_request_timeout(limits.header_timeout)
+        .keep_alive(limits.keep_alive)
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .on_connect(connections.on_connect())
         .disable_signals()
         .shutdown_timeout(30)
         .listen(public_listener)
-        .map_err(|e| StartupError::Bind {
-            addr: public_addr,
-            message: e.to_string(),
-        })?
+        .map_err(|e| bind_error(public_addr, e))?
         .run();
 
         let admin_state = web::Data::new(AdminState {
@@ -138,22 +150,28 @@ impl Application {
             rules: rules.clone(),
             item_link: settings.server.item_link.clone(),
             form_token: format!("{:032x}", rand::random::<u128>()),
+            connections,
+            connection_limit: limits.max_connections,
+            readiness: admin::Readiness::new(settings.store.reserve_bytes),
         });
-        let admin_listener = bind(settings.server.admin_listen)?;
+        let guard = web::Data::new(admin::Guard::new(&settings.admin));
+        let admin_listener = listener::bind(settings.server.admin_listen, 128)?;
         let admin_addr = local_addr(&admin_listener, settings.server.admin_listen)?;
         let admin = HttpServer::new(move || {
             App::new()
                 .app_data(admin_state.clone())
+                .app_data(guard.clone())
+                .wrap(actix_web::middleware::from_fn(admin::guard))
                 .configure(admin::routes)
         })
         .workers(1)
+        .max_connections(crate::config::ADMIN_MAX_CONNECTIONS)
+        .client_request_timeout(limits.header_timeout)
+        .keep_alive(limits.keep_alive)
         .disable_signals()
         .shutdown_timeout(5)
         .listen(admin_listener)
-        .map_err(|e| StartupError::Bind {
-            addr: admin_addr,
-            message: e.to_string(),
-        })?
+        .map_err(|e| bind_error(admin_addr, e))?
         .run();
 
         Ok(Application {
@@ -234,18 +252,15 @@ impl Application {
     }
 }
 
-fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
-    TcpListener::bind(addr).map_err(|e| StartupError::Bind {
+fn bind_error(addr: SocketAddr, e: std::io::Error) -> StartupError {
+    StartupError::Listen(ListenError::Bind {
         addr,
         message: e.to_string(),
     })
 }
 
 fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, StartupError> {
-    listener.local_addr().map_err(|e| StartupError::Bind {
-        addr,
-        message: e.to_string(),
-    })
+    listener.local_addr().map_err(|e| bind_error(addr, e))
 }
 
 fn notify(states: &[sd_notify::NotifyState<'_>]) {

@@ -7,6 +7,8 @@ mod tools;
 #[path = "bridge/helpers.rs"]
 mod helpers;
 
+#[path = "bridge/admin_exposure.rs"]
+mod admin_exposure;
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
 #[path = "bridge/budget.rs"]
@@ -19,10 +21,14 @@ mod chaos;
 mod cli_edges;
 #[path = "bridge/contacts.rs"]
 mod contacts;
+#[path = "bridge/corpus.rs"]
+mod corpus;
 #[path = "bridge/credentials.rs"]
 mod credentials;
 #[path = "bridge/delivery.rs"]
 mod delivery;
+#[path = "bridge/disk.rs"]
+mod disk;
 #[path = "bridge/exactly_once.rs"]
 mod exactly_once;
 #[path = "bridge/expected.rs"]
@@ -31,14 +37,22 @@ mod expected;
 mod features;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
+#[path = "bridge/limits.rs"]
+mod limits;
+#[path = "bridge/log_safety.rs"]
+mod log_safety;
 #[path = "bridge/messages.rs"]
 mod messages;
 #[path = "bridge/metrics.rs"]
 mod metrics;
+#[path = "bridge/mounts.rs"]
+mod mounts;
 #[path = "bridge/notify.rs"]
 mod notify;
 #[path = "bridge/ops.rs"]
 mod ops;
+#[path = "bridge/raw.rs"]
+mod raw;
 #[path = "bridge/recordings.rs"]
 mod recordings;
 #[path = "bridge/screenshots.rs"]

@@ -151,3 +151,7 @@ fn each_event_type_alone() {
         });
     }
 }
+
+/// Mutated fixtures and configurations: refused or accepted, never a panic.
+#[path = "mapping/fuzz.rs"]
+mod fuzz;

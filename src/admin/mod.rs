@@ -1,9 +1,14 @@
 //! The admin listener (loopback by default): liveness, readiness, Prometheus metrics, and the
-//! status page with its replay button (`status_page`).
+//! status page with its replay button (`status_page`). Every route sits behind `guard`.
 
 mod calls_page;
+mod guard;
+mod readiness;
 mod status_page;
 mod sync_health;
+
+pub use guard::{guard, Guard};
+pub use readiness::Readiness;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,6 +17,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 use tokio::sync::Notify;
 
+use crate::listener::ConnectionCount;
 use crate::metrics::Metrics;
 use crate::monday::MondayClient;
 use crate::reload::SharedRules;
@@ -34,6 +40,10 @@ pub struct AdminState {
     pub item_link: String,
     /// Put in the status page's forms and required by its POSTs: another site cannot know it.
     pub form_token: String,
+    /// Connections of the public listener, for the metrics.
+    pub connections: Arc<ConnectionCount>,
+    pub connection_limit: usize,
+    pub readiness: Readiness,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -54,8 +64,8 @@ async fn healthz() -> HttpResponse {
 async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
     let now = now_ms();
     let mut problems = Vec::new();
-    if let Err(e) = state.store.ping().await {
-        problems.push(format!("store not writable: {e}"));
+    if let Err(e) = state.readiness.store(&state.store).await {
+        problems.push(e);
     }
     let stats = state.store.stats(now).await.unwrap_or_default();
     let worker = sync_health::Snapshot::of(&state.health);
@@ -166,6 +176,34 @@ async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
             d.exhausts_at_ms.map_or(0.0, |ms| ms as f64 / 1000.0),
         ));
     }
+    let space = state.store.space().ok();
+    gauges.extend([
+        (
+            "bridge_public_connections_open",
+            "Connections open on the public listener",
+            state.connections.open() as f64,
+        ),
+        (
+            "bridge_public_connections_peak",
+            "Most connections open at once on the public listener since start",
+            state.connections.peak() as f64,
+        ),
+        (
+            "bridge_public_connections_accepted",
+            "Connections accepted by the public listener since start",
+            state.connections.total() as f64,
+        ),
+        (
+            "bridge_public_connections_limit",
+            "server.limits.max_connections: beyond it, connections wait in the backlog",
+            state.connection_limit as f64,
+        ),
+        (
+            "bridge_store_free_bytes",
+            "Free bytes on the store's filesystem (webhooks get 503 below store.reserve_bytes)",
+            space.map_or(0.0, |s| s.free_bytes as f64),
+        ),
+    ]);
     // Only what monday has told us: before its first answer the budget is unknown.
     let budget = state.monday.budget();
     if let Some(left) = budget.minute_left {

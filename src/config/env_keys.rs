@@ -8,6 +8,7 @@ const OPTIONAL_KEYS: &[&str] = &[
     "aircall.webhook_tokens_file",
     "aircall.api_token_file",
     "monday.api_token_file",
+    "admin.token_file",
 ];
 
 /// Every setting a variable may set, as `section.key`.
@@ -16,10 +17,22 @@ fn known_keys() -> Vec<String> {
     let mut keys: Vec<String> = OPTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
     for (section, table) in &defaults {
         if let Some(table) = table.as_table() {
-            keys.extend(table.keys().map(|k| format!("{section}.{k}")));
+            add_keys(section, table, &mut keys);
         }
     }
     keys
+}
+
+/// The keys of `table` under `prefix`, at any depth (`server.limits.body_idle_timeout`).
+fn add_keys(prefix: &str, table: &toml::Table, keys: &mut Vec<String>) {
+    for (k, v) in table {
+        let key = format!("{prefix}.{k}");
+        if let Some(inner) = v.as_table() {
+            add_keys(&key, inner, keys);
+        } else {
+            keys.push(key);
+        }
+    }
 }
 
 fn key_of(var: &str) -> String {

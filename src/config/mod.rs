@@ -4,6 +4,7 @@
 
 mod columns;
 mod env_keys;
+mod limits;
 mod routes;
 mod rules;
 mod secrets;
@@ -16,6 +17,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
+pub use limits::{
+    is_loopback, AdminSettings, LimitSettings, ADMIN_MAX_CONNECTIONS, DESCRIPTOR_RESERVE,
+};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 pub use rules::{
     recovery_warnings, BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
@@ -28,6 +32,7 @@ pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
+    pub admin: AdminSettings,
     pub store: StoreSettings,
     pub aircall: AircallSettings,
     pub monday: MondaySettings,
@@ -49,6 +54,7 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Link from the status page to a monday item; `{board_id}` and `{item_id}` are replaced.
     pub item_link: String,
+    pub limits: LimitSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +64,9 @@ pub struct StoreSettings {
     /// Done events are kept this long for audit and replay, then pruned.
     #[serde(with = "humantime_serde")]
     pub keep_done: Duration,
+    /// Free bytes kept on the store's filesystem: below it webhooks get 503 (before the disk
+    /// is full, so the WAL can still commit and checkpoint) and /readyz fails.
+    pub reserve_bytes: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,6 +257,7 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("aircall.webhook_tokens")
+                .with_list_parse_key("admin.hosts")
                 .with_list_parse_key("worker.retry_schedule")
                 .source(Some(env)),
         );
@@ -294,6 +304,16 @@ impl Settings {
             return Err(invalid(
                 "server.body_limit_bytes",
                 "expected at least 1024 bytes".into(),
+            ));
+        }
+        self.server
+            .limits
+            .check()
+            .map_err(|(key, message)| invalid(key, message))?;
+        if self.admin.hosts.iter().all(|h| h.trim().is_empty()) {
+            return Err(invalid(
+                "admin.hosts",
+                "expected at least one host name, e.g. [\"localhost\", \"127.0.0.1\"]".into(),
             ));
         }
         if self.monday.max_batch == 0 || self.monday.max_batch > 100 {
@@ -427,6 +447,16 @@ impl Settings {
                 "expected at least one token (the `token` Aircall gives for the webhook; \
                  `webhook register` stores it): set it, webhook_tokens_file, or the systemd \
                  credential aircall_token",
+            ));
+        }
+        if !is_loopback(&self.server.admin_listen) && self.admin.token.expose_secret().is_empty() {
+            return Err(invalid(
+                "admin.token",
+                &format!(
+                    "server.admin_listen = {} is reachable from other machines: set a bearer \
+                     token (admin.token_file, or the systemd credential admin_token)",
+                    self.server.admin_listen
+                ),
             ));
         }
         if !self.boards.is_empty() && self.monday.api_token.expose_secret().trim().is_empty() {

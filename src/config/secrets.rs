@@ -51,6 +51,16 @@ pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
         let token = read(&path, "the monday API token")?.trim().to_string();
         settings.monday.api_token = SecretString::from(token);
     }
+    let admin_file = settings.admin.token_file.clone().or_else(|| {
+        credential(credentials.as_deref(), "admin_token")
+            .filter(|_| settings.admin.token.expose_secret().is_empty())
+    });
+    if let Some(path) = admin_file {
+        let token = read(&path, "the admin listener's bearer token")?
+            .trim()
+            .to_string();
+        settings.admin.token = SecretString::from(token);
+    }
     let api_file = settings.aircall.api_token_file.clone().or_else(|| {
         credential(credentials.as_deref(), "aircall_api_token")
             .filter(|_| settings.aircall.api_token.expose_secret().is_empty())

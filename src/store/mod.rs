@@ -5,6 +5,7 @@
 //! The store knows nothing of calls, mappings or monday: observed state and synced values are
 //! opaque JSON owned by `mapping`.
 
+mod health;
 mod inspect;
 mod intents;
 mod journal;
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use health::Space;
 pub use inspect::EntityDetail;
 pub use intents::{Checkpoint, Intent};
 pub use journal::{EntityRow, EventFilter, EventRow, Replayed};
@@ -54,6 +56,7 @@ pub struct Store {
     path: PathBuf,
     /// Held by the process that works the queue (`open_exclusive`): the lock on the file.
     _owner: Option<Arc<std::fs::File>>,
+    health: Arc<health::Health>,
 }
 
 impl Store {
@@ -66,8 +69,11 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
+        health::check_writable(path, None)?;
         let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        health::check_writable(path, Some(&conn))?;
         configure(&conn).map_err(|e| open_err(e.to_string()))?;
+        health::configure(&conn).map_err(|e| open_err(e.to_string()))?;
         schema::migrate(&mut conn).map_err(|e| open_err(e.to_string()))?;
         let reader = Connection::open_with_flags(
             path,
@@ -82,6 +88,7 @@ impl Store {
             reader: Arc::new(Mutex::new(reader)),
             path: path.to_path_buf(),
             _owner: None,
+            health: Arc::default(),
         })
     }
 
@@ -90,6 +97,15 @@ impl Store {
     /// releases every lease. Any lease left is a dead predecessor's, so its claims are taken
     /// over at once instead of after `worker.lease_secs`; their open intents are settled first.
     pub async fn open_exclusive(path: &Path) -> Result<Store, StoreError> {
+        // A store the service user cannot write is refused naming the path and the permission,
+        // before the lock file beside it fails less clearly.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
+        health::check_writable(path, None)?;
         let lock = lock_file(path)?;
         let mut store = Store::open(path)?;
         store._owner = Some(Arc::new(lock));

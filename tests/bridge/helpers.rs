@@ -305,22 +305,17 @@ impl Bridge {
             .append(true)
             .open(dir.path().join("bridge.log"))
             .unwrap();
-        // BRIDGE_BIN in `env` runs another build (a benchmark's baseline) with the same harness.
-        let binary = env
-            .iter()
-            .find(|(k, _)| k == "BRIDGE_BIN")
-            .map(|(_, v)| PathBuf::from(v))
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_aircall-monday-bridge")));
-        let child = Command::new(binary)
+        let child = bridge_command(&env)
             .args(["run", "--config"])
             .arg(dir.path().join("bridge.toml"))
             .arg("--ready-file")
             .arg(&ready)
-            .envs(env.iter().cloned())
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            // A test's own RUST_LOG (in `env`) wins over the default.
+            .envs(env.iter().cloned())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -400,6 +395,16 @@ impl Bridge {
     /// `--config` finds the same store and sandbox. Returns (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
         cli(&self.env, args)
+    }
+
+    /// The environment the bridge was started with.
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    /// Still running (not exited, not killed)?
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn pid(&self) -> u32 {
@@ -502,6 +507,25 @@ impl Drop for Bridge {
         if std::thread::panicking() {
             eprintln!("--- bridge log ---\n{}", self.log());
         }
+    }
+}
+
+/// The bridge binary; under `prlimit --nofile=N:N` when `env` has `BRIDGE_TEST_NOFILE=N`, as
+/// `LimitNOFILE=N` would start it.
+pub fn bridge_command(env: &[(String, String)]) -> Command {
+    // BRIDGE_BIN in `env` runs another build (a benchmark's baseline) with the same harness.
+    let bin = env
+        .iter()
+        .find(|(k, _)| k == "BRIDGE_BIN")
+        .map(|(_, v)| PathBuf::from(v))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_aircall-monday-bridge")));
+    match env.iter().find(|(k, _)| k == "BRIDGE_TEST_NOFILE") {
+        Some((_, n)) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--nofile={n}:{n}")).arg("--").arg(&bin);
+            c
+        }
+        None => Command::new(bin),
     }
 }
 

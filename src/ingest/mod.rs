@@ -1,10 +1,14 @@
 //! The public listener: Aircall's webhooks. A handler verifies, parses, persists and answers;
 //! it never talks to monday, so a monday outage can never turn into a failure Aircall sees.
+//! The body is read under the limits of `body` (size, pace, deadline) before anything else.
+
+pub mod body;
+mod json_depth;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -28,6 +32,12 @@ pub struct IngestState {
     pub rules: SharedRules,
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    pub body: body::BodyLimits,
+    /// The whole request, headers to answer (`server.limits.request_timeout`).
+    pub request_timeout: Duration,
+    pub json_max_depth: usize,
+    /// `store.reserve_bytes`: below it, 503 before the disk fills.
+    pub reserve_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +48,35 @@ pub enum IngestError {
     Unauthorized,
     #[error("the event could not be stored; retry later")]
     StoreUnavailable(#[source] StoreError),
+    #[error("the store is short of space or read-only; retry later")]
+    LowSpace(#[source] StoreError),
+    #[error("the event could not be stored in time; retry later")]
+    StoreTooSlow,
+    #[error("body over the size limit (server.body_limit_bytes)")]
+    TooLarge,
+    #[error("{0}")]
+    BodyTooSlow(body::BodyError),
+    #[error("the body nests deeper than {0} levels (server.limits.json_max_depth)")]
+    TooDeep(usize),
+    #[error("expected Content-Type: application/json, got {0:?}")]
+    NotJson(String),
+}
+
+impl IngestError {
+    /// The `outcome` label of `bridge_webhooks_total`.
+    fn outcome(&self) -> &'static str {
+        match self {
+            IngestError::Malformed(_) => "malformed",
+            IngestError::Unauthorized => "unauthorized",
+            IngestError::StoreUnavailable(_) => "store_unavailable",
+            IngestError::LowSpace(_) => "low_space",
+            IngestError::StoreTooSlow => "store_too_slow",
+            IngestError::TooLarge => "too_large",
+            IngestError::BodyTooSlow(_) => "body_too_slow",
+            IngestError::TooDeep(_) => "too_deep",
+            IngestError::NotJson(_) => "not_json",
+        }
+    }
 }
 
 impl From<EnvelopeError> for IngestError {
@@ -54,47 +93,51 @@ impl ResponseError for IngestError {
         match self {
             IngestError::Malformed(_) => StatusCode::BAD_REQUEST,
             IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
-            IngestError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::StoreUnavailable(_)
+            | IngestError::LowSpace(_)
+            | IngestError::StoreTooSlow => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            IngestError::BodyTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
+            IngestError::TooDeep(_) => StatusCode::BAD_REQUEST,
+            IngestError::NotJson(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let IngestError::StoreUnavailable(_) = self {
-            response.insert_header(("Retry-After", "5"));
+        match self {
+            IngestError::StoreUnavailable(_)
+            | IngestError::LowSpace(_)
+            | IngestError::StoreTooSlow => {
+                response.insert_header(("Retry-After", "5"));
+            }
+            // The rest of a body we stopped reading may still be on its way: close rather than
+            // read it, so a slow client loses its socket.
+            IngestError::BodyTooSlow(_) | IngestError::TooLarge => {
+                response.force_close();
+            }
+            _ => {}
         }
         // The store's own message stays in our logs, not in the answer.
         response.json(json!({ "error": self.to_string() }))
     }
 }
 
-/// Answers a body over the size limit in the same JSON shape as the other errors, and counts it.
-pub fn too_large<B>(
-    res: actix_web::dev::ServiceResponse<B>,
-) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
-    if let Some(state) = res.request().app_data::<web::Data<IngestState>>() {
-        state.metrics.inc(
-            "bridge_webhooks_total",
-            &[("event", "-"), ("outcome", "too_large")],
-        );
-        state.metrics.inc(
-            "bridge_webhook_rejections_total",
-            &[("reason", "too_large")],
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    for path in ["/webhooks/aircall", "/webhooks/aircall/{secret}"] {
+        cfg.service(
+            web::resource(path)
+                .route(web::post().to(receive))
+                .default_service(web::to(method_not_allowed)),
         );
     }
-    tracing::warn!("webhook rejected: body over the size limit");
-    let (req, _) = res.into_parts();
-    let response = HttpResponse::PayloadTooLarge()
-        .json(json!({ "error": "body over the size limit (server.body_limit_bytes)" }))
-        .map_into_right_body();
-    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
-        actix_web::dev::ServiceResponse::new(req, response),
-    ))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/webhooks/aircall", web::post().to(receive))
-        .route("/webhooks/aircall/{secret}", web::post().to(receive));
+/// Aircall only POSTs; anything else is told so, with the method that works.
+async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "POST"))
+        .json(json!({ "error": "webhooks are delivered with POST" }))
 }
 
 #[derive(serde::Deserialize)]
@@ -105,16 +148,26 @@ struct SecretQuery {
 async fn receive(
     req: HttpRequest,
     query: web::Query<SecretQuery>,
-    body: web::Bytes,
+    mut payload: web::Payload,
     state: web::Data<IngestState>,
 ) -> Result<HttpResponse, IngestError> {
     let started = Instant::now();
-    let result = handle(&req, query.into_inner(), &body, &state).await;
+    let deadline = started + state.request_timeout;
+    let result = async {
+        let body = read_body(&req, &mut payload, &state, started, deadline).await?;
+        // The store may commit after the deadline; the event is then stored but unanswered,
+        // and Aircall's retry is a duplicate, which costs nothing.
+        tokio::time::timeout_at(
+            deadline.into(),
+            handle(&req, query.into_inner(), &body, &state),
+        )
+        .await
+        .unwrap_or(Err(IngestError::StoreTooSlow))
+    }
+    .await;
     let (event, outcome) = match &result {
         Ok((event, outcome)) => (event.as_str(), *outcome),
-        Err(IngestError::Malformed(_)) => ("-", "malformed"),
-        Err(IngestError::Unauthorized) => ("-", "unauthorized"),
-        Err(IngestError::StoreUnavailable(_)) => ("-", "store_unavailable"),
+        Err(e) => ("-", e.outcome()),
     };
     state.metrics.inc(
         "bridge_webhooks_total",
@@ -132,7 +185,7 @@ async fn receive(
         Ok((_, outcome)) => Ok(HttpResponse::Ok().json(json!({ "status": outcome }))),
         Err(e) => {
             match &e {
-                IngestError::StoreUnavailable(cause) => {
+                IngestError::StoreUnavailable(cause) | IngestError::LowSpace(cause) => {
                     tracing::error!(error = %cause, "webhook not stored")
                 }
                 other => tracing::warn!(error = %other, "webhook rejected"),
@@ -140,6 +193,49 @@ async fn receive(
             Err(e)
         }
     }
+}
+
+/// The body, checked for type, size, pace and depth before it is parsed.
+async fn read_body(
+    req: &HttpRequest,
+    payload: &mut web::Payload,
+    state: &IngestState,
+    started: Instant,
+    deadline: Instant,
+) -> Result<web::Bytes, IngestError> {
+    if let Some(kind) = req.headers().get(header::CONTENT_TYPE) {
+        let kind = String::from_utf8_lossy(kind.as_bytes()).to_string();
+        if !is_json(&kind) {
+            return Err(IngestError::NotJson(kind));
+        }
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
+    let bytes = body::read(payload, declared, state.body, started, deadline)
+        .await
+        .map_err(|e| match e {
+            body::BodyError::TooLarge => IngestError::TooLarge,
+            other => IngestError::BodyTooSlow(other),
+        })?;
+    if json_depth::exceeds(&bytes, state.json_max_depth) {
+        return Err(IngestError::TooDeep(state.json_max_depth));
+    }
+    Ok(bytes)
+}
+
+/// `application/json` or any `+json` type, parameters (`; charset=utf-8`) aside. A missing
+/// Content-Type is taken as JSON: that is what Aircall sends and curl users forget.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// One span per webhook, carrying the event and the call or contact id once parsed.
@@ -174,6 +270,11 @@ async fn handle(
     })?;
     span.record("kind", entity.as_str());
     span.record("entity_id", entity_id);
+    state
+        .store
+        .ensure_space(state.reserve_bytes)
+        .await
+        .map_err(IngestError::LowSpace)?;
     let appended = state
         .store
         .append(NewEvent {

@@ -1,0 +1,147 @@
+//! The sockets the bridge listens on and what they may cost: bound through socket2 so the
+//! configured backlog reaches `listen(2)` (the standard library always asks for 128), a
+//! connection cap that fits under the file descriptor limit, and a count of open connections.
+
+use std::any::Any;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use actix_web::dev::Extensions;
+use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+use socket2::{Domain, Protocol, Socket, Type};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    #[error("cannot listen on {addr}: {message}")]
+    Bind { addr: SocketAddr, message: String },
+    #[error(
+        "server.limits.max_connections = {max_connections} needs {needed} file descriptors, but \
+         this process may open only {limit}: raise LimitNOFILE= in the unit (or `ulimit -n`), or \
+         lower server.limits.max_connections"
+    )]
+    Descriptors {
+        max_connections: usize,
+        needed: u64,
+        limit: u64,
+    },
+}
+
+/// Binds `addr` with `backlog` queued connections.
+pub fn bind(addr: SocketAddr, backlog: u32) -> Result<TcpListener, ListenError> {
+    let err = |e: std::io::Error| ListenError::Bind {
+        addr,
+        message: e.to_string(),
+    };
+    let socket =
+        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(err)?;
+    // A restarted bridge must not wait for the old sockets' TIME_WAIT to end.
+    socket.set_reuse_address(true).map_err(err)?;
+    socket.bind(&addr.into()).map_err(err)?;
+    socket
+        .listen(backlog.min(i32::MAX as u32) as i32)
+        .map_err(err)?;
+    let listener = TcpListener::from(socket);
+    listener.set_nonblocking(true).map_err(err)?;
+    Ok(listener)
+}
+
+/// Makes sure `needed` descriptors can be opened: raises the soft limit towards the hard one if
+/// it must, and refuses when even the hard limit is too low. Running out of descriptors would
+/// stop the listener accepting anyone, valid webhooks included, and could stop SQLite opening
+/// its files; a connection cap below the limit makes the excess wait in the backlog instead.
+/// Returns the soft limit now in force.
+pub fn ensure_descriptors(needed: u64, max_connections: usize) -> Result<u64, ListenError> {
+    let limits = getrlimit(Resource::Nofile);
+    // `None` means unlimited.
+    let current = limits.current.unwrap_or(u64::MAX);
+    if current >= needed {
+        return Ok(current);
+    }
+    let hard = limits.maximum.unwrap_or(u64::MAX);
+    if hard >= needed {
+        let raised = Rlimit {
+            current: Some(needed),
+            maximum: limits.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            tracing::info!(
+                from = current,
+                to = needed,
+                "raised the file descriptor limit"
+            );
+            return Ok(needed);
+        }
+    }
+    Err(ListenError::Descriptors {
+        max_connections,
+        needed,
+        // The most we could have had: the hard limit, or the soft one if raising it failed.
+        limit: if hard >= needed { current } else { hard },
+    })
+}
+
+/// Connections of one listener: open now, the most open at once, accepted in all.
+#[derive(Default)]
+pub struct ConnectionCount {
+    open: AtomicU64,
+    peak: AtomicU64,
+    total: AtomicU64,
+}
+
+impl ConnectionCount {
+    pub fn open(&self) -> u64 {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// For `HttpServer::on_connect`: counts the connection and leaves a guard in its
+    /// extensions, which actix drops with the connection.
+    pub fn on_connect(self: &Arc<Self>) -> impl Fn(&dyn Any, &mut Extensions) + Send + Sync {
+        let count = self.clone();
+        move |_, extensions| {
+            let now = count.open.fetch_add(1, Ordering::Relaxed) + 1;
+            count.peak.fetch_max(now, Ordering::Relaxed);
+            count.total.fetch_add(1, Ordering::Relaxed);
+            extensions.insert(Open(count.clone()));
+        }
+    }
+}
+
+struct Open(Arc<ConnectionCount>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_need_under_the_current_limit_changes_nothing() {
+        let before = getrlimit(Resource::Nofile);
+        assert!(ensure_descriptors(16, 1).is_ok());
+        assert_eq!(getrlimit(Resource::Nofile).current, before.current);
+    }
+
+    #[test]
+    fn a_need_over_the_hard_limit_is_refused_naming_the_setting() {
+        let hard = getrlimit(Resource::Nofile).maximum;
+        let Some(hard) = hard else {
+            return; // unlimited: nothing can be over it
+        };
+        let e = ensure_descriptors(hard + 1, 99).unwrap_err().to_string();
+        assert!(e.contains("max_connections = 99"), "{e}");
+        assert!(e.contains("LimitNOFILE="), "{e}");
+    }
+}

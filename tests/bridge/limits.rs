@@ -1,0 +1,176 @@
+//! Finding 1 of issue 11: clients that never finish their request. A flood of stalled bodies
+//! must not keep a valid webhook from its 200, each stalled socket must be closed within the
+//! configured time, and the connection cap must fit under the file descriptor limit.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::raw::{self, Stalled};
+
+fn envelope(id: u64) -> serde_json::Value {
+    json!({ "resource": "call", "event": "call.created", "timestamp": 1795168800, "token": AIRCALL_TOKEN,
+            "data": { "id": id, "direction": "inbound", "status": "initial", "started_at": 1795168800 } })
+}
+
+async fn open_stalled(bridge: &Bridge, n: usize) -> Vec<Stalled> {
+    let mut stalled = Vec::with_capacity(n);
+    for _ in 0..n {
+        stalled.push(Stalled::open(bridge.public).await);
+    }
+    stalled
+}
+
+/// Waits for every stalled connection to be closed; (answered 408, closed without an answer,
+/// still open, slowest close after its last byte).
+async fn closes(stalled: Vec<Stalled>, limit: Duration) -> (usize, usize, usize, Duration) {
+    let waits = stalled.into_iter().map(|s| {
+        let sent = s.sent_at;
+        tokio::spawn(async move { s.closed(limit).await.map(|(st, at)| (st, at - sent)) })
+    });
+    let (mut timed_out, mut closed, mut open, mut slowest) = (0, 0, 0, Duration::ZERO);
+    for w in waits {
+        match w.await.unwrap() {
+            Some((Some(408), after)) => {
+                timed_out += 1;
+                slowest = slowest.max(after);
+            }
+            Some((_, after)) => {
+                closed += 1;
+                slowest = slowest.max(after);
+            }
+            None => open += 1,
+        }
+    }
+    (timed_out, closed, open, slowest)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_stalled_bodies_neither_blocks_a_webhook_nor_keeps_its_sockets() {
+    const STALLED: usize = 600;
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(
+        &sandbox,
+        &[
+            ("BRIDGE_TEST_NOFILE", "1024"),
+            ("BRIDGE__SERVER__LIMITS__MAX_CONNECTIONS", "800"),
+            ("BRIDGE__SERVER__LIMITS__BODY_IDLE_TIMEOUT", "2s"),
+        ],
+    )
+    .await;
+    let stalled = open_stalled(&bridge, STALLED).await;
+    eventually(
+        Duration::from_secs(10),
+        "the flood to be accepted",
+        || async {
+            (bridge.metric("bridge_public_connections_open ").await >= STALLED as f64).then_some(())
+        },
+    )
+    .await;
+
+    let started = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(10), bridge.post(&envelope(1)))
+        .await
+        .expect("an answer within 10 s");
+    let answered = started.elapsed();
+    assert_eq!(r.status(), 200);
+    assert!(
+        answered < Duration::from_secs(1),
+        "answered after {answered:?}"
+    );
+
+    // 2 s of silence allowed; the slack covers a loaded machine, not a missing timeout.
+    let (timed_out, closed, open, slowest) = closes(stalled, Duration::from_secs(8)).await;
+    eprintln!(
+        "flood: {STALLED} stalled, webhook answered in {answered:?}; 408 {timed_out}, \
+         closed {closed}, open {open}, slowest close {slowest:?} after the last byte"
+    );
+    assert_eq!((timed_out, closed, open), (STALLED, 0, 0));
+    assert!(slowest < Duration::from_secs(5), "{slowest:?}");
+    assert_eq!(
+        bridge
+            .metric("bridge_webhooks_total{event=\"-\",outcome=\"body_too_slow\"}")
+            .await,
+        STALLED as f64
+    );
+}
+
+#[test]
+fn a_connection_cap_over_the_descriptor_limit_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("BRIDGE_TEST_NOFILE".to_string(), "256".to_string()),
+        (
+            "BRIDGE__AIRCALL__WEBHOOK_TOKENS".into(),
+            AIRCALL_TOKEN.into(),
+        ),
+        ("BRIDGE__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
+        ("BRIDGE__SERVER__ADMIN_LISTEN".into(), "127.0.0.1:0".into()),
+        (
+            "BRIDGE__STORE__PATH".into(),
+            dir.path().join("bridge.db").display().to_string(),
+        ),
+    ];
+    let exit = raw::run_expecting_exit(&env, &["run"], Duration::from_secs(10));
+    let (code, out) =
+        exit.expect("the bridge started with 512 connections allowed and 256 descriptors");
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("max_connections = 512")
+            && out.contains("LimitNOFILE=")
+            && out.contains("256"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_beyond_the_cap_waits_in_the_backlog_without_exhausting_descriptors() {
+    const STALLED: usize = 300;
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(
+        &sandbox,
+        &[
+            ("BRIDGE_TEST_NOFILE", "256"),
+            ("BRIDGE__SERVER__LIMITS__MAX_CONNECTIONS", "64"),
+            ("BRIDGE__SERVER__LIMITS__BODY_IDLE_TIMEOUT", "1s"),
+        ],
+    )
+    .await;
+    // More stalled clients than descriptors: without the cap, accept(2) fails with EMFILE.
+    let stalled = open_stalled(&bridge, STALLED).await;
+    let (timed_out, closed, open, slowest) = closes(stalled, Duration::from_secs(30)).await;
+    let peak = tokio::time::timeout(
+        Duration::from_secs(10),
+        bridge.metric("bridge_public_connections_peak "),
+    )
+    .await
+    .expect("the admin listener answers within 10 s");
+    eprintln!(
+        "beyond the cap: {STALLED} stalled, 408 {timed_out}, closed {closed}, open {open}, \
+         last closed {slowest:?} after its last byte, peak {peak} connections"
+    );
+    assert_eq!(
+        (timed_out, open),
+        (STALLED, 0),
+        "closed without 408: {closed}"
+    );
+    assert!(peak <= 64.0, "peak {peak}");
+    let r = bridge.post(&envelope(2)).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        !bridge.log().contains("Too many open files"),
+        "{}",
+        bridge.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_configured_backlog_reaches_listen() {
+    if !crate::tools::available("ss", "apt-get install iproute2") {
+        return;
+    }
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(&sandbox, &[("BRIDGE__SERVER__LIMITS__BACKLOG", "777")]).await;
+    assert_eq!(raw::listen_backlog(bridge.public.port()), Some(777));
+}
