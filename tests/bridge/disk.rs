@@ -217,3 +217,44 @@ async fn a_small_filesystem_fills_and_frees_without_losing_an_acknowledged_event
     let lost: Vec<_> = acked.difference(&stored).collect();
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
 }
+
+/// The case: directory 555, files 444, a service user who may not write them. SQLite
+/// would open the file read-only without a word and every webhook would get 503.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_the_service_user_may_not_write_is_refused_naming_the_path_and_permission() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::start().await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = root.path().join("store");
+    let db = store.join("bridge.db");
+    let db_env = db.display().to_string();
+    let mut bridge = Bridge::start(&sandbox, &[("BRIDGE__STORE__PATH", &db_env)]).await;
+    assert_eq!(bridge.post(&envelope(1, 0)).await.status(), 200);
+    assert!(bridge.terminate().success());
+    for entry in std::fs::read_dir(&store).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let dir = bridge.config_path().parent().unwrap().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    // Root writes anything: run as nobody then, as systemd's DynamicUser would run us.
+    let mut env = bridge.env().to_vec();
+    let me = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap());
+    if me == 0 {
+        env.push(("BRIDGE_TEST_UID".into(), "65534".into()));
+    }
+    let config = bridge.config_path().display().to_string();
+    let exit =
+        raw::run_expecting_exit(&env, &["run", "--config", &config], Duration::from_secs(10));
+    let (code, out) = exit.expect("the bridge started on a store it cannot write");
+    assert_ne!(code, 0);
+    assert!(
+        out.contains(&db_env) && out.contains("not writable"),
+        "{out}"
+    );
+    assert!(out.contains("Permission denied"), "{out}");
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

@@ -511,7 +511,8 @@ impl Drop for Bridge {
 }
 
 /// The bridge binary; under `prlimit --nofile=N:N` when `env` has `BRIDGE_TEST_NOFILE=N`, as
-/// `LimitNOFILE=N` would start it.
+/// `LimitNOFILE=N` would start it; as user `N` (through setpriv, so run as root) when it has
+/// `BRIDGE_TEST_UID=N`, as `DynamicUser=` would.
 pub fn bridge_command(env: &[(String, String)]) -> Command {
     // BRIDGE_BIN in `env` runs another build (a benchmark's baseline) with the same harness.
     let bin = env
@@ -519,13 +520,25 @@ pub fn bridge_command(env: &[(String, String)]) -> Command {
         .find(|(k, _)| k == "BRIDGE_BIN")
         .map(|(_, v)| PathBuf::from(v))
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_aircall-monday-bridge")));
-    match env.iter().find(|(k, _)| k == "BRIDGE_TEST_NOFILE") {
-        Some((_, n)) => {
+    let get = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    match (get("BRIDGE_TEST_NOFILE"), get("BRIDGE_TEST_UID")) {
+        (Some(n), _) => {
             let mut c = Command::new("prlimit");
             c.arg(format!("--nofile={n}:{n}")).arg("--").arg(&bin);
             c
         }
-        None => Command::new(bin),
+        (None, Some(uid)) => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+                "--",
+            ]);
+            c.arg(&bin);
+            c
+        }
+        (None, None) => Command::new(bin),
     }
 }
 
