@@ -3,7 +3,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{journal::EventRow, Store, StoreError};
+use super::journal::{self, EventRow};
+use super::{Store, StoreError};
 
 /// An entity's row: its folded state, its queue counters, its retry and its last error.
 #[derive(Debug, Clone)]
@@ -74,24 +75,15 @@ fn entity(c: &Connection, kind: &str, id: &str) -> Result<Option<EntityDetail>, 
 }
 
 fn entity_events(c: &Connection, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError> {
-    let mut stmt = c.prepare(
-        "SELECT id, entity_kind, entity_id, event, event_ts, received_ms, state, error, done_ms,
-                data
-           FROM events WHERE entity_kind = ?1 AND entity_id = ?2 ORDER BY id",
-    )?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT {}, data FROM events WHERE entity_kind = ?1 AND entity_id = ?2 ORDER BY id",
+        journal::COLUMNS
+    ))?;
     let rows = stmt
         .query_map(params![kind, id], |r| {
             Ok(EventRow {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                entity_id: r.get(2)?,
-                event: r.get(3)?,
-                event_ts: r.get(4)?,
-                received_ms: r.get(5)?,
-                state: r.get(6)?,
-                error: r.get(7)?,
-                done_ms: r.get(8)?,
                 data: r.get(9)?,
+                ..journal::row(r)?
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -107,10 +107,10 @@ pub struct EntityRow {
     pub items: Vec<(String, String)>,
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, entity_kind, entity_id, event, event_ts, received_ms, state, error, done_ms";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
         id: r.get(0)?,
         kind: r.get(1)?,
