@@ -191,6 +191,29 @@ impl Store {
             .await
     }
 
+    /// Extends the leases `owner` still holds on `rows` to `until_ms`, while their reconcile
+    /// runs; returns how many it still holds (a lease taken over is not taken back).
+    pub async fn renew_leases(
+        &self,
+        rows: Vec<i64>,
+        owner: &str,
+        until_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let owner = owner.to_string();
+        self.writer
+            .write(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "UPDATE entities SET lease_until_ms = ?1 WHERE id = ?2 AND lease_owner = ?3",
+                )?;
+                let mut held = 0;
+                for row in rows {
+                    held += stmt.execute(rusqlite::params![until_ms, row, owner])?;
+                }
+                Ok(held)
+            })
+            .await
+    }
+
     /// Commits what must be on disk before a request leaves: the links as they are now and the
     /// open intents, for each claim. A claim whose lease was lost fails the whole write (its
     /// request must not leave).

@@ -78,6 +78,34 @@ async fn a_claimed_entity_is_not_claimed_twice_until_its_lease_expires() {
 }
 
 #[tokio::test]
+async fn a_renewed_lease_keeps_its_claim_and_a_lost_one_is_not_taken_back() {
+    let (_dir, store) = open();
+    store.append(event("1", "a", 10)).await.unwrap();
+    let first = store.claim(20_000, 1_000, "w1").await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .renew_leases(vec![first.row], "w1", 21_900)
+            .await
+            .unwrap(),
+        1
+    );
+    // Past the first lease, inside the renewed one: nobody else may claim it.
+    assert!(store.claim(21_500, 1_000, "w2").await.unwrap().is_none());
+    let second = store.claim(21_900, 1_000, "w2").await.unwrap().unwrap();
+    // w1's renewal after the takeover changes nothing: w2 keeps the call.
+    assert_eq!(
+        store
+            .renew_leases(vec![first.row], "w1", 30_000)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(store.claim(22_900, 1_000, "w3").await.unwrap().is_some());
+    let err = store.complete(synced(&second), 23_000).await.unwrap_err();
+    assert!(matches!(err, StoreError::LeaseLost(_)), "{err}");
+}
+
+#[tokio::test]
 async fn events_arriving_during_an_attempt_stay_pending() {
     let (_dir, store) = open();
     store.append(event("1", "a", 10)).await.unwrap();

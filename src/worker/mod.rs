@@ -7,6 +7,7 @@ mod budget;
 mod health;
 mod intents;
 mod job;
+mod leases;
 mod lookup;
 mod people;
 mod recordings;
@@ -65,7 +66,10 @@ pub struct Worker {
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
     health: Arc<WorkerHealth>,
+    /// This process's part of every lease owner; each claim adds its own number, so two loops
+    /// of one process never both pass the owner check for one call.
     owner: String,
+    claims_made: std::sync::atomic::AtomicU64,
     /// monday users by agent email, for people columns.
     users: people::UserCache,
     /// monday tag ids by name, for tags columns.
@@ -108,6 +112,7 @@ impl Worker {
             metrics,
             health,
             owner,
+            claims_made: Default::default(),
             users: Default::default(),
             tags: Default::default(),
             aircall: None,
@@ -170,13 +175,17 @@ impl Worker {
         }
         let lease_ms = (self.settings.lease_secs * 1000) as i64;
         let batch = self.batch_size();
-        let claims = self
-            .store
-            .claim_many(now, lease_ms, &self.owner, batch)
-            .await?;
+        let owner = format!(
+            "{}-{}",
+            self.owner,
+            self.claims_made.fetch_add(1, Ordering::Relaxed)
+        );
+        let claims = self.store.claim_many(now, lease_ms, &owner, batch).await?;
         if claims.is_empty() {
             return Ok(RunOutcome::Empty);
         }
+        let rows = claims.iter().map(|c| c.row).collect();
+        let _renewing = leases::renew_while_held(self.store.clone(), rows, owner, lease_ms);
         // One snapshot for the whole reconcile: a reload between two steps must not shift the
         // board indexes the jobs hold.
         let rules = self.rules.current();

@@ -285,3 +285,78 @@ async fn a_shared_request_is_not_sent_again_once_one_of_its_effects_is_settled()
     );
     assert_eq!(files(&a_item).len(), 1, "{a_item:#}");
 }
+
+/// A recording server that answers its first download only after `hold`, and counts every
+/// download it is asked for.
+async fn slow_recording_server(
+    body: Vec<u8>,
+    hold: Duration,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/recording.mp3", listener.local_addr().unwrap());
+    let downloads = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = downloads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                if first {
+                    tokio::time::sleep(hold).await;
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: audio/mpeg\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+            });
+        }
+    });
+    (url, downloads)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconcile_that_outlives_its_lease_keeps_its_call_and_uploads_once() {
+    // The download takes longer than the lease: the worker's other loop must not take the
+    // call over while the first still works it (its lease is renewed), so the recording is
+    // fetched and uploaded once. Before leases were renewed and owned per claim, the second
+    // loop claimed the call after the lease ran out and both uploaded.
+    let sandbox = Sandbox::start().await;
+    let mut events = fixture("outbound_answered");
+    let id = events[0]["data"]["id"].as_u64().unwrap();
+    let body = recording_bytes(id, false);
+    let lease = Duration::from_secs(6);
+    let (url, downloads) =
+        slow_recording_server(body.clone(), lease + Duration::from_secs(4)).await;
+    for e in &mut events {
+        if e["data"]["recording"].is_string() {
+            e["data"]["recording"] = Value::String(url.clone());
+        }
+    }
+    let bridge = Bridge::start_with_config(
+        &sandbox,
+        &with_file_column(),
+        &[
+            ("BRIDGE__MONDAY__TIMEOUT_SECS", "1"),
+            ("BRIDGE__WORKER__LEASE_SECS", "6"),
+            ("BRIDGE__WORKER__CONCURRENCY", "2"),
+        ],
+    )
+    .await;
+    bridge.deliver(&events).await;
+    bridge.drained().await;
+
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(files(&item).len(), 1, "{item:#}");
+    assert_eq!(
+        downloads.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the recording was fetched by a second claim of the same call"
+    );
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
