@@ -9,7 +9,6 @@ use aircall_monday_bridge::config::Settings;
 use aircall_monday_bridge::demo;
 use aircall_monday_bridge::ops::{self, OpsError};
 use aircall_monday_bridge::startup::Application;
-use aircall_monday_bridge::store::Store;
 use aircall_monday_bridge::telemetry;
 use clap::Parser;
 use std::path::PathBuf;
@@ -218,17 +217,11 @@ async fn events(
     db: Option<PathBuf>,
     action: EventsAction,
 ) -> Result<(), OpsError> {
-    let path = match db {
-        Some(path) => path,
-        None => ops::load(config.as_deref())?.store.path,
+    let settings = match (&db, &config) {
+        (None, _) => Some(ops::load(config.as_deref())?),
+        (Some(_), _) => None,
     };
-    if !path.is_file() {
-        return Err(OpsError::Usage(format!(
-            "no database at {} (give --db or the --config the bridge runs with)",
-            path.display()
-        )));
-    }
-    let store = Store::open(&path)?;
+    let store = ops::open_store(settings.as_ref(), db.as_deref()).await?;
     match action {
         EventsAction::List {
             filter,
@@ -254,22 +247,7 @@ async fn calls(
         Some(path) => Some(ops::load(Some(path))?),
         None => None,
     };
-    let path = match (db, &settings) {
-        (Some(path), _) => path,
-        (None, Some(s)) => s.store.path.clone(),
-        (None, None) => {
-            return Err(OpsError::Usage(
-                "give --config (the bridge's configuration) or --db (its SQLite file)".into(),
-            ))
-        }
-    };
-    if !path.is_file() {
-        return Err(OpsError::Usage(format!(
-            "no database at {} (give --db or the --config the bridge runs with)",
-            path.display()
-        )));
-    }
-    let store = Store::open(&path)?;
+    let store = ops::open_store(settings.as_ref(), db.as_deref()).await?;
     match action {
         CallsAction::Show { id } => ops::calls::show(&store, settings.as_ref(), &id).await,
         CallsAction::Find { query, limit } => ops::calls::find(&store, &query, limit).await,

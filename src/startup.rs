@@ -21,7 +21,7 @@ use crate::mapping::{MappingError, Rules};
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
 use crate::reload::{self, SharedRules};
-use crate::store::{Store, StoreError};
+use crate::store::{Role, Store, StoreError};
 use crate::worker::{now_ms, Worker, WorkerHealth};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +70,7 @@ impl Application {
         for warning in crate::config::recovery_warnings(&settings.boards) {
             tracing::warn!("{warning}");
         }
-        let store = Store::open_exclusive(&settings.store.path).await?;
+        let store = Store::connect(&settings.store, Role::Worker).await?;
         let maintenance_store = store.clone();
         let keep_done = settings.store.keep_done;
         let metrics = Arc::new(Metrics::default());
@@ -78,6 +78,10 @@ impl Application {
         let health = Arc::new(WorkerHealth::default());
         health.heartbeat_ms.store(now_ms(), Ordering::Relaxed);
         let monday = MondayClient::new(&settings.monday, metrics.clone())?;
+        if store.is_shared() {
+            // Replicas: the account's minute quota is counted in the database they share.
+            monday.share_budget(Arc::new(store.clone()));
+        }
         let worker_settings = Arc::new(settings.worker);
         let worker = Worker::new(
             store.clone(),

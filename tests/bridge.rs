@@ -55,6 +55,8 @@ mod ops;
 mod raw;
 #[path = "bridge/recordings.rs"]
 mod recordings;
+#[path = "bridge/replicas.rs"]
+mod replicas;
 #[path = "bridge/screenshots.rs"]
 mod screenshots;
 #[path = "bridge/setup_commands.rs"]

@@ -176,7 +176,7 @@ async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
             d.exhausts_at_ms.map_or(0.0, |ms| ms as f64 / 1000.0),
         ));
     }
-    let space = state.store.space().ok();
+    let space = state.store.space().ok().flatten();
     gauges.extend([
         (
             "bridge_public_connections_open",

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aircall::api::{AircallApi, AircallApiError};
 use crate::config::{Entity, Settings};
-use crate::store::{Appended, NewEvent, Store, StoreError};
+use crate::store::{Appended, NewEvent, Role, Store, StoreError};
 use crate::worker::now_ms;
 
 /// Aircall pages at most 10,000 items of one query: a day at a time stays far below.
@@ -64,7 +64,7 @@ pub async fn run(
         return Err(BackfillError::NothingMapped);
     }
     let api = AircallApi::new(&settings.aircall)?;
-    let store = Store::open(&settings.store.path)?;
+    let store = Store::connect(&settings.store, Role::Tool).await?;
     let mut report = BackfillReport::default();
     if calls {
         let mut from = opts.since;

@@ -69,6 +69,15 @@ pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
         let token = read(&path, "the Aircall API token")?.trim().to_string();
         settings.aircall.api_token = SecretString::from(token);
     }
+    let store_file = settings
+        .store
+        .password_file
+        .clone()
+        .or_else(|| credential(credentials.as_deref(), "store_password"));
+    if let Some(path) = store_file {
+        let password = read(&path, "the PostgreSQL password")?.trim().to_string();
+        settings.store.password = SecretString::from(password);
+    }
     Ok(())
 }
 

@@ -124,7 +124,7 @@ fn validation_names_the_key() {
         ("[monday]\napi_version = \"2026\"", "monday.api_version"),
         ("[worker]\nretry_schedule = []", "worker.retry_schedule"),
         ("[worker]\nretry_schedule = [\"soon\"]", "retry_schedule"),
-        ("[worker]\nlease_secs = 3", "worker.lease_secs"),
+        ("[worker]\nlease_secs = 2", "worker.lease_secs"),
     ];
     for (extra, key) in cases {
         let f = write(&format!("{MINIMAL}\n{extra}\n"));

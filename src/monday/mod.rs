@@ -21,7 +21,7 @@ use serde_json::Value;
 pub use error::{Decision, MondayError};
 pub use lookup::Lookup;
 pub use platform::DailyUsage;
-pub use throttle::{Snapshot as BudgetSnapshot, Throttle};
+pub use throttle::{SharedWindow, Snapshot as BudgetSnapshot, Throttle};
 use transport::{error_at, Answer};
 
 use crate::config::MondaySettings;
@@ -74,6 +74,11 @@ pub struct MondayClient {
 }
 
 impl MondayClient {
+    /// Replicas on one database share the account's minute quota through `window`.
+    pub fn share_budget(&self, window: Arc<dyn SharedWindow>) {
+        self.throttle.share(window);
+    }
+
     pub fn new(
         settings: &MondaySettings,
         metrics: Arc<Metrics>,

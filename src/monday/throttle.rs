@@ -3,6 +3,10 @@
 //! resets, reference/monday.md §4.3). Before each request we wait while the minute quota or the
 //! complexity budget is spent, or while a 429 told us to; and we bound requests in flight,
 //! overall and per board (monday advises against concurrent writes to one board).
+//!
+//! Replicas on one PostgreSQL share the account's minute quota through a `SharedWindow` (the
+//! store), so three of them together stay under it as one would; the complexity budget is the
+//! account's in monday's own headers, which every replica reads.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,9 +25,12 @@ struct Budget {
     minute_reset: Option<Instant>,
     complexity_left: Option<u64>,
     complexity_reset: Option<Instant>,
-    /// Points one command costs: the drop in the budget monday reported between two answers,
-    /// divided by the commands of the request in between.
+    /// Points one command costs: the smallest of the recent drops in the budget monday
+    /// reported between two answers, divided by the commands of the request in between.
+    /// Other clients of the account (our own other requests in flight, other replicas) only
+    /// ever add to a drop, so the smallest is the one nearest the truth.
     per_command: u64,
+    recent_per_command: VecDeque<u64>,
     /// Commands in the request whose answer came last.
     last_commands: usize,
     complexity_seen: Option<u64>,
@@ -31,8 +38,24 @@ struct Budget {
     blocked_until: Option<Instant>,
 }
 
+/// The account's minute window, kept where every replica sees it.
+#[async_trait::async_trait]
+pub trait SharedWindow: Send + Sync {
+    /// Takes one of `quota` requests per `window` at `now_ms` for this replica: `None` when
+    /// taken, else how long until one frees. Without a quota (this replica has not heard
+    /// monday state it yet), the one another replica last reported counts.
+    async fn reserve(
+        &self,
+        now_ms: i64,
+        quota: Option<(u64, Duration)>,
+    ) -> Result<Option<Duration>, String>;
+}
+
 pub struct Throttle {
     budget: Mutex<Budget>,
+    shared: std::sync::OnceLock<Arc<dyn SharedWindow>>,
+    /// Until monday's first answer states the quota, a replica sends one request at a time.
+    learning: Arc<tokio::sync::Mutex<()>>,
     global: Arc<Semaphore>,
     per_board_limit: usize,
     boards: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -42,6 +65,8 @@ pub struct Throttle {
 pub struct Permit {
     _global: OwnedSemaphorePermit,
     _boards: Vec<OwnedSemaphorePermit>,
+    /// Held by the one request of a replica that goes out before monday has stated its quota.
+    _learning: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// What monday's headers said, in numbers.
@@ -55,6 +80,8 @@ impl Throttle {
     pub fn new(max_in_flight: usize, per_board: usize) -> Throttle {
         Throttle {
             budget: Mutex::new(Budget::default()),
+            shared: std::sync::OnceLock::new(),
+            learning: Arc::default(),
             global: Arc::new(Semaphore::new(max_in_flight.max(1))),
             per_board_limit: per_board.max(1),
             boards: Mutex::new(HashMap::new()),
@@ -93,17 +120,72 @@ impl Throttle {
             .acquire_owned()
             .await
             .expect("semaphore never closed");
+        let learning = match self.shared.get() {
+            Some(_) if self.quota().is_none() => Some(self.learning.clone().lock_owned().await),
+            _ => None,
+        };
         loop {
             match self.wait_needed(Instant::now(), commands.max(1) as u64) {
                 Some(d) if d > max_wait => return Err(d),
                 Some(d) => tokio::time::sleep(d).await,
-                None => break,
+                None => match self.wait_shared().await {
+                    None => break,
+                    Some(d) => {
+                        self.unrecord();
+                        if d > max_wait {
+                            return Err(d);
+                        }
+                        tokio::time::sleep(d).await;
+                    }
+                },
             }
         }
         Ok(Permit {
             _global: global,
             _boards: board_permits,
+            _learning: learning,
         })
+    }
+
+    /// Shares the account's minute window with the other replicas through `window`.
+    /// Until this replica has heard monday state its quota, it sends one request at a time,
+    /// counted against the quota another replica reported.
+    pub fn share(&self, window: Arc<dyn SharedWindow>) {
+        let _ = self.shared.set(window);
+    }
+
+    /// How long the account's shared window says to wait (`None`: go, and counted there).
+    /// Before monday has stated its quota, or when the store cannot answer, this process
+    /// counts its own requests only.
+    async fn wait_shared(&self) -> Option<Duration> {
+        let shared = self.shared.get()?;
+        // Our clock starts a request's window when it leaves, monday's when it arrives: a
+        // little more than the window keeps the two from disagreeing at its edge.
+        let quota = self
+            .quota()
+            .map(|(q, w)| (q, w + (w / 10).min(Duration::from_secs(1))));
+        match shared.reserve(crate::worker::now_ms(), quota).await {
+            Ok(wait) => wait,
+            Err(error) => {
+                tracing::warn!(%error, "cannot share monday's minute quota through the store; counting this replica's requests only");
+                None
+            }
+        }
+    }
+
+    /// monday's minute quota, once an answer has stated it.
+    fn quota(&self) -> Option<(u64, Duration)> {
+        self.budget
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .minute_quota
+    }
+
+    /// Takes back what `wait_needed` counted for a request that is not going out yet.
+    fn unrecord(&self) {
+        let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        b.sent.pop_back();
+        b.minute_left = b.minute_left.map(|l| l + 1);
     }
 
     /// How long to wait before one more request may go out; records it when none.
@@ -171,7 +253,13 @@ impl Throttle {
                         let left = param(&params, "r");
                         if let (Some(before), Some(now_left)) = (b.complexity_seen, left) {
                             if before > now_left {
-                                b.per_command = (before - now_left) / b.last_commands as u64;
+                                let observed = (before - now_left) / b.last_commands as u64;
+                                if b.recent_per_command.len() == 8 {
+                                    b.recent_per_command.pop_front();
+                                }
+                                b.recent_per_command.push_back(observed);
+                                b.per_command =
+                                    b.recent_per_command.iter().copied().min().unwrap_or(0);
                             }
                         }
                         b.complexity_seen = left;
@@ -312,6 +400,18 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[test]
+    fn another_clients_spending_does_not_inflate_the_cost_of_a_command() {
+        let t = Throttle::new(4, 4);
+        let policy = "\"complexityMinute\";q=1000000;w=60";
+        // Our one-command requests cost 10,000; between the last two answers another replica
+        // spent 500,000 of the account's budget.
+        t.observe(&headers(policy, "\"complexityMinute\";r=900000;t=30"), 1);
+        t.observe(&headers(policy, "\"complexityMinute\";r=890000;t=30"), 1);
+        t.observe(&headers(policy, "\"complexityMinute\";r=380000;t=30"), 1);
+        assert_eq!(t.commands_that_fit(), Some(38));
     }
 
     #[tokio::test(start_paused = true)]

@@ -56,3 +56,32 @@ pub fn monday_client(settings: &Settings) -> Result<MondayClient, OpsError> {
 pub fn load(config: Option<&Path>) -> Result<Settings, OpsError> {
     Ok(Settings::load(config)?)
 }
+
+/// The store an operator command works on beside the running bridge: the SQLite file given
+/// with `--db`, else the store of the configuration (`store.url`'s PostgreSQL, or the SQLite
+/// file at `store.path`, which must exist: a command never creates an empty one by mistake).
+pub async fn open_store(
+    settings: Option<&Settings>,
+    db: Option<&Path>,
+) -> Result<crate::store::Store, OpsError> {
+    use crate::store::{Role, Store};
+    let path = match (db, settings) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some(s)) if s.store.postgres_url().is_some() => {
+            return Ok(Store::connect(&s.store, Role::Tool).await?)
+        }
+        (None, Some(s)) => s.store.path.clone(),
+        (None, None) => {
+            return Err(OpsError::Usage(
+                "give --config (the bridge's configuration) or --db (its SQLite file)".into(),
+            ))
+        }
+    };
+    if !path.is_file() {
+        return Err(OpsError::Usage(format!(
+            "no database at {} (give --db or the --config the bridge runs with)",
+            path.display()
+        )));
+    }
+    Ok(Store::open(&path)?)
+}

@@ -1,28 +1,28 @@
 //! The durable side of the bridge: the event journal (deduplicated), per-entity state with
-//! leases, and the links between Aircall entities and monday items with the values last
-//! written there. SQLite in WAL mode; one writer thread commits in groups (see `writer`).
+//! leases, the links between Aircall entities and monday items with the values last written
+//! there, and the intents of effects not yet known to have happened.
 //!
-//! The store knows nothing of calls, mappings or monday: observed state and synced values are
-//! opaque JSON owned by `mapping`.
+//! One interface (`Backend`), two databases behind it: SQLite (`sqlite`, the default: one
+//! file, one bridge) and PostgreSQL (`postgres`: several replicas sharing one queue). The
+//! store knows nothing of calls, mappings or monday: observed state, synced values and
+//! requests are opaque JSON owned by `mapping` and `worker`.
 
-mod health;
-mod inspect;
-mod intents;
-mod journal;
-mod queries;
-mod schema;
-mod writer;
+mod postgres;
+mod sqlite;
+mod types;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rusqlite::{Connection, OpenFlags};
+pub use types::{
+    Appended, Checkpoint, Claim, Completion, EntityDetail, EntityRow, EventFilter, EventRow,
+    FilterValue, Intent, Link, NewEvent, Outcome, QueueStats, Replayed, Space, StoredEvent,
+};
 
-pub use health::Space;
-pub use inspect::EntityDetail;
-pub use intents::{Checkpoint, Intent};
-pub use journal::{EntityRow, EventFilter, EventRow, Replayed};
-pub use queries::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};
+use crate::config::StoreSettings;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -42,403 +42,203 @@ pub enum StoreError {
     InUse { path: PathBuf, holder: String },
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Db(e.to_string())
-    }
-}
-
-/// Cheap to clone; all clones share the writer thread and the read connection.
-#[derive(Clone)]
-pub struct Store {
-    writer: writer::Writer,
-    reader: Arc<Mutex<Connection>>,
-    path: PathBuf,
-    /// Held by the process that works the queue (`open_exclusive`): the lock on the file.
-    _owner: Option<Arc<std::fs::File>>,
-    health: Arc<health::Health>,
-}
-
-impl Store {
-    /// Opens (creating if needed) the SQLite file and runs the migrations.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |message: String| StoreError::Open {
-            path: path.to_path_buf(),
-            message,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-        }
-        health::check_writable(path, None)?;
-        let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
-        health::check_writable(path, Some(&conn))?;
-        configure(&conn).map_err(|e| open_err(e.to_string()))?;
-        health::configure(&conn).map_err(|e| open_err(e.to_string()))?;
-        schema::migrate(&mut conn).map_err(|e| open_err(e.to_string()))?;
-        let reader = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| open_err(e.to_string()))?;
-        reader
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| open_err(e.to_string()))?;
-        Ok(Store {
-            writer: writer::Writer::start(conn),
-            reader: Arc::new(Mutex::new(reader)),
-            path: path.to_path_buf(),
-            _owner: None,
-            health: Arc::default(),
-        })
-    }
-
-    /// Opens the store for the one process that works its queue: refuses a second one (a lock
-    /// on `<path>.lock`, released by the kernel when the holder dies, SIGKILL included), then
-    /// releases every lease. Any lease left is a dead predecessor's, so its claims are taken
-    /// over at once instead of after `worker.lease_secs`; their open intents are settled first.
-    pub async fn open_exclusive(path: &Path) -> Result<Store, StoreError> {
-        // A store the service user cannot write is refused naming the path and the permission,
-        // before the lock file beside it fails less clearly.
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        }
-        health::check_writable(path, None)?;
-        let lock = lock_file(path)?;
-        let mut store = Store::open(path)?;
-        store._owner = Some(Arc::new(lock));
-        let released = store
-            .writer
-            .write(|c| {
-                Ok(c.execute(
-                    "UPDATE entities SET lease_until_ms = 0, lease_owner = NULL
-                      WHERE lease_owner IS NOT NULL",
-                    [],
-                )?)
-            })
-            .await?;
-        if released > 0 {
-            tracing::info!(
-                released,
-                "took over the claims of a bridge that stopped without finishing them"
-            );
-        }
-        Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Runs a read-only query on the reader connection, off the async threads.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let reader = self.reader.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = reader
-                .lock()
-                .map_err(|_| StoreError::Unavailable("reader poisoned".into()))?;
-            f(&conn)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?
-    }
+/// Everything the bridge asks of its database. Times are passed in (milliseconds since the
+/// epoch), so the store keeps no clock of its own and tests choose theirs.
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync {
+    /// Where the data lives, for logs and errors (never a password).
+    fn describe(&self) -> String;
 
     /// Stores one verified event; a delivery seen before is `Duplicate` and stores nothing.
-    /// Returns once the event is committed to disk.
-    pub async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
-        self.writer.write(move |c| queries::append(c, &event)).await
-    }
+    /// Returns once the event is durably committed.
+    async fn append(&self, event: NewEvent) -> Result<Appended, StoreError>;
 
     /// Reserves the entity whose pending events are due first, for `lease_ms`.
-    pub async fn claim(
+    async fn claim(
         &self,
         now_ms: i64,
         lease_ms: i64,
         owner: &str,
-    ) -> Result<Option<Claim>, StoreError> {
-        let owner = owner.to_string();
-        self.writer
-            .write(move |c| queries::claim(c, now_ms, lease_ms, &owner))
-            .await
-    }
+    ) -> Result<Option<Claim>, StoreError>;
 
-    /// Reserves up to `max` due entities at once (a backlog is sent in batches).
-    pub async fn claim_many(
+    /// Reserves up to `max` due entities at once (a backlog is sent in batches). Entities
+    /// leased to another owner are skipped, so replicas work different calls.
+    async fn claim_many(
         &self,
         now_ms: i64,
         lease_ms: i64,
         owner: &str,
         max: usize,
-    ) -> Result<Vec<Claim>, StoreError> {
-        let owner = owner.to_string();
-        self.writer
-            .write(move |c| {
-                let mut claims = Vec::new();
-                while claims.len() < max {
-                    match queries::claim(c, now_ms, lease_ms, &owner)? {
-                        Some(claim) => claims.push(claim),
-                        None => break,
-                    }
-                }
-                Ok(claims)
-            })
-            .await
-    }
+    ) -> Result<Vec<Claim>, StoreError>;
 
-    /// Extends the leases `owner` still holds on `rows` to `until_ms`, while their reconcile
-    /// runs; returns how many it still holds (a lease taken over is not taken back).
-    pub async fn renew_leases(
+    /// Extends the leases `owner` still holds on `rows` to `until_ms`; returns how many it
+    /// still holds (a lease taken over is not taken back).
+    async fn renew_leases(
         &self,
         rows: Vec<i64>,
         owner: &str,
         until_ms: i64,
-    ) -> Result<usize, StoreError> {
-        let owner = owner.to_string();
-        self.writer
-            .write(move |c| {
-                let mut stmt = c.prepare_cached(
-                    "UPDATE entities SET lease_until_ms = ?1 WHERE id = ?2 AND lease_owner = ?3",
-                )?;
-                let mut held = 0;
-                for row in rows {
-                    held += stmt.execute(rusqlite::params![until_ms, row, owner])?;
-                }
-                Ok(held)
-            })
-            .await
-    }
+    ) -> Result<usize, StoreError>;
 
-    /// Commits what must be on disk before a request leaves: the links as they are now and the
-    /// open intents, for each claim. A claim whose lease was lost fails the whole write (its
-    /// request must not leave).
-    pub async fn checkpoint(
-        &self,
-        checkpoints: Vec<Checkpoint>,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        self.writer
-            .write(move |c| {
-                for cp in &checkpoints {
-                    intents::checkpoint(c, cp, now_ms)?;
-                }
-                Ok(())
-            })
-            .await
-    }
+    /// Commits what must be durable before a request leaves: the links as they are now and
+    /// the open intents, for each claim. A claim whose lease was lost fails the whole write
+    /// (its request must not leave).
+    async fn checkpoint(&self, checkpoints: Vec<Checkpoint>, now_ms: i64)
+        -> Result<(), StoreError>;
 
-    /// How many intents of the request sent under `request_key` are still open, across every
-    /// entity it served.
-    pub async fn open_intents_of_request(&self, request_key: &str) -> Result<usize, StoreError> {
-        let key = request_key.to_string();
-        self.read(move |c| intents::count_of_request(c, &key)).await
-    }
+    /// How many intents of the request sent under `request_key` are still open, across
+    /// every entity it served.
+    async fn open_intents_of_request(&self, request_key: &str) -> Result<usize, StoreError>;
 
     /// Records several outcomes in one transaction. A claim whose lease was lost is skipped
-    /// (another worker owns it now); the others are recorded.
-    pub async fn complete_many(
+    /// (another worker owns it now) and counted in the answer; the others are recorded.
+    async fn complete_many(
         &self,
         completions: Vec<Completion>,
         now_ms: i64,
-    ) -> Result<usize, StoreError> {
-        self.writer
-            .write(move |c| {
-                let mut lost = 0;
-                for done in &completions {
-                    match queries::complete(c, done, now_ms) {
-                        Ok(()) => {}
-                        Err(StoreError::LeaseLost(what)) => {
-                            tracing::warn!(%what, "claim expired before its outcome was recorded");
-                            lost += 1;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(lost)
-            })
-            .await
-    }
+    ) -> Result<usize, StoreError>;
 
     /// Records what happened to a claim: links and observed state always, and the events as
     /// done, to retry, or dead.
-    pub async fn complete(&self, completion: Completion, now_ms: i64) -> Result<(), StoreError> {
-        self.writer
-            .write(move |c| queries::complete(c, &completion, now_ms))
-            .await
-    }
+    async fn complete(&self, completion: Completion, now_ms: i64) -> Result<(), StoreError>;
 
-    /// Deletes done events received before `before_ms`, a batch at a time so the writer is
-    /// never held long. Pending and dead events are never pruned.
-    pub async fn prune_done(&self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "DELETE FROM events WHERE id IN (
-                        SELECT id FROM events WHERE state = 'done' AND received_ms < ?1 LIMIT ?2)",
-                    rusqlite::params![before_ms, batch as i64],
-                )?)
-            })
-            .await
-    }
+    /// Deletes done events received before `before_ms`, a batch at a time. Pending and dead
+    /// events are never pruned.
+    async fn prune_done(&self, before_ms: i64, batch: usize) -> Result<usize, StoreError>;
 
-    /// Which Aircall entity (kind, id) an item on a board mirrors, if any: an item the bridge
-    /// made for one contact must not be adopted by another.
-    pub async fn item_owner(
+    /// Which Aircall entity (kind, id) an item on a board mirrors, if any.
+    async fn item_owner(
         &self,
         board_id: &str,
         item_id: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
-        let (board_id, item_id) = (board_id.to_string(), item_id.to_string());
-        self.read(move |c| {
-            use rusqlite::OptionalExtension;
-            Ok(c.query_row(
-                "SELECT kind, entity_id FROM links WHERE board_id = ?1 AND item_id = ?2 LIMIT 1",
-                [board_id, item_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
-        })
-        .await
-    }
+    ) -> Result<Option<(String, String)>, StoreError>;
 
     /// A small durable fact (e.g. a backfill checkpoint).
-    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let key = key.to_string();
-        self.read(move |c| {
-            use rusqlite::OptionalExtension;
-            Ok(
-                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                    .optional()?,
-            )
-        })
-        .await
-    }
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+    async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;
 
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        let (key, value) = (key.to_string(), value.to_string());
-        self.writer
-            .write(move |c| {
-                c.execute(
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [key, value],
-                )?;
-                Ok(())
-            })
-            .await
-    }
+    /// A round trip that proves the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
 
-    /// A write that proves the database accepts commits (for readiness checks).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.writer
-            .write(|c| {
-                c.query_row("SELECT 1", [], |_| Ok(()))?;
-                Ok(())
-            })
-            .await
-    }
+    /// A commit that reaches the disk (for readiness): fails on a full or read-only disk,
+    /// which an empty commit would not notice.
+    async fn probe_write(&self, now_ms: i64) -> Result<(), StoreError>;
 
-    pub async fn stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
-        self.read(move |c| queries::stats(c, now_ms)).await
-    }
+    /// Free space of the store's filesystem, where the bridge can see it (`None` for a
+    /// database server).
+    fn space(&self) -> Result<Option<Space>, StoreError>;
+
+    /// Ok when `reserve` bytes are free for the next commit (giving space back first when
+    /// it can); an error refuses the write before the disk fills under it.
+    async fn ensure_space(&self, reserve: u64) -> Result<(), StoreError>;
+
+    async fn stats(&self, now_ms: i64) -> Result<QueueStats, StoreError>;
 
     /// Events matching `filter`, newest first.
-    pub async fn events(
-        &self,
-        filter: EventFilter,
-        limit: usize,
-    ) -> Result<Vec<EventRow>, StoreError> {
-        self.read(move |c| journal::list(c, &filter, limit)).await
-    }
+    async fn events(&self, filter: EventFilter, limit: usize) -> Result<Vec<EventRow>, StoreError>;
 
     /// One event with its payload.
-    pub async fn event(&self, id: i64) -> Result<Option<EventRow>, StoreError> {
-        self.read(move |c| journal::show(c, id)).await
-    }
+    async fn event(&self, id: i64) -> Result<Option<EventRow>, StoreError>;
 
     /// Dead events matching `filter` go back to pending, their calls and contacts due now
     /// with a fresh retry schedule. Other events are left alone.
-    pub async fn replay(&self, filter: EventFilter, now_ms: i64) -> Result<Replayed, StoreError> {
-        self.writer
-            .write(move |c| journal::replay(c, &filter, now_ms))
-            .await
-    }
+    async fn replay(&self, filter: EventFilter, now_ms: i64) -> Result<Replayed, StoreError>;
 
     /// Deletes the matching events for good; the only way events leave the journal.
-    pub async fn drop_events(&self, filter: EventFilter) -> Result<usize, StoreError> {
-        self.writer
-            .write(move |c| journal::drop_events(c, &filter))
-            .await
-    }
+    async fn drop_events(&self, filter: EventFilter) -> Result<usize, StoreError>;
 
     /// The calls and contacts touched most recently, with their monday items.
-    pub async fn recent_entities(&self, limit: usize) -> Result<Vec<EntityRow>, StoreError> {
-        self.read(move |c| journal::recent_entities(c, limit)).await
-    }
+    async fn recent_entities(&self, limit: usize) -> Result<Vec<EntityRow>, StoreError>;
 
     /// Links of one entity, e.g. to show where a call landed.
-    pub async fn links(&self, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError> {
-        let (kind, entity_id) = (kind.to_string(), entity_id.to_string());
-        self.read(move |c| queries::links(c, &kind, &entity_id))
+    async fn links(&self, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError>;
+
+    /// One entity's row, or `None` when the store has never heard of it.
+    async fn entity(&self, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError>;
+
+    /// Every event of one entity with its payload, oldest first.
+    async fn entity_events(&self, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError>;
+
+    /// (entity id, folded state) of the `limit` entities of `kind` updated last, newest
+    /// first: what `calls find` searches.
+    async fn observed_states(
+        &self,
+        kind: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Whether several bridge processes may share this store (replicas): what one of them
+    /// learns of monday's budgets must then be shared through it.
+    fn is_shared(&self) -> bool;
+
+    /// Takes one monday request of the account's `quota` (requests, window in ms), across
+    /// the replicas on this store: `None` when taken, else the milliseconds until one frees.
+    /// The quota is remembered for a replica that has not learnt it yet (`None`). Always
+    /// `None` on a store one process has to itself (its own count is exact).
+    async fn reserve_request(
+        &self,
+        now_ms: i64,
+        quota: Option<(u64, i64)>,
+    ) -> Result<Option<i64>, StoreError>;
+}
+
+/// The account's minute window for monday's client, kept in the store.
+#[async_trait::async_trait]
+impl crate::monday::SharedWindow for Store {
+    async fn reserve(
+        &self,
+        now_ms: i64,
+        quota: Option<(u64, std::time::Duration)>,
+    ) -> Result<Option<std::time::Duration>, String> {
+        let quota = quota.map(|(q, w)| (q, w.as_millis() as i64));
+        let wait = self
+            .reserve_request(now_ms, quota)
             .await
+            .map_err(|e| e.to_string())?;
+        Ok(wait.map(|ms| std::time::Duration::from_millis(ms.max(1) as u64)))
     }
 }
 
-/// Takes the exclusive lock on `<path>.lock`, writing our pid into it for the next one's error.
-fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
-    use std::io::{Read, Seek, Write};
-    let open_err = |message: String| StoreError::Open {
-        path: path.to_path_buf(),
-        message,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+/// Cheap to clone; all clones share one connection pool or writer.
+#[derive(Clone)]
+pub struct Store(Arc<dyn Backend>);
+
+impl std::ops::Deref for Store {
+    type Target = dyn Backend;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
     }
-    let mut lock_path = path.as_os_str().to_owned();
-    lock_path.push(".lock");
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(|e| open_err(format!("cannot open its lock file: {e}")))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            return Err(StoreError::InUse {
-                path: path.to_path_buf(),
-                holder: holder.trim().to_string(),
-            });
+}
+
+/// Who opens the store: the one process that works its queue (the daemon), or a command
+/// beside it (`events`, `backfill`, `calls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Worker,
+    Tool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite file at `path` and runs the migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store(Arc::new(sqlite::SqliteStore::open(path)?)))
+    }
+
+    /// Opens the SQLite file for the one process that works its queue (see
+    /// `SqliteStore::open_exclusive`).
+    pub async fn open_exclusive(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store(Arc::new(
+            sqlite::SqliteStore::open_exclusive(path).await?,
+        )))
+    }
+
+    /// The store the settings name: PostgreSQL when `store.url` is set, else the SQLite file
+    /// at `store.path`.
+    pub async fn connect(settings: &StoreSettings, role: Role) -> Result<Store, StoreError> {
+        match (settings.postgres_url(), role) {
+            (Some(_), _) => Ok(Store(Arc::new(postgres::PgStore::connect(settings).await?))),
+            (None, Role::Worker) => Store::open_exclusive(&settings.path).await,
+            (None, Role::Tool) => Store::open(&settings.path),
         }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(open_err(format!("cannot lock it: {e}")))
-        }
     }
-    let _ = file.set_len(0);
-    let _ = file.rewind();
-    let _ = write!(file, "{}", std::process::id());
-    Ok(file)
 }
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    // WAL lets readers work while the writer commits; FULL makes every acknowledged event
-    // survive a power cut, and group commit keeps that affordable.
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    // Every statement the writer runs stays prepared (the default keeps 16).
-    conn.set_prepared_statement_cache_capacity(64);
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests;

@@ -1,4 +1,55 @@
+//! The store's behaviour, one test list run on both backends: every test below the macro
+//! runs once on a SQLite file and once on a scratch PostgreSQL database. The last tests are
+//! SQLite's own (its file lock and reopening the file).
+
 use super::*;
+
+/// Runs each named test on SQLite and on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = super::Store::open(&dir.path().join("nested/bridge.db")).unwrap();
+                    super::$name(store).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    let Some((_db, store)) = super::postgres_store().await else { return };
+                    super::$name(store).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    duplicates_are_stored_once,
+    a_claimed_entity_is_not_claimed_twice_until_its_lease_expires,
+    a_renewed_lease_keeps_its_claim_and_a_lost_one_is_not_taken_back,
+    events_arriving_during_an_attempt_stay_pending,
+    retries_wait_for_their_due_time_and_dead_work_is_kept,
+    concurrent_appends_all_commit,
+    pruning_removes_old_done_events_only,
+    replay_revives_only_dead_events_and_makes_their_entity_due_now,
+    drop_deletes_only_what_the_filter_names,
+    a_checkpoint_survives_until_the_completion_replaces_its_intents,
+    a_checkpoint_of_a_lost_claim_is_refused_and_writes_nothing,
+);
+
+/// A store on a scratch PostgreSQL database (dropped with the first half).
+pub(crate) async fn postgres_store() -> Option<(test_support::ScratchDatabase, Store)> {
+    let db = test_support::scratch_postgres().await?;
+    let settings = crate::config::StoreSettings::for_url(&db.url);
+    let store = Store::connect(&settings, Role::Worker).await.unwrap();
+    Some((db, store))
+}
 
 fn event(entity_id: &str, key: &str, ts: i64) -> NewEvent {
     NewEvent {
@@ -10,12 +61,6 @@ fn event(entity_id: &str, key: &str, ts: i64) -> NewEvent {
         data: format!(r#"{{"id":{entity_id}}}"#),
         dedup_key: key.into(),
     }
-}
-
-fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("nested/bridge.db")).unwrap();
-    (dir, store)
 }
 
 fn synced(claim: &Claim) -> Completion {
@@ -34,9 +79,7 @@ fn synced(claim: &Claim) -> Completion {
     }
 }
 
-#[tokio::test]
-async fn duplicates_are_stored_once() {
-    let (_dir, store) = open();
+async fn duplicates_are_stored_once(store: Store) {
     assert_eq!(
         store.append(event("1", "a", 10)).await.unwrap(),
         Appended::Stored
@@ -48,9 +91,7 @@ async fn duplicates_are_stored_once() {
     assert_eq!(store.stats(0).await.unwrap().pending_events, 1);
 }
 
-#[tokio::test]
-async fn a_claimed_entity_is_not_claimed_twice_until_its_lease_expires() {
-    let (_dir, store) = open();
+async fn a_claimed_entity_is_not_claimed_twice_until_its_lease_expires(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     store.append(event("1", "b", 11)).await.unwrap();
     let first = store.claim(20_000, 1_000, "w1").await.unwrap().unwrap();
@@ -77,9 +118,7 @@ async fn a_claimed_entity_is_not_claimed_twice_until_its_lease_expires() {
     );
 }
 
-#[tokio::test]
-async fn a_renewed_lease_keeps_its_claim_and_a_lost_one_is_not_taken_back() {
-    let (_dir, store) = open();
+async fn a_renewed_lease_keeps_its_claim_and_a_lost_one_is_not_taken_back(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     let first = store.claim(20_000, 1_000, "w1").await.unwrap().unwrap();
     assert_eq!(
@@ -105,9 +144,7 @@ async fn a_renewed_lease_keeps_its_claim_and_a_lost_one_is_not_taken_back() {
     assert!(matches!(err, StoreError::LeaseLost(_)), "{err}");
 }
 
-#[tokio::test]
-async fn events_arriving_during_an_attempt_stay_pending() {
-    let (_dir, store) = open();
+async fn events_arriving_during_an_attempt_stay_pending(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     let claim = store.claim(20_000, 5_000, "w").await.unwrap().unwrap();
     store.append(event("1", "late", 12)).await.unwrap();
@@ -117,9 +154,7 @@ async fn events_arriving_during_an_attempt_stay_pending() {
     assert_eq!(next.events[0].timestamp, 12);
 }
 
-#[tokio::test]
-async fn retries_wait_for_their_due_time_and_dead_work_is_kept() {
-    let (_dir, store) = open();
+async fn retries_wait_for_their_due_time_and_dead_work_is_kept(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     let claim = store.claim(20_000, 5_000, "w").await.unwrap().unwrap();
     let mut retry = synced(&claim);
@@ -144,9 +179,7 @@ async fn retries_wait_for_their_due_time_and_dead_work_is_kept() {
     assert!(store.claim(99_000, 5_000, "w").await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn concurrent_appends_all_commit() {
-    let (_dir, store) = open();
+async fn concurrent_appends_all_commit(store: Store) {
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let store = store.clone();
@@ -180,9 +213,7 @@ async fn reopening_keeps_everything() {
     assert!(store.claim(20_000, 1_000, "w").await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn pruning_removes_old_done_events_only() {
-    let (_dir, store) = open();
+async fn pruning_removes_old_done_events_only(store: Store) {
     store.append(event("1", "old", 10)).await.unwrap();
     store.append(event("2", "dead", 11)).await.unwrap();
     let claim = store.claim(20_000, 5_000, "w").await.unwrap().unwrap();
@@ -210,9 +241,7 @@ fn dead(claim: &Claim) -> Completion {
     }
 }
 
-#[tokio::test]
-async fn replay_revives_only_dead_events_and_makes_their_entity_due_now() {
-    let (_dir, store) = open();
+async fn replay_revives_only_dead_events_and_makes_their_entity_due_now(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     store.append(event("2", "b", 10)).await.unwrap();
     let one = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
@@ -244,9 +273,7 @@ async fn replay_revives_only_dead_events_and_makes_their_entity_due_now() {
     assert_eq!((stats.dead_events, stats.pending_events), (0, 1));
 }
 
-#[tokio::test]
-async fn drop_deletes_only_what_the_filter_names() {
-    let (_dir, store) = open();
+async fn drop_deletes_only_what_the_filter_names(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     store.append(event("2", "b", 10)).await.unwrap();
     let one = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
@@ -282,9 +309,7 @@ fn intent(board: &str, target: &str, opened_ms: i64) -> Intent {
     }
 }
 
-#[tokio::test]
-async fn a_checkpoint_survives_until_the_completion_replaces_its_intents() {
-    let (_dir, store) = open();
+async fn a_checkpoint_survives_until_the_completion_replaces_its_intents(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     let claim = store.claim(20_000, 60_000, "w").await.unwrap().unwrap();
     assert!(claim.intents.is_empty());
@@ -323,9 +348,7 @@ async fn a_checkpoint_survives_until_the_completion_replaces_its_intents() {
     assert_eq!(third.intents, vec![open[1].clone()]);
 }
 
-#[tokio::test]
-async fn a_checkpoint_of_a_lost_claim_is_refused_and_writes_nothing() {
-    let (_dir, store) = open();
+async fn a_checkpoint_of_a_lost_claim_is_refused_and_writes_nothing(store: Store) {
     store.append(event("1", "a", 10)).await.unwrap();
     let claim = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
     let _taken = store.claim(30_000, 1_000, "other").await.unwrap().unwrap();

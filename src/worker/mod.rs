@@ -9,6 +9,7 @@ mod intents;
 mod job;
 mod leases;
 mod lookup;
+mod pause;
 mod people;
 mod recordings;
 mod retry;
@@ -169,6 +170,7 @@ impl Worker {
     /// them in one request when a backlog built up. Tests call this to drain the queue.
     pub async fn try_run_one(&self) -> Result<RunOutcome, WorkerError> {
         let now = now_ms();
+        let recorded_pause = self.pause_of_others().await;
         let paused = self.health.paused_until_ms.load(Ordering::Relaxed);
         if now < paused {
             return Ok(RunOutcome::Paused { until_ms: paused });
@@ -205,6 +207,7 @@ impl Worker {
         let completions: Vec<Completion> =
             jobs.into_iter().map(|j| self.finish(&rules, j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
+        self.share_pause(recorded_pause).await;
         Ok(RunOutcome::Ran)
     }
 

@@ -117,11 +117,16 @@ async fn a_store_that_cannot_commit_gets_503_with_retry_after() {
     let sandbox = Sandbox::start().await;
     let bridge = Bridge::start(&sandbox, &[]).await;
     // Another connection makes every insert fail, as a full disk would.
-    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
-    db.execute_batch(
-        "CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
-    )
-    .unwrap();
+    bridge
+        .execute_sql(
+            "CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            "DO $$ BEGIN
+                CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql
+                    AS 'BEGIN RAISE EXCEPTION ''disk full''; END';
+                CREATE TRIGGER fail BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail();
+             END $$",
+        )
+        .await;
     let r = bridge.post(&envelope("call.created", AIRCALL_TOKEN)).await;
     assert_eq!(r.status(), 503);
     assert_eq!(r.headers()["retry-after"], "5");
@@ -129,7 +134,9 @@ async fn a_store_that_cannot_commit_gets_503_with_retry_after() {
         !r.text().await.unwrap().contains("disk full"),
         "internals leaked"
     );
-    db.execute_batch("DROP TRIGGER fail").unwrap();
+    bridge
+        .execute_sql("DROP TRIGGER fail", "DROP TRIGGER fail ON events")
+        .await;
     assert_eq!(
         bridge
             .post(&envelope("call.created", AIRCALL_TOKEN))

@@ -60,8 +60,8 @@ async fn calls_show_names_the_last_error_of_a_dead_letter() {
         || async { (bridge.metric("bridge_dead_events ").await >= 1.0).then_some(()) },
     )
     .await;
-    let db = bridge.db_path().display().to_string();
-    let (code, out, err) = bridge.cli(&["calls", "--db", &db, "show", &id]);
+    let config = bridge.config_path().display().to_string();
+    let (code, out, err) = bridge.cli(&["calls", "--config", &config, "show", &id]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("in the dead letter"), "{out}");
     assert!(out.contains("last error: "), "{out}");

@@ -163,13 +163,14 @@ async fn a_corpus_of_bad_input_gets_its_statuses_and_loses_nothing() {
         .await;
     assert_eq!(r.status(), 200);
     acked.insert(130);
-    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
-    let stored: BTreeSet<u64> = db
-        .prepare("SELECT DISTINCT entity_id FROM events")
+    let stored: BTreeSet<u64> = bridge
+        .store()
+        .await
+        .events(Default::default(), 100_000)
+        .await
         .unwrap()
-        .query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(|id| id.unwrap().parse().unwrap())
+        .iter()
+        .map(|e| e.entity_id.parse().unwrap())
         .collect();
     assert_eq!(stored, acked);
     assert!(!bridge.log().contains("panicked"), "{}", bridge.log());

@@ -239,14 +239,7 @@ async fn a_permanent_error_goes_to_the_dead_letter_and_the_rest_flows() {
         Some("Answered"),
         "the rest of the queue flowed"
     );
-    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
-    let error: String = db
-        .query_row(
-            "SELECT error FROM events WHERE state = 'dead' LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let error = bridge.events_in("dead").await[0].error.clone().unwrap();
     assert!(error.contains("ColumnValueException"), "{error}");
 }
 
@@ -271,14 +264,7 @@ async fn sigterm_finishes_the_work_in_flight_and_exits_zero() {
         1,
         "the send in flight was finished"
     );
-    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
-    let pending: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM events WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let pending = bridge.events_in("pending").await.len();
     assert_eq!(pending, 0, "its outcome was recorded before exiting");
     assert!(bridge.log().contains("shutting down"), "{}", bridge.log());
 }

@@ -65,6 +65,9 @@ fn stored_calls(db: &std::path::Path) -> BTreeSet<u64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readiness_fails_on_a_full_disk_and_recovers_when_space_is_freed() {
+    if sqlite_only("a full disk under the store") {
+        return;
+    }
     let Some(mount) = Mount::tmpfs("32m") else {
         return;
     };
@@ -93,6 +96,9 @@ async fn readiness_fails_on_a_full_disk_and_recovers_when_space_is_freed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readiness_fails_when_the_filesystem_turns_read_only_under_the_bridge() {
+    if sqlite_only("a read-only filesystem under the store") {
+        return;
+    }
     let Some(mount) = Mount::ext4(32) else { return };
     let sandbox = Sandbox::start().await;
     let env = store_env(&mount, "1048576");
@@ -121,6 +127,9 @@ async fn readiness_fails_when_the_filesystem_turns_read_only_under_the_bridge() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_read_only_at_start_is_refused_naming_the_path() {
+    if sqlite_only("a read-only store file") {
+        return;
+    }
     let Some(mount) = Mount::tmpfs("16m") else {
         return;
     };
@@ -157,6 +166,9 @@ async fn a_store_read_only_at_start_is_refused_naming_the_path() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_small_filesystem_fills_and_frees_without_losing_an_acknowledged_event() {
+    if sqlite_only("a small filesystem under the store") {
+        return;
+    }
     let Some(mount) = Mount::tmpfs("4m") else {
         return;
     };
@@ -222,6 +234,9 @@ async fn a_small_filesystem_fills_and_frees_without_losing_an_acknowledged_event
 /// would open the file read-only without a word and every webhook would get 503.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_the_service_user_may_not_write_is_refused_naming_the_path_and_permission() {
+    if sqlite_only("a store file the service user may not write") {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt;
     let sandbox = Sandbox::start().await;
     let root = tempfile::tempdir().unwrap();

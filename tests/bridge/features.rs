@@ -284,14 +284,8 @@ async fn an_unreadable_synced_record_stops_the_call_instead_of_posting_its_comme
     assert_eq!(before.len(), 2);
 
     // The store is damaged where the bridge keeps what it wrote to the item.
-    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
-    db.busy_timeout(Duration::from_secs(5)).unwrap();
-    let changed = db
-        .execute(
-            "UPDATE links SET synced = '{not json' WHERE entity_id = ?1",
-            [id.to_string()],
-        )
-        .unwrap();
+    let damage = format!("UPDATE links SET synced = '{{not json' WHERE entity_id = '{id}'");
+    let changed = bridge.execute_sql(&damage, &damage).await;
     assert_eq!(changed, 1);
     // monday's idempotency cache no longer covers the first posts.
     sandbox.set_clock(json!({ "advance_secs": 31 * 60 })).await;

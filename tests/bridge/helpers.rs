@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aircall_monday_bridge::config::StoreSettings;
+use aircall_monday_bridge::store::{EventFilter, EventRow, Role, Store};
 use monday_sandbox::{self as sandbox, Limits, SandboxConfig, SandboxHandle};
 use serde_json::{json, Value};
 
@@ -238,6 +240,37 @@ pub struct Bridge {
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
     env: Vec<(String, String)>,
+    /// The scratch PostgreSQL database of a run on PostgreSQL (`BRIDGE_TEST_STORE=postgres`).
+    db: Option<test_support::ScratchDatabase>,
+}
+
+/// Whether this run's bridges keep their store on PostgreSQL (`BRIDGE_TEST_STORE=postgres`)
+/// instead of a SQLite file: the same tests, the other backend.
+pub fn on_postgres() -> bool {
+    std::env::var("BRIDGE_TEST_STORE").as_deref() == Ok("postgres")
+}
+
+/// A scratch PostgreSQL database when this run is on PostgreSQL.
+pub async fn scratch_store() -> Option<test_support::ScratchDatabase> {
+    if !on_postgres() {
+        return None;
+    }
+    let db = test_support::scratch_postgres().await;
+    assert!(
+        db.is_some(),
+        "BRIDGE_TEST_STORE=postgres needs a PostgreSQL server"
+    );
+    db
+}
+
+/// For a test about SQLite's file itself (disk space, permissions, the file lock): true, after
+/// saying so, when this run is on PostgreSQL and the test has nothing to show there.
+pub fn sqlite_only(what: &str) -> bool {
+    let skip = on_postgres();
+    if skip {
+        eprintln!("skipped on PostgreSQL: {what} is about the SQLite file");
+    }
+    skip
 }
 
 impl Bridge {
@@ -290,14 +323,33 @@ impl Bridge {
             // Longer than any delay the tests make the sandbox add to an answer.
             ("BRIDGE__WORKER__UNCERTAIN_CREATE_WAIT".into(), "2s".into()),
         ];
+        if on_postgres() {
+            // No file lock tells a restarted bridge that its predecessor is dead: its claims
+            // move on when their lease runs out, as a dead replica's would.
+            env.retain(|(k, _)| k != "BRIDGE__WORKER__LEASE_SECS");
+            env.push(("BRIDGE__WORKER__LEASE_SECS".into(), "3".into()));
+        }
         for (k, v) in extra_env {
             env.retain(|(key, _)| key != k);
             env.push((k.to_string(), v.to_string()));
         }
-        Self::spawn(dir, env).await
+        // A test that brought its own database (shared with a CLI run before) keeps it.
+        let own_url = env.iter().any(|(k, _)| k == "BRIDGE__STORE__URL");
+        let db = match scratch_store().await {
+            Some(db) if !own_url => {
+                env.push(("BRIDGE__STORE__URL".into(), db.url.clone()));
+                Some(db)
+            }
+            _ => None,
+        };
+        Self::spawn(dir, env, db).await
     }
 
-    async fn spawn(dir: tempfile::TempDir, env: Vec<(String, String)>) -> Bridge {
+    async fn spawn(
+        dir: tempfile::TempDir,
+        env: Vec<(String, String)>,
+        db: Option<test_support::ScratchDatabase>,
+    ) -> Bridge {
         let ready = dir.path().join("ready.json");
         let _ = std::fs::remove_file(&ready);
         let log = std::fs::OpenOptions::new()
@@ -328,6 +380,7 @@ impl Bridge {
             dir,
             http: reqwest::Client::new(),
             env,
+            db,
         };
         let addrs: Value = eventually(Duration::from_secs(20), "the bridge to start", || {
             let text = std::fs::read_to_string(&ready).ok();
@@ -354,7 +407,7 @@ impl Bridge {
             env.retain(|(key, _)| key != k);
             env.push((k.to_string(), v.to_string()));
         }
-        let fresh = Self::spawn(dir, env).await;
+        let fresh = Self::spawn(dir, env, self.db.take()).await;
         let old = std::mem::replace(self, fresh);
         drop(old);
     }
@@ -419,6 +472,46 @@ impl Bridge {
         self.dir.path().join("bridge.db")
     }
 
+    /// The bridge's store, opened beside it as an operator command would (SQLite or
+    /// PostgreSQL, whichever this run uses): what tests read the queue's state through.
+    pub async fn store(&self) -> Store {
+        match &self.db {
+            Some(db) => Store::connect(&StoreSettings::for_url(&db.url), Role::Tool)
+                .await
+                .unwrap(),
+            None => Store::open(&self.db_path()).unwrap(),
+        }
+    }
+
+    /// Runs SQL on the bridge's database behind its back (to damage it or make it fail), in
+    /// the dialect of this run's backend; returns the rows the last statement changed.
+    pub async fn execute_sql(&self, sqlite: &str, postgres: &str) -> u64 {
+        match &self.db {
+            Some(db) => {
+                let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                client.execute(postgres, &[]).await.unwrap()
+            }
+            None => {
+                let db = rusqlite::Connection::open(self.db_path()).unwrap();
+                db.busy_timeout(Duration::from_secs(5)).unwrap();
+                db.execute_batch(sqlite).unwrap();
+                db.changes()
+            }
+        }
+    }
+
+    /// The journal's events in `state` (pending, done or dead), newest first.
+    pub async fn events_in(&self, state: &str) -> Vec<EventRow> {
+        let filter = EventFilter {
+            state: Some(state.into()),
+            ..Default::default()
+        };
+        self.store().await.events(filter, 100_000).await.unwrap()
+    }
+
     pub async fn post(&self, envelope: &Value) -> reqwest::Response {
         self.post_raw("/webhooks/aircall", envelope.to_string().into_bytes())
             .await
@@ -474,14 +567,21 @@ impl Bridge {
         let deadline = Instant::now() + Duration::from_secs(60);
         while self.metric("bridge_queue_pending_events ").await != 0.0 {
             if Instant::now() > deadline {
-                let db = rusqlite::Connection::open(self.db_path()).unwrap();
-                let errors: Vec<String> = db
-                    .prepare("SELECT kind || ' ' || entity_id || ': ' || COALESCE(last_error, '-') || ' attempts ' || attempts || ' due ' || due_ms FROM entities WHERE pending = 1 LIMIT 10")
-                    .unwrap()
-                    .query_map([], |r| r.get(0))
-                    .unwrap()
-                    .collect::<Result<_, _>>()
-                    .unwrap();
+                let store = self.store().await;
+                let mut errors = Vec::new();
+                for e in store.recent_entities(1_000).await.unwrap() {
+                    if e.state == "pending" {
+                        let d = store.entity(&e.kind, &e.entity_id).await.unwrap().unwrap();
+                        errors.push(format!(
+                            "{} {}: {} attempts {} due {}",
+                            d.kind,
+                            d.entity_id,
+                            d.last_error.unwrap_or_else(|| "-".into()),
+                            d.attempts,
+                            d.due_ms
+                        ));
+                    }
+                }
                 panic!(
                     "the queue did not drain:\n{}\npending: {errors:#?}",
                     self.metrics().await
@@ -610,18 +710,27 @@ pub struct Senders {
 
 impl Senders {
     pub fn start(url: &str, envelopes: Vec<Value>, clients: usize) -> Senders {
+        Self::start_round_robin(&[url.to_string()], envelopes, clients)
+    }
+
+    /// As `start`, the n-th envelope to `urls[n % urls.len()]`, as a load balancer in front
+    /// of replicas would spread them.
+    pub fn start_round_robin(urls: &[String], envelopes: Vec<Value>, clients: usize) -> Senders {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let next = std::sync::Arc::new(AtomicUsize::new(0));
         let total = envelopes.len();
         let envelopes = std::sync::Arc::new(envelopes);
         let tasks = (0..clients)
             .map(|_| {
-                let (next, envelopes, url) = (next.clone(), envelopes.clone(), url.to_string());
+                let (next, envelopes, urls) = (next.clone(), envelopes.clone(), urls.to_vec());
                 tokio::spawn(async move {
                     let http = reqwest::Client::new();
                     let mut refused = 0;
-                    while let Some(e) = envelopes.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        refused += deliver_until_acknowledged(&http, &url, e).await;
+                    loop {
+                        let n = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(e) = envelopes.get(n) else { break };
+                        refused +=
+                            deliver_until_acknowledged(&http, &urls[n % urls.len()], e).await;
                     }
                     refused
                 })

@@ -77,13 +77,8 @@ async fn dead_letter_error(bridge: &Bridge) -> String {
         || async { (bridge.metric("bridge_dead_events").await >= 1.0).then_some(()) },
     )
     .await;
-    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
-    db.query_row(
-        "SELECT error FROM events WHERE state = 'dead' LIMIT 1",
-        [],
-        |r| r.get(0),
-    )
-    .unwrap()
+    let dead = bridge.events_in("dead").await;
+    dead.last().and_then(|e| e.error.clone()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

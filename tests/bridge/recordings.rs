@@ -129,14 +129,8 @@ async fn without_aircall_credentials_an_expired_recording_ends_in_the_dead_lette
         (bridge.metric("bridge_dead_events").await >= 1.0).then_some(())
     })
     .await;
-    let db = rusqlite::Connection::open(bridge.db_path()).unwrap();
-    let error: String = db
-        .query_row(
-            "SELECT last_error FROM entities WHERE kind = 'call' AND entity_id = ?1",
-            [id.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let entity = bridge.store().await.entity("call", &id.to_string()).await;
+    let error = entity.unwrap().unwrap().last_error.unwrap();
     assert!(
         error.contains("expired") && error.contains("aircall.api_id"),
         "{error}"

@@ -178,7 +178,12 @@ async fn backfill_pages_through_history_within_the_rate_limit_and_resumes() {
     // Three requests per two seconds: the backfill must wait and go on, not fail.
     let api = aircall(calls.clone(), 3, 2).await;
     let dir = tempfile::tempdir().unwrap();
-    let env = api_env(&api, &dir, 6000);
+    let mut env = api_env(&api, &dir, 6000);
+    // On PostgreSQL the backfill and the bridge after it share one scratch database.
+    let db = scratch_store().await;
+    if let Some(db) = &db {
+        env.push(("BRIDGE__STORE__URL", db.url.clone()));
+    }
 
     let (code, out) = run(
         &[
@@ -256,7 +261,12 @@ async fn backfill_pages_through_history_within_the_rate_limit_and_resumes() {
     // The bridge puts the journal on the boards: one item per call.
     let sandbox = Sandbox::start().await;
     let store = dir.path().join("bridge.db").display().to_string();
-    let bridge = Bridge::start(&sandbox, &[("BRIDGE__STORE__PATH", &store)]).await;
+    let url = db.as_ref().map(|d| d.url.clone()).unwrap_or_default();
+    let mut bridge_env = vec![("BRIDGE__STORE__PATH", store.as_str())];
+    if db.is_some() {
+        bridge_env.push(("BRIDGE__STORE__URL", url.as_str()));
+    }
+    let bridge = Bridge::start(&sandbox, &bridge_env).await;
     bridge.drained().await;
     let items = sandbox.items(CALLS_BOARD).await;
     assert_eq!(items.len(), calls.len());

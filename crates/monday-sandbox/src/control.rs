@@ -81,6 +81,7 @@ async fn stats(shared: web::Data<Shared>) -> HttpResponse {
         "requests": &inner.stats,
         "faults_served": &inner.faults.served,
         "complexity_used": inner.limiter.complexity_used_total,
+        "peak_minute_requests": inner.limiter.peak_minute_requests,
         "daily_used": inner.limiter.daily_used(),
         "in_flight": shared.in_flight.load(std::sync::atomic::Ordering::SeqCst),
     }))

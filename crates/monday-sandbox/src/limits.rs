@@ -108,6 +108,9 @@ pub struct Limiter {
     /// Earlier days (start, calls), newest last, at most 13 (monday reports 14 days).
     past_days: VecDeque<(OffsetDateTime, u64)>,
     pub complexity_used_total: u64,
+    /// The most requests admitted within one minute window: how close clients came to the
+    /// quota (tests of replicas sharing it check they reached it and never went over).
+    pub peak_minute_requests: u64,
 }
 
 impl Limiter {
@@ -179,6 +182,7 @@ impl Limiter {
             });
         }
         self.minute.push_back(now);
+        self.peak_minute_requests = self.peak_minute_requests.max(self.minute.len() as u64);
         self.daily_tenths += daily_tenths;
         if cost > 0 {
             self.complexity.push_back((now, cost));

@@ -5,106 +5,21 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::StoreError;
+use crate::store::types::{EntityRow, EventFilter, EventRow, FilterValue, Replayed};
+use crate::store::StoreError;
 
-/// Which events an operator means. Every field left `None` matches everything.
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    /// pending, done or dead.
-    pub state: Option<String>,
-    /// call or contact.
-    pub kind: Option<String>,
-    /// The Aircall call or contact id.
-    pub entity_id: Option<String>,
-    /// The webhook's event name, e.g. call.ended.
-    pub event: Option<String>,
-    /// Received at or before this time (events at least this old).
-    pub received_before_ms: Option<i64>,
-    /// Received at or after this time (events at most this old).
-    pub received_after_ms: Option<i64>,
-    /// One event by its journal id.
-    pub id: Option<i64>,
-}
-
-impl EventFilter {
-    /// True when the filter would match every event (`events drop` refuses that without --all).
-    pub fn is_empty(&self) -> bool {
-        self.state.is_none()
-            && self.kind.is_none()
-            && self.entity_id.is_none()
-            && self.event.is_none()
-            && self.received_before_ms.is_none()
-            && self.received_after_ms.is_none()
-            && self.id.is_none()
+/// The filter as a WHERE clause with SQLite's numbered parameters.
+pub(super) fn where_clause(filter: &EventFilter) -> (String, Vec<SqlValue>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut args: Vec<SqlValue> = Vec::new();
+    for (condition, value) in filter.conditions() {
+        args.push(match value {
+            FilterValue::Text(t) => SqlValue::Text(t),
+            FilterValue::Int(i) => SqlValue::Integer(i),
+        });
+        clauses.push(format!("{condition} ?{}", args.len()));
     }
-
-    fn where_clause(&self) -> (String, Vec<SqlValue>) {
-        let mut clauses = vec!["1 = 1".to_string()];
-        let mut args: Vec<SqlValue> = Vec::new();
-        let mut push = |sql: &str, v: SqlValue| {
-            args.push(v);
-            clauses.push(format!("{sql} ?{}", args.len()));
-        };
-        if let Some(v) = &self.state {
-            push("state =", SqlValue::Text(v.clone()));
-        }
-        if let Some(v) = &self.kind {
-            push("entity_kind =", SqlValue::Text(v.clone()));
-        }
-        if let Some(v) = &self.entity_id {
-            push("entity_id =", SqlValue::Text(v.clone()));
-        }
-        if let Some(v) = &self.event {
-            push("event =", SqlValue::Text(v.clone()));
-        }
-        if let Some(v) = self.received_before_ms {
-            push("received_ms <=", SqlValue::Integer(v));
-        }
-        if let Some(v) = self.received_after_ms {
-            push("received_ms >=", SqlValue::Integer(v));
-        }
-        if let Some(v) = self.id {
-            push("id =", SqlValue::Integer(v));
-        }
-        (clauses.join(" AND "), args)
-    }
-}
-
-/// One journal row as an operator sees it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct EventRow {
-    pub id: i64,
-    pub kind: String,
-    pub entity_id: String,
-    pub event: String,
-    pub event_ts: i64,
-    pub received_ms: i64,
-    pub state: String,
-    pub error: Option<String>,
-    pub done_ms: Option<i64>,
-    /// The payload; filled by `event` (show), left out of lists.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-}
-
-/// What a replay did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Replayed {
-    pub events: usize,
-    pub entities: usize,
-}
-
-/// A call or contact with its latest state, for the status page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EntityRow {
-    pub kind: String,
-    pub entity_id: String,
-    /// pending, dead or synced.
-    pub state: &'static str,
-    pub last_error: Option<String>,
-    pub updated_ms: i64,
-    /// (board id, item id) of each board the entity reached.
-    pub items: Vec<(String, String)>,
+    (clauses.join(" AND "), args)
 }
 
 pub(super) const COLUMNS: &str =
@@ -130,7 +45,7 @@ pub(super) fn list(
     filter: &EventFilter,
     limit: usize,
 ) -> Result<Vec<EventRow>, StoreError> {
-    let (clause, mut args) = filter.where_clause();
+    let (clause, mut args) = where_clause(filter);
     args.push(SqlValue::Integer(limit as i64));
     let sql = format!(
         "SELECT {COLUMNS} FROM events WHERE {clause} ORDER BY id DESC LIMIT ?{}",
@@ -183,7 +98,7 @@ pub(super) fn replay(
 ) -> Result<Replayed, StoreError> {
     let mut dead = filter.clone();
     dead.state = Some("dead".into());
-    let (clause, args) = dead.where_clause();
+    let (clause, args) = where_clause(&dead);
     let entities = entities_of(c, &clause, &args)?;
     let events = c.execute(
         &format!(
@@ -209,7 +124,7 @@ pub(super) fn replay(
 /// Deletes the matching events for good, then brings their calls and contacts in line with
 /// what is left (nothing pending: not pending; no dead event left: not dead).
 pub(super) fn drop_events(c: &Connection, filter: &EventFilter) -> Result<usize, StoreError> {
-    let (clause, args) = filter.where_clause();
+    let (clause, args) = where_clause(filter);
     let entities = entities_of(c, &clause, &args)?;
     let dropped = c.execute(
         &format!("DELETE FROM events WHERE {clause}"),

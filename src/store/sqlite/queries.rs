@@ -3,96 +3,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::intents::{self, Intent};
-use super::StoreError;
-
-#[derive(Debug, Clone)]
-pub struct NewEvent {
-    pub kind: String,
-    pub entity_id: String,
-    pub event: String,
-    pub timestamp: i64,
-    pub received_ms: i64,
-    /// The envelope's `data`, as JSON text. The token is never stored.
-    pub data: String,
-    pub dedup_key: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Appended {
-    Stored,
-    Duplicate,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    pub id: i64,
-    pub event: String,
-    pub timestamp: i64,
-    pub data: String,
-}
-
-/// The monday item that mirrors one entity on one board, and what was last written there
-/// (opaque JSON owned by `mapping`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Link {
-    pub board_id: String,
-    pub item_id: Option<String>,
-    pub synced: String,
-}
-
-/// An entity reserved for one worker until `lease_until_ms`.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    pub row: i64,
-    pub kind: String,
-    pub entity_id: String,
-    pub owner: String,
-    /// How many times this entity has been claimed since its last success, this time included.
-    pub attempts: u32,
-    pub observed: Option<String>,
-    pub events: Vec<StoredEvent>,
-    pub links: Vec<Link>,
-    /// Effects an earlier attempt wrote down and never learned the outcome of: settled before
-    /// anything else is planned on their boards.
-    pub intents: Vec<Intent>,
-}
-
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// Every board is in step: the claimed events are done.
-    Synced,
-    /// Try again at `due_ms`; the events stay pending. `counts` is false when monday said the
-    /// request was not processed (rate limits): such waits do not use up the retry schedule.
-    Retry {
-        due_ms: i64,
-        error: String,
-        counts: bool,
-    },
-    /// A permanent failure: the claimed events go to the dead letter with the reason.
-    Dead { error: String },
-}
-
-#[derive(Debug, Clone)]
-pub struct Completion {
-    pub row: i64,
-    pub owner: String,
-    pub event_ids: Vec<i64>,
-    pub observed: String,
-    pub links: Vec<Link>,
-    /// The entity's intents still open after this attempt (they replace the stored ones).
-    pub intents: Vec<Intent>,
-    pub outcome: Outcome,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct QueueStats {
-    pub pending_events: i64,
-    pub dead_events: i64,
-    pub done_events: i64,
-    pub pending_entities: i64,
-    pub oldest_pending_age_ms: Option<i64>,
-}
+use super::intents;
+use crate::store::StoreError;
+use crate::store::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};
 
 pub(super) fn append(c: &Connection, e: &NewEvent) -> Result<Appended, StoreError> {
     // Prepared once per connection: at a burst's rate, parsing the SQL again costs more than

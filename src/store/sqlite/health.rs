@@ -13,7 +13,8 @@ use std::time::Duration;
 use rusqlite::{Connection, MAIN_DB};
 use rustix::fs::{access, statvfs, Access, StatVfsMountFlags};
 
-use super::{Store, StoreError};
+use super::SqliteStore;
+use crate::store::{Space, StoreError};
 
 /// After a checkpoint, the WAL is cut back to this size (SQLite otherwise keeps it at its
 /// largest, reusing it).
@@ -26,13 +27,6 @@ const WAL_WORTH_RECLAIMING: u64 = 64 << 10;
 pub(super) struct Health {
     /// One checkpoint at a time, however many requests find space short together.
     reclaiming: AtomicBool,
-}
-
-/// Free space of the store's filesystem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Space {
-    pub free_bytes: u64,
-    pub read_only: bool,
 }
 
 /// Refuses a store SQLite could only open read-only, naming the path and what it needs.
@@ -75,7 +69,7 @@ fn directory(path: &Path) -> PathBuf {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Free space and mount state of the filesystem holding the store (one `statvfs`).
     pub fn space(&self) -> Result<Space, StoreError> {
         let s = statvfs(directory(&self.path)).map_err(|e| {

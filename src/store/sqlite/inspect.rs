@@ -3,27 +3,12 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::journal::{self, EventRow};
-use super::{Store, StoreError};
+use super::journal;
+use super::SqliteStore;
+use crate::store::StoreError;
+use crate::store::{EntityDetail, EventRow};
 
-/// An entity's row: its folded state, its queue counters, its retry and its last error.
-#[derive(Debug, Clone)]
-pub struct EntityDetail {
-    pub kind: String,
-    pub entity_id: String,
-    /// The folded state (mapping's `Observed`, as JSON), absent before the first reconcile.
-    pub observed: Option<String>,
-    pub pending: i64,
-    pub dead: i64,
-    pub attempts: i64,
-    /// When the worker will try again (0: as soon as it gets to it).
-    pub due_ms: i64,
-    pub lease_until_ms: i64,
-    pub last_error: Option<String>,
-    pub updated_ms: i64,
-}
-
-impl Store {
+impl SqliteStore {
     /// One entity's row, or `None` when the store has never heard of it.
     pub async fn entity(&self, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError> {
         let (kind, id) = (kind.to_string(), id.to_string());

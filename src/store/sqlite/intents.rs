@@ -9,36 +9,9 @@
 
 use rusqlite::{params, Connection};
 
-use super::queries::{upsert_link, Link};
-use super::StoreError;
-
-/// One open effect of one entity on one board.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Intent {
-    pub board_id: String,
-    /// The command's name (`create_item`, `create_update`, `add_file_to_column`).
-    pub effect: String,
-    /// Which one of its kind: empty for the item itself, the comment id of an update, the
-    /// file column of an upload.
-    pub target: String,
-    /// The `Idempotency-Key` of the request the effect travels in.
-    pub request_key: String,
-    /// Every command of that request, as JSON, so that the same request can be sent again.
-    pub request: String,
-    /// Where in the request this effect's answer is.
-    pub position: usize,
-    pub opened_ms: i64,
-}
-
-/// What a reconcile has made sure of before a request leaves: the entity's links as they are
-/// now, and every intent still open (the new ones included).
-#[derive(Debug, Clone)]
-pub struct Checkpoint {
-    pub row: i64,
-    pub owner: String,
-    pub links: Vec<Link>,
-    pub intents: Vec<Intent>,
-}
+use super::queries::upsert_link;
+use crate::store::StoreError;
+use crate::store::{Checkpoint, Intent};
 
 pub(super) fn of_entity(
     c: &Connection,

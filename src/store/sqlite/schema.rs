@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// Each entry moves the schema one version forward. Never edit a released entry: add one.
 const MIGRATIONS: &[&str] = &[
