@@ -24,6 +24,7 @@ pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 pub use rules::{
     recovery_warnings, BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
 };
+pub use secrets::{is_one_of, same_secret};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
