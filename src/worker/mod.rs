@@ -87,43 +87,45 @@ struct Planned {
     step: Step,
 }
 
+/// What a worker is built from: the store it claims from, the rules it plans with, the monday
+/// client it sends through, and the signals it shares with the rest of the process.
+pub struct WorkerParts {
+    pub store: Store,
+    pub rules: SharedRules,
+    pub monday: MondayClient,
+    pub settings: Arc<WorkerSettings>,
+    /// Most commands in one request (`monday.max_batch`).
+    pub max_batch: usize,
+    /// Notified when an event is stored.
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<WorkerHealth>,
+    /// Aircall's API, for fresh links of expired recordings (`None`: no credentials; an upload
+    /// whose link expired is retried, then dead-lettered with that reason).
+    pub aircall: Option<AircallApi>,
+}
+
 impl Worker {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        store: Store,
-        rules: SharedRules,
-        monday: MondayClient,
-        settings: Arc<WorkerSettings>,
-        max_batch: usize,
-        wake: Arc<Notify>,
-        metrics: Arc<Metrics>,
-        health: Arc<WorkerHealth>,
-    ) -> Worker {
+    pub fn new(parts: WorkerParts) -> Worker {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        let max_batch = max_batch.max(1);
+        let max_batch = parts.max_batch.max(1);
         Worker {
-            store,
-            rules,
-            monday,
-            settings,
+            store: parts.store,
+            rules: parts.rules,
+            monday: parts.monday,
+            settings: parts.settings,
             max_batch,
             batch_limit: AtomicUsize::new(max_batch),
-            wake,
-            metrics,
-            health,
+            wake: parts.wake,
+            metrics: parts.metrics,
+            health: parts.health,
             owner,
             claims_made: Default::default(),
             users: Default::default(),
             tags: Default::default(),
-            aircall: None,
+            aircall: parts.aircall.map(Arc::new),
             downloads: recordings::download_client(),
         }
-    }
-
-    /// With Aircall's API, an expired recording link is replaced by a fresh one.
-    pub fn with_aircall(mut self, api: Option<AircallApi>) -> Worker {
-        self.aircall = api.map(Arc::new);
-        self
     }
 
     /// Runs `worker.concurrency` loops until `cancel` fires; each finishes its reconcile first.
