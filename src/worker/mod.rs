@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::aircall::api::AircallApi;
+use crate::aircall::download::Downloads;
 use crate::config::WorkerSettings;
 use crate::mapping::{MondayCommand, Rules, Step};
 use crate::metrics::Metrics;
@@ -74,10 +75,9 @@ pub struct Worker {
     users: people::UserCache,
     /// monday tag ids by name, for tags columns.
     tags: tags::TagCache,
-    /// Aircall's API, for fresh recording links (`None`: no credentials configured).
-    aircall: Option<Arc<AircallApi>>,
-    /// For the pre-signed recording links.
-    downloads: reqwest::Client,
+    /// Recordings and voicemails for file columns (with Aircall's API for fresh links, when
+    /// configured).
+    recordings: Downloads,
 }
 
 /// One planned command: which job, which of its boards.
@@ -123,8 +123,7 @@ impl Worker {
             claims_made: Default::default(),
             users: Default::default(),
             tags: Default::default(),
-            aircall: parts.aircall.map(Arc::new),
-            downloads: recordings::download_client(),
+            recordings: Downloads::new(parts.aircall),
         }
     }
 
