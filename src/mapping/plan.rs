@@ -142,8 +142,9 @@ pub fn desired_with(
     })
 }
 
-/// The one command that brings the item on this board in step, if any.
-pub fn plan(
+/// The one command that brings the item on this board in step, if any: its create, column
+/// change or archive (see `planner::plan` for the whole entity).
+pub fn plan_item(
     board: &BoardRule,
     entity_id: &str,
     desired: &DesiredItem,

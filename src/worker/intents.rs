@@ -294,6 +294,9 @@ impl Worker {
                     _ => Settled::Absent,
                 })
             }
+            // The contact item of a call's number: its board's Aircall-id column holds contact
+            // ids, not the call's. Absent here; the plan looks the number up before it creates.
+            _ if rule.is_some_and(|r| r.entity.as_str() != job.claim.kind) => Ok(Settled::Absent),
             // A create (or an intent whose request cannot be read): by the Aircall-id column.
             _ => {
                 let Some(column) = rule.and_then(|r| r.aircall_id_column.as_ref()) else {

@@ -1,19 +1,21 @@
-//! The reconcile loop: claim the calls and contacts with pending events, fold each into its
-//! observed state, plan the commands for each board, send them (several items in one request
-//! when a backlog builds up), and record the outcomes. No database transaction is held across
+//! The reconcile loop, in phases: claim the calls and contacts with pending events; fold each
+//! into its observed state (`job`); settle the effects an earlier attempt left in doubt
+//! (`intents`) and hold back what the daily budget cannot afford (`budget`); resolve what the
+//! planner needs looked up (`resolve`); plan and send (`plan`: several items in one request
+//! when a backlog builds up); record the outcomes (`record`). Every command comes out of
+//! `mapping::plan`; the worker knows no column kinds. No database transaction is held across
 //! a monday request: the claim is a lease, the outcome a second short write.
-
 mod budget;
+mod caches;
 mod health;
 mod intents;
 mod job;
 mod leases;
-mod lookup;
-mod people;
+mod plan;
+mod record;
 mod recordings;
+mod resolve;
 mod retry;
-mod tags;
-mod unknown;
 
 pub use health::WorkerHealth;
 
@@ -31,8 +33,8 @@ use crate::mapping::{MondayCommand, Rules, Step};
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
 use crate::reload::SharedRules;
-use crate::store::{Completion, Outcome, Store, StoreError};
-use job::{Failure, Job};
+use crate::store::{Completion, Store, StoreError};
+use job::Job;
 
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -72,9 +74,9 @@ pub struct Worker {
     owner: String,
     claims_made: std::sync::atomic::AtomicU64,
     /// monday users by agent email, for people columns.
-    users: people::UserCache,
+    users: caches::UserCache,
     /// monday tag ids by name, for tags columns.
-    tags: tags::TagCache,
+    tags: caches::TagCache,
     /// Recordings and voicemails for file columns (with Aircall's API for fresh links, when
     /// configured).
     recordings: Downloads,
@@ -190,43 +192,20 @@ impl Worker {
         // One snapshot for the whole reconcile: a reload between two steps must not shift the
         // board indexes the jobs hold.
         let rules = self.rules.current();
-        let mut jobs: Vec<Job> = claims.into_iter().map(Job::prepare).collect();
-        self.derive(&rules, &mut jobs).await?;
+        // Fold, and read each entity's items from its links.
+        let mut jobs: Vec<Job> = claims
+            .into_iter()
+            .map(|c| Job::prepare(c, &rules))
+            .collect();
+        // Open intents first: nothing is planned on a board whose last effect is in doubt.
         self.settle_intents(&rules, &mut jobs).await;
         self.hold_for_budget(&mut jobs).await;
-        self.find_existing_items(&rules, &mut jobs).await;
-        let planned = self.plan(&rules, &jobs);
-        self.send(&rules, &mut jobs, planned).await;
-        // What needed the item id of an item created just now (its updates) goes in the same
-        // reconcile, so a note that arrived before the item does not wait for the next event.
-        let follow_ups = self.plan_follow_ups(&rules, &mut jobs);
-        if !follow_ups.is_empty() {
-            self.send(&rules, &mut jobs, follow_ups).await;
-        }
+        let found = self.resolve(&rules, &mut jobs).await?;
+        self.plan_and_send(&rules, &mut jobs, &found).await;
         let completions: Vec<Completion> =
             jobs.into_iter().map(|j| self.finish(&rules, j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
         Ok(RunOutcome::Ran)
-    }
-
-    fn plan(&self, rules: &Rules, jobs: &[Job]) -> Vec<Planned> {
-        let mut planned = Vec::new();
-        for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
-            plan_boards(rules, j, job, 0..job.boards.len(), &mut planned);
-        }
-        planned
-    }
-
-    /// The steps of the boards whose item this reconcile created (empty after a failure).
-    fn plan_follow_ups(&self, rules: &Rules, jobs: &mut [Job]) -> Vec<Planned> {
-        let mut planned = Vec::new();
-        for (j, job) in jobs.iter_mut().enumerate() {
-            let created = std::mem::take(&mut job.created);
-            if job.failure.is_none() {
-                plan_boards(rules, j, job, created, &mut planned);
-            }
-        }
-        planned
     }
 
     /// Hands monday's answer to one planned step to its job.
@@ -334,125 +313,6 @@ impl Worker {
         if next != current {
             tracing::debug!(from = current, to = next, "batch size adjusted");
             self.batch_limit.store(next, Ordering::Relaxed);
-        }
-    }
-
-    fn finish(&self, rules: &Rules, job: Job) -> Completion {
-        let links = job.links(rules);
-        let claim = &job.claim;
-        let held = matches!(job.failure, Some(Failure::Held { .. }));
-        let outcome = match job.failure {
-            Some(Failure::Mapping(error)) => {
-                tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
-                Outcome::Dead { error }
-            }
-            Some(Failure::Download { board, message }) => {
-                let message = format!("board {board}: {message}");
-                let outcome = retry::after_download_failure(
-                    message,
-                    claim.attempts,
-                    &self.settings.retry_schedule,
-                    now_ms(),
-                    retry::jitter(),
-                );
-                if let Outcome::Dead { error } = &outcome {
-                    tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
-                }
-                outcome
-            }
-            Some(Failure::Monday { board, error }) => {
-                let message = format!("board {board}: {error}");
-                let after = retry::after_failure(
-                    &error,
-                    message,
-                    claim.attempts,
-                    &self.settings.retry_schedule,
-                    now_ms(),
-                    retry::jitter(),
-                );
-                if let Some(until) = after.pause_until_ms {
-                    self.health
-                        .paused_until_ms
-                        .fetch_max(until, Ordering::Relaxed);
-                    tracing::warn!(
-                        until_ms = until,
-                        "monday's daily limit is spent: sending paused, webhooks still accepted"
-                    );
-                }
-                match &after.outcome {
-                    Outcome::Dead { error } => {
-                        tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter")
-                    }
-                    Outcome::Retry { due_ms, error, .. } => {
-                        self.metrics
-                            .inc("bridge_retries_total", &[("reason", after.reason)]);
-                        tracing::warn!(kind = %claim.kind, entity_id = %claim.entity_id, %error,
-                            retry_in_ms = due_ms - now_ms(), "will retry");
-                    }
-                    Outcome::Synced => {}
-                }
-                after.outcome
-            }
-            Some(Failure::Store(error)) => Outcome::Retry {
-                due_ms: now_ms() + self.settings.poll_interval_ms as i64,
-                error,
-                counts: false,
-            },
-            Some(Failure::Settling { due_ms, message }) => Outcome::Retry {
-                due_ms,
-                error: message,
-                counts: false,
-            },
-            Some(Failure::Held { due_ms, mode }) => Outcome::Retry {
-                due_ms,
-                error: format!("held back by the daily-budget governor ({mode})"),
-                counts: false,
-            },
-            None if job.another_round => Outcome::Retry {
-                due_ms: now_ms(),
-                error: "another round".into(),
-                counts: false,
-            },
-            None => Outcome::Synced,
-        };
-        let label = match &outcome {
-            Outcome::Retry { .. } if held => "held",
-            Outcome::Synced => "synced",
-            Outcome::Retry { .. } => "retry",
-            Outcome::Dead { .. } => {
-                self.metrics.inc("bridge_dead_letters_total", &[]);
-                "dead"
-            }
-        };
-        self.metrics
-            .inc("bridge_reconciles_total", &[("outcome", label)]);
-        Completion {
-            row: claim.row,
-            owner: claim.owner.clone(),
-            event_ids: claim.events.iter().map(|e| e.id).collect(),
-            observed: job.observed,
-            links,
-            intents: job.intents,
-            outcome,
-        }
-    }
-}
-
-/// Every step of `job` on the given boards, in order.
-fn plan_boards(
-    rules: &Rules,
-    j: usize,
-    job: &Job,
-    boards: impl IntoIterator<Item = usize>,
-    out: &mut Vec<Planned>,
-) {
-    for board in boards {
-        for step in job.plan(rules, board) {
-            out.push(Planned {
-                job: j,
-                board,
-                step,
-            });
         }
     }
 }
