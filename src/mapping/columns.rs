@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+use super::boards::{ColumnKind, ColumnSpec};
 use super::fields::FieldValue;
 use super::phone;
-use crate::config::{ColumnKind, ColumnSpec};
 
 /// monday's limit for long text columns.
 const LONG_TEXT_MAX: usize = 2000;
@@ -135,7 +135,7 @@ pub fn truncate(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ColumnSpec;
+    use crate::mapping::boards::ColumnSpec;
 
     fn spec(kind: ColumnKind) -> ColumnSpec {
         ColumnSpec {

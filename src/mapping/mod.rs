@@ -5,6 +5,7 @@
 //! The worker asks two questions (`planner`): [`needs`], what must be looked up for an
 //! entity, and, with what was found, [`plan`], the commands for each of its boards.
 
+pub mod boards;
 mod columns;
 mod command;
 mod fields;
@@ -38,7 +39,7 @@ pub use rules::{field_names, Rules, ITEM_NAME_MAX};
 pub use updates::{plan_updates, DesiredUpdate, COMMENT_FIELDS};
 pub use uploads::DesiredUpload;
 
-use crate::config::Entity;
+use boards::Entity;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MappingError {

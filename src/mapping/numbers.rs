@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::boards::{BoardRule, ColumnKind, Entity};
 use super::columns::{linked_item, phone_value};
 use super::command::{idempotency_key, MondayCommand};
 use super::fields::{FieldValue, Fields};
@@ -15,7 +16,6 @@ use super::plan::{desired_with, fields_of};
 use super::planner::{BoardState, ItemLookup, Subject};
 use super::rules::Rules;
 use super::synced::{Effect, Step, SyncedItem};
-use crate::config::{BoardRule, ColumnKind, Entity};
 
 /// The item to record for the board at `place`. The contact item a call made or found for its
 /// number is kept only until the call's item links to it: from then on that link says it, and

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::boards::ColumnKind;
+use super::boards::{BoardRule, Entity};
 use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
@@ -16,8 +18,6 @@ pub use super::synced::{Effect, Step, SyncedItem};
 use super::updates::{desired_updates, plan_updates, DesiredUpdate};
 use super::uploads::{desired_uploads, plan_uploads, DesiredUpload};
 use super::MappingError;
-use crate::config::ColumnKind;
-use crate::config::{BoardRule, Entity};
 
 fn is_true(b: &bool) -> bool {
     *b

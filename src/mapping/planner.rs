@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::boards::{BoardRule, ColumnKind, Entity};
 use super::columns::lookup_value;
 use super::fields::FieldValue;
 use super::known::{tag_name, Known};
@@ -20,7 +21,6 @@ use super::plan::{desired_with, fields_of, plan_extras, plan_item};
 use super::rules::Rules;
 use super::synced::{Step, SyncedItem};
 use super::MappingError;
-use crate::config::{BoardRule, ColumnKind, Entity};
 
 /// One entity's item on one board, as the store keeps it (its link).
 #[derive(Debug, Clone, Default, PartialEq)]
