@@ -1,10 +1,12 @@
 //! The reconcile loop, in phases: claim the calls and contacts with pending events; fold each
-//! into its observed state (`job`); settle the effects an earlier attempt left in doubt
-//! (`intents`) and hold back what the daily budget cannot afford (`budget`); resolve what the
-//! planner needs looked up (`resolve`); plan and send (`plan`: several items in one request
-//! when a backlog builds up); record the outcomes (`record`). Every command comes out of
+//! into its observed state (`job`); resolve what the planner needs looked up (`resolve`: the
+//! columns' facts first, the items on the boards once the effects an earlier attempt left in
+//! doubt are settled (`intents`) and what the daily budget cannot afford is held back
+//! (`budget`)); plan and send (`plan`: several items in one request when a backlog builds
+//! up); record the outcomes (`record`). Every command comes out of
 //! `mapping::plan`; the worker knows no column kinds. No database transaction is held across
 //! a monday request: the claim is a lease, the outcome a second short write.
+
 mod budget;
 mod caches;
 mod health;
@@ -197,10 +199,14 @@ impl Worker {
             .into_iter()
             .map(|c| Job::prepare(c, &rules))
             .collect();
-        // Open intents first: nothing is planned on a board whose last effect is in doubt.
+        // What the columns need (users, tags, the contact's item); then the open intents:
+        // nothing is planned on a board whose last effect is in doubt; then the budget; then
+        // the items on the boards, which depend on what the intents settled.
+        let mut found = self.resolve_facts(&rules, &mut jobs).await?;
         self.settle_intents(&rules, &mut jobs).await;
         self.hold_for_budget(&mut jobs).await;
-        let found = self.resolve(&rules, &mut jobs).await?;
+        self.resolve_board_items(&rules, &mut jobs, &mut found)
+            .await;
         self.plan_and_send(&rules, &mut jobs, &found).await;
         let completions: Vec<Completion> =
             jobs.into_iter().map(|j| self.finish(&rules, j)).collect();

@@ -12,30 +12,32 @@ use crate::mapping::{self, Found, Needs, Rules};
 use crate::monday::{Lookup, MondayError};
 
 impl Worker {
-    /// What each job's plan needs, found (same order as `jobs`). Jobs that failed already
-    /// need nothing.
-    pub(super) async fn resolve(
+    /// The facts the columns need (users, tags, the contact's item), looked up first, before
+    /// intents are settled and the budget decides, in the order the worker always asked them.
+    /// Same order as `jobs`; jobs that failed already need nothing.
+    pub(super) async fn resolve_facts(
         &self,
         rules: &Rules,
         jobs: &mut [Job],
     ) -> Result<Vec<Found>, WorkerError> {
-        let mut needs: Vec<Needs> = Vec::with_capacity(jobs.len());
-        for job in jobs.iter_mut() {
-            let wanted = match (&job.failure, job.subject()) {
-                (None, Some(subject)) => mapping::needs(rules, &subject),
-                _ => Ok(Needs::default()),
-            };
-            needs.push(wanted.unwrap_or_else(|error| {
-                job.failure = Some(Failure::Mapping(error.to_string()));
-                Needs::default()
-            }));
-        }
+        let needs = needs_of(rules, jobs);
         let mut found = vec![Found::default(); jobs.len()];
         self.resolve_users(jobs, &needs, &mut found).await;
         self.resolve_tags(jobs, &needs, &mut found).await;
         self.resolve_contact_items(jobs, &needs, &mut found).await?;
-        self.resolve_items(rules, jobs, &needs, &mut found).await;
         Ok(found)
+    }
+
+    /// The items on the boards the jobs need (to take over, or to link to), once the intents
+    /// are settled: what they find depends on which items the entities have by then.
+    pub(super) async fn resolve_board_items(
+        &self,
+        rules: &Rules,
+        jobs: &mut [Job],
+        found: &mut [Found],
+    ) {
+        let needs = needs_of(rules, jobs);
+        self.resolve_items(rules, jobs, &needs, found).await;
     }
 
     /// Asks monday (one request) about the emails the cache does not know.
@@ -196,6 +198,22 @@ impl Worker {
             Err(_) => true,
         }
     }
+}
+
+/// What each job's plan needs (nothing for a job that failed); a job whose mapping fails fails.
+fn needs_of(rules: &Rules, jobs: &mut [Job]) -> Vec<Needs> {
+    let mut needs: Vec<Needs> = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
+        let wanted = match (&job.failure, job.subject()) {
+            (None, Some(subject)) => mapping::needs(rules, &subject),
+            _ => Ok(Needs::default()),
+        };
+        needs.push(wanted.unwrap_or_else(|error| {
+            job.failure = Some(Failure::Mapping(error.to_string()));
+            Needs::default()
+        }));
+    }
+    needs
 }
 
 /// Fails the jobs (not failed yet) whose needs `affected` says the failed look-up was for.
