@@ -1,4 +1,5 @@
 //! Desired item (from observed state and rules) minus synced item = the command to send.
+//! (Just over 300 lines: the desired item and the item's command are one derivation.)
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -7,6 +7,9 @@
 //! answers from its cache, or runs it for the first time if it never arrived), later (and for
 //! uploads, whose idempotency monday does not document) by looking the effect up on the board.
 //! A look-up or a re-send that fails leaves the intent open.
+//!
+//! (Over 300 lines on purpose: the exactly-once rule reads best as one file, opening and
+//! settling side by side.)
 
 use std::collections::BTreeMap;
 

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::aircall::api::AircallApi;
 use crate::aircall::download::Downloads;
 use crate::config::WorkerSettings;
-use crate::mapping::{MondayCommand, Rules, Step};
+use crate::mapping::Step;
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
 use crate::reload::SharedRules;
@@ -212,86 +212,6 @@ impl Worker {
             jobs.into_iter().map(|j| self.finish(&rules, j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
         Ok(RunOutcome::Ran)
-    }
-
-    /// Hands monday's answer to one planned step to its job.
-    fn settle(
-        &self,
-        rules: &Rules,
-        jobs: &mut [Job],
-        p: Planned,
-        result: Result<crate::monday::Applied, MondayError>,
-    ) {
-        self.health.monday_answered(&result);
-        let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
-        jobs[p.job].apply(
-            rule,
-            p.board,
-            p.step,
-            result,
-            self.settings.recreate_deleted_items,
-        );
-    }
-
-    /// Sends the planned commands in batches. Commands monday would apply twice (creates,
-    /// updates) travel only with their own kind, so that sending such a request again to settle
-    /// its intents can never write a stale column value; their intents are committed before
-    /// the request leaves.
-    async fn send(&self, rules: &Rules, jobs: &mut [Job], planned: Vec<Planned>) {
-        // Files go one by one, after the batches: each is a download and a multipart request.
-        let (files, planned): (Vec<Planned>, Vec<Planned>) = planned
-            .into_iter()
-            .partition(|p| matches!(p.step.command, MondayCommand::AddFile { .. }));
-        let (adds, sets): (Vec<Planned>, Vec<Planned>) =
-            planned.into_iter().partition(|p| p.step.command.adds());
-        let size = self.batch_size();
-        let mut chunks: Vec<Vec<Planned>> = Vec::new();
-        for kind in [adds, sets] {
-            let mut rest = kind.into_iter().peekable();
-            while rest.peek().is_some() {
-                chunks.push(rest.by_ref().take(size).collect());
-            }
-        }
-        for chunk in chunks {
-            let commands: Vec<&MondayCommand> = chunk.iter().map(|p| &p.step.command).collect();
-            let key = crate::monday::request_key(&commands);
-            if !self.write_intents(rules, jobs, &chunk, &key).await {
-                continue;
-            }
-            // One span per monday request, naming the calls/contacts it carries and, once
-            // answered, their items, so a log line leads from an Aircall id to a monday item.
-            let entity_ids: Vec<&str> = chunk
-                .iter()
-                .map(|p| jobs[p.job].claim.entity_id.as_str())
-                .collect();
-            let span = tracing::info_span!(
-                "monday_request",
-                entity_ids = %entity_ids.join(","),
-                item_ids = tracing::field::Empty
-            );
-            let results = {
-                use tracing::Instrument;
-                self.monday
-                    .send(&key, &commands)
-                    .instrument(span.clone())
-                    .await
-            };
-            let item_ids: Vec<&str> = results
-                .iter()
-                .filter_map(|r| r.as_ref().ok().map(|a| a.item_id.as_str()))
-                .collect();
-            span.record("item_ids", item_ids.join(",").as_str());
-            let failed = results.iter().filter(|r| r.is_err()).count();
-            tracing::debug!(parent: &span, commands = commands.len(), failed, "monday request done");
-            self.adapt_batch(commands.len(), &results);
-            for (p, result) in chunk.into_iter().zip(results) {
-                jobs[p.job].answered(&p.step, &result);
-                self.settle(rules, jobs, p, result);
-            }
-        }
-        for p in files {
-            self.upload(rules, jobs, p).await;
-        }
     }
 
     /// Commands per request: the adaptive limit, and no more than monday's complexity budget
