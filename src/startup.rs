@@ -22,7 +22,7 @@ use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
 use crate::reload::{self, SharedRules};
 use crate::store::{Role, Store, StoreError};
-use crate::worker::{now_ms, Worker, WorkerHealth};
+use crate::worker::{now_ms, Worker, WorkerHealth, WorkerParts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -83,19 +83,19 @@ impl Application {
             monday.share_budget(Arc::new(store.clone()));
         }
         let worker_settings = Arc::new(settings.worker);
-        let worker = Worker::new(
-            store.clone(),
-            rules.clone(),
-            monday.clone(),
-            worker_settings.clone(),
-            settings.monday.max_batch,
-            wake.clone(),
-            metrics.clone(),
-            health.clone(),
-        )
-        // Fresh links for expired recordings need Aircall's API; without credentials an
-        // upload whose link expired is retried, then dead-lettered with that reason.
-        .with_aircall(crate::aircall::api::AircallApi::new(&settings.aircall).ok());
+        let worker = Worker::new(WorkerParts {
+            store: store.clone(),
+            rules: rules.clone(),
+            monday: monday.clone(),
+            settings: worker_settings.clone(),
+            max_batch: settings.monday.max_batch,
+            wake: wake.clone(),
+            metrics: metrics.clone(),
+            health: health.clone(),
+            // Fresh links for expired recordings need Aircall's API; without credentials an
+            // upload whose link expired is retried, then dead-lettered with that reason.
+            aircall: crate::aircall::api::AircallApi::new(&settings.aircall).ok(),
+        });
         // A reconcile may wait for a whole monday request, so the heartbeat can be that old.
         let watchdog_limit = Duration::from_secs(settings.monday.timeout_secs * 2 + 10)
             + Duration::from_millis(worker_settings.poll_interval_ms);

@@ -36,6 +36,10 @@ mod routing;
 #[path = "mapping/lookups.rs"]
 mod lookups;
 
+/// The planner's entry over whole entities: what it needs looked up, and what it plans.
+#[path = "mapping/planner.rs"]
+mod planner;
+
 use aircall_monday_bridge::mapping::{self, Observed, SyncedItem};
 use serde_json::{json, Map, Value};
 
@@ -68,7 +72,7 @@ fn whole_lifecycle_plans() {
         for (index, board) in boards_for(&rules, entity) {
             let want = desired(&rules, index, &observed);
             let id = entity_id(&observed);
-            let step = mapping::plan(&board, &id, &want, None, &SyncedItem::default());
+            let step = mapping::plan_item(&board, &id, &want, None, &SyncedItem::default());
             let plan = json!({
                 "desired": want,
                 "command": step.map(|s| s.command),
@@ -140,7 +144,7 @@ fn each_event_type_alone() {
         for (index, board) in boards_for(&rules, entity) {
             let want = desired(&rules, index, &observed);
             let id = entity_id(&observed);
-            let step = mapping::plan(&board, &id, &want, None, &SyncedItem::default());
+            let step = mapping::plan_item(&board, &id, &want, None, &SyncedItem::default());
             snapshot.insert(
                 format!("board {}", board.name),
                 json!({ "desired": want, "command": step.map(|s| s.command) }),

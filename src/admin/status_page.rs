@@ -273,10 +273,7 @@ async fn replay(
     state: web::Data<AdminState>,
     form: web::Form<ReplayForm>,
 ) -> HttpResponse {
-    let token_ok = {
-        use subtle::ConstantTimeEq;
-        bool::from(form.token.as_bytes().ct_eq(state.form_token.as_bytes()))
-    };
+    let token_ok = crate::config::same_secret(&form.token, &state.form_token);
     if !token_ok || !same_site(&req) {
         tracing::warn!("replay refused: cross-site or without the page's form token");
         return HttpResponse::Forbidden()

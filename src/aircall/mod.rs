@@ -1,6 +1,8 @@
-//! Aircall's side: the webhook envelope and its token check, and the Call and Contact objects.
+//! Aircall's side: the webhook envelope and its token check, the Call and Contact objects, the
+//! REST client and the download of recordings behind their pre-signed links.
 
 pub mod api;
+pub mod download;
 mod envelope;
 mod events;
 pub mod lenient;

@@ -2,11 +2,8 @@
 //! environment variables, then secrets read from files. Everything is checked in
 //! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
 
-mod columns;
 mod env_keys;
 mod limits;
-mod routes;
-mod rules;
 mod secrets;
 
 use std::net::SocketAddr;
@@ -16,14 +13,15 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
 pub use limits::{
     is_loopback, AdminSettings, LimitSettings, ADMIN_MAX_CONNECTIONS, DESCRIPTOR_RESERVE,
 };
-pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
-pub use rules::{
-    recovery_warnings, BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
+// The board mappings' types live beside the planner that reads them.
+pub use crate::mapping::boards::{
+    closed_values, recovery_warnings, AnyOf, BoardRule, CallFilter, ColumnKind, ColumnSpec, Entity,
+    LinkPreference, OnExisting, Route, UploadSource, DEFAULT_COMMENT_TEMPLATE, OUTCOMES,
 };
+pub use secrets::{is_one_of, same_secret};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");

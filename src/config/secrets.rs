@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::{ConfigError, Settings};
 
@@ -185,4 +187,39 @@ pub(super) fn durations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>
             })
         })
         .collect()
+}
+
+/// Whether `given` is one of the secrets in `wanted`, in constant time: every secret is
+/// compared (no early exit), and both sides are hashed first so that not even the length of a
+/// secret leaks through timing. The one comparison of secrets in the bridge: webhook tokens,
+/// the webhook URL's secret, the admin bearer token and the replay form's token.
+pub fn is_one_of<'a>(given: &str, wanted: impl IntoIterator<Item = &'a str>) -> bool {
+    let given = Sha256::digest(given.as_bytes());
+    let mut ok = subtle::Choice::from(0u8);
+    for want in wanted {
+        ok |= given
+            .as_slice()
+            .ct_eq(Sha256::digest(want.as_bytes()).as_slice());
+    }
+    bool::from(ok)
+}
+
+/// Whether `given` is the secret `want`, in constant time (see [`is_one_of`]).
+pub fn same_secret(given: &str, want: &str) -> bool {
+    is_one_of(given, [want])
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::{is_one_of, same_secret};
+
+    #[test]
+    fn compares_whole_secrets_against_every_candidate() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cre", "s3cret"));
+        assert!(!same_secret("", "s3cret"));
+        assert!(is_one_of("new", ["old", "new"]));
+        assert!(!is_one_of("other", ["old", "new"]));
+        assert!(!is_one_of("any", []));
+    }
 }

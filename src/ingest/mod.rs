@@ -12,11 +12,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 
 use crate::aircall::{EnvelopeError, Unverified};
+use crate::config::same_secret;
 use crate::metrics::Metrics;
 use crate::reload::SharedRules;
 use crate::store::{Appended, NewEvent, Store, StoreError};
@@ -297,10 +296,4 @@ async fn handle(
     } else {
         Ok((event, "duplicate"))
     }
-}
-
-fn same_secret(given: &str, want: &str) -> bool {
-    let a = Sha256::digest(given.as_bytes());
-    let b = Sha256::digest(want.as_bytes());
-    bool::from(a.as_slice().ct_eq(b.as_slice()))
 }

@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+use super::boards::{ColumnKind, ColumnSpec};
 use super::fields::FieldValue;
 use super::phone;
-use crate::config::{ColumnKind, ColumnSpec};
 
 /// monday's limit for long text columns.
 const LONG_TEXT_MAX: usize = 2000;
@@ -66,7 +66,7 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
             }?;
             // monday validates the number against its country; without one it would refuse.
             let country = p.country?;
-            Some(json!({ "phone": p.e164, "countryShortName": country }))
+            Some(phone_value(&p.e164, &country))
         }
         ColumnKind::Email => {
             let valid = text.contains('@') && !text.contains(char::is_whitespace);
@@ -91,6 +91,31 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
     }
 }
 
+/// A phone column's value: the number in E.164 and its ISO country.
+pub fn phone_value(e164: &str, country: &str) -> Value {
+    json!({ "phone": e164, "countryShortName": country })
+}
+
+/// The item a board_relation column's value links to (the first, as the bridge writes one).
+pub fn linked_item(value: &Value) -> Option<String> {
+    value["item_ids"][0].as_u64().map(|id| id.to_string())
+}
+
+/// What monday's lookup takes for a column value the bridge would write: a phone number as
+/// digits only (monday matches them contained in the stored number, however it is written),
+/// an email address as it is (exact match).
+pub fn lookup_value(value: &Value) -> Option<String> {
+    if let Some(phone) = value.get("phone").and_then(Value::as_str) {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        return (!digits.is_empty()).then_some(digits);
+    }
+    value
+        .get("email")
+        .and_then(Value::as_str)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+}
+
 /// A people column's value: one person (monday replaces every assignee with this list).
 pub fn people(user_id: u64) -> Value {
     json!({ "personsAndTeams": [{ "id": user_id, "kind": "person" }] })
@@ -110,7 +135,7 @@ pub fn truncate(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ColumnSpec;
+    use crate::mapping::boards::ColumnSpec;
 
     fn spec(kind: ColumnKind) -> ColumnSpec {
         ColumnSpec {
@@ -201,6 +226,25 @@ mod tests {
         );
         assert_eq!(tags(&[]), None);
         assert_eq!(encode(&spec(ColumnKind::Tags), &text("VIP")), None);
+    }
+
+    #[test]
+    fn phone_is_searched_by_its_digits_and_email_as_written() {
+        let phone = json!({"phone": "+33612345678", "countryShortName": "FR"});
+        assert_eq!(lookup_value(&phone).as_deref(), Some("33612345678"));
+        let email = json!({"email": "a@b.example", "text": "a@b.example"});
+        assert_eq!(lookup_value(&email).as_deref(), Some("a@b.example"));
+        assert_eq!(lookup_value(&json!("text")), None);
+    }
+
+    #[test]
+    fn a_relation_links_to_its_first_item() {
+        assert_eq!(
+            linked_item(&json!({"item_ids": [4000000123u64]})).as_deref(),
+            Some("4000000123")
+        );
+        assert_eq!(linked_item(&json!({"item_ids": []})), None);
+        assert_eq!(linked_item(&json!(null)), None);
     }
 
     #[test]

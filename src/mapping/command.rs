@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::config::UploadSource;
+use super::boards::UploadSource;
 
 /// Column id → monday JSON value; `Value::Null` clears the column, the key `name` renames.
 pub type ColumnValues = BTreeMap<String, Value>;

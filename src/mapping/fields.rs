@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::boards::LinkPreference;
 use super::observed::{CallState, ContactState, Phase};
 use super::phone::{self, Phone};
-use crate::config::LinkPreference;
 
 /// A field's value, typed so each column kind can encode it properly.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::boards::ColumnSpec;
 use super::columns::{people, tags};
 use super::fields::{FieldValue, Fields};
-use crate::config::ColumnSpec;
 
 /// Facts from monday and the store that some columns need.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,10 +1,13 @@
 //! Desired item (from observed state and rules) minus synced item = the command to send.
+//! (Just over 300 lines: the desired item and the item's command are one derivation.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::boards::ColumnKind;
+use super::boards::{BoardRule, Entity};
 use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
 use super::fields::{call_fields, contact_fields, FieldValue, Fields};
@@ -16,8 +19,6 @@ pub use super::synced::{Effect, Step, SyncedItem};
 use super::updates::{desired_updates, plan_updates, DesiredUpdate};
 use super::uploads::{desired_uploads, plan_uploads, DesiredUpload};
 use super::MappingError;
-use crate::config::ColumnKind;
-use crate::config::{BoardRule, Entity};
 
 fn is_true(b: &bool) -> bool {
     *b
@@ -142,8 +143,9 @@ pub fn desired_with(
     })
 }
 
-/// The one command that brings the item on this board in step, if any.
-pub fn plan(
+/// The one command that brings the item on this board in step, if any: its create, column
+/// change or archive (see `planner::plan` for the whole entity).
+pub fn plan_item(
     board: &BoardRule,
     entity_id: &str,
     desired: &DesiredItem,

@@ -5,12 +5,12 @@
 //! missed, goes to "Call back"). It moves only when the routed group differs from the one the
 //! bridge last chose, so an item a person moved stays put until the route itself changes.
 
+use super::boards::{AnyOf, BoardRule, CallFilter};
 use super::command::{idempotency_key, MondayCommand};
 use super::fields::{FieldValue, Fields};
 use super::observed::CallState;
 use super::phone;
 use super::plan::{DesiredItem, Effect, Step, SyncedItem};
-use crate::config::{AnyOf, BoardRule, CallFilter};
 
 /// Whether the board mirrors this call, and the group its item belongs in.
 pub(super) fn route(

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use minijinja::{Environment, Value as TemplateValue};
 
+use super::boards::{BoardRule, Entity, DEFAULT_COMMENT_TEMPLATE};
 use super::fields::{FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
 use super::updates::COMMENT_FIELDS;
 use super::MappingError;
-use crate::config::{BoardRule, Entity, DEFAULT_COMMENT_TEMPLATE};
 
 /// monday's limit on item names.
 pub const ITEM_NAME_MAX: usize = 255;

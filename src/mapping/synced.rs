@@ -40,6 +40,21 @@ pub struct SyncedItem {
     pub uploaded: BTreeSet<String>,
 }
 
+impl SyncedItem {
+    /// What is known of an item taken over (found on the board, lost by a crash, or there
+    /// before the bridge): not what its columns hold, so the next plan writes every column.
+    /// What the bridge did apart from columns stays remembered, so no comment is posted twice.
+    /// The group is forgotten: the item stays in the group a person put it in until its route
+    /// changes.
+    pub fn adopted(&self) -> SyncedItem {
+        SyncedItem {
+            posted_comments: self.posted_comments.clone(),
+            uploaded: self.uploaded.clone(),
+            ..SyncedItem::default()
+        }
+    }
+}
+
 /// One command and what it changes in the synced state once monday has applied it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {

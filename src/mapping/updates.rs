@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use minijinja::Value as TemplateValue;
 use serde::Serialize;
 
+use super::boards::BoardRule;
 use super::command::{idempotency_key, MondayCommand};
 use super::fields::FieldValue;
 use super::observed::CallState;
 use super::plan::{DesiredItem, Effect, Step, SyncedItem};
 use super::rules::Rules;
 use super::MappingError;
-use crate::config::BoardRule;
 
 /// The fields a `comment_template` can use (the README's table follows this list).
 pub const COMMENT_FIELDS: &[(&str, &str)] = &[

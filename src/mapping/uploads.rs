@@ -6,11 +6,11 @@
 
 use serde::Serialize;
 
+use super::boards::{BoardRule, ColumnKind, UploadSource};
 use super::command::{idempotency_key, MondayCommand};
 use super::fields::{FieldValue, Fields};
 use super::plan::DesiredItem;
 use super::synced::{Effect, Step, SyncedItem};
-use crate::config::{BoardRule, ColumnKind, UploadSource};
 
 /// A file the item should carry in a file column.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,6 +7,9 @@
 //! answers from its cache, or runs it for the first time if it never arrived), later (and for
 //! uploads, whose idempotency monday does not document) by looking the effect up on the board.
 //! A look-up or a re-send that fails leaves the intent open.
+//!
+//! (Over 300 lines on purpose: the exactly-once rule reads best as one file, opening and
+//! settling side by side.)
 
 use std::collections::BTreeMap;
 
@@ -294,6 +297,9 @@ impl Worker {
                     _ => Settled::Absent,
                 })
             }
+            // The contact item of a call's number: its board's Aircall-id column holds contact
+            // ids, not the call's. Absent here; the plan looks the number up before it creates.
+            _ if rule.is_some_and(|r| r.entity.as_str() != job.claim.kind) => Ok(Settled::Absent),
             // A create (or an intent whose request cannot be read): by the Aircall-id column.
             _ => {
                 let Some(column) = rule.and_then(|r| r.aircall_id_column.as_ref()) else {

@@ -1,19 +1,13 @@
-//! One claimed call or contact on its way through a reconcile: folded, planned per board,
-//! updated with monday's answers, and turned into the outcome the store records.
+//! One claimed call or contact on its way through a reconcile: folded, its items on the
+//! boards read from its links, updated with monday's answers, and turned into the outcome the
+//! store records.
 
 use crate::config::{BoardRule, Entity};
 use crate::mapping::{
-    self, DesiredItem, Effect, EventInput, Known, MappingError, Observed, Rules, Step, SyncedItem,
+    self, BoardState, Effect, EventInput, MappingError, Observed, Rules, Step, Subject, SyncedItem,
 };
 use crate::monday::{Applied, Decision, MondayError};
 use crate::store::{Claim, Intent, Link};
-
-pub(super) struct BoardJob {
-    pub index: usize,
-    pub item_id: Option<String>,
-    pub synced: SyncedItem,
-    pub desired: DesiredItem,
-}
 
 pub(super) enum Failure {
     /// The events cannot be mapped (bad payload, template error): no retry will help.
@@ -43,10 +37,12 @@ pub(super) enum Failure {
 
 pub(super) struct Job {
     pub claim: Claim,
+    pub entity: Entity,
     pub observed: String,
     /// The folded state (`None` when the events cannot be folded).
     pub state: Option<Observed>,
-    pub boards: Vec<BoardJob>,
+    /// The entity's item on each board it is written on (`mapping::boards_of`).
+    pub boards: Vec<BoardState>,
     pub failure: Option<Failure>,
     /// A command succeeded but left more to do (a create answered from monday's cache, an
     /// item deleted on the board): reconcile again right away.
@@ -54,21 +50,26 @@ pub(super) struct Job {
     /// Boards whose item was created by this reconcile: what needs the item id (updates)
     /// is planned right after, in the same reconcile.
     pub created: Vec<usize>,
+    /// Boards whose plan waits for an item this reconcile creates on another board: planned
+    /// again once it exists.
+    pub waiting: Vec<usize>,
     /// Effects monday would apply twice whose outcome is not known yet (see `intents`).
     pub intents: Vec<Intent>,
 }
 
 impl Job {
-    /// Folds the claim's events; the boards are derived once the lookups are done.
-    pub fn prepare(claim: Claim) -> Job {
+    /// Folds the claim's events and reads its items on the boards from its links.
+    pub fn prepare(claim: Claim, rules: &Rules) -> Job {
         let mut job = Job {
             observed: claim.observed.clone().unwrap_or_default(),
+            entity: Entity::parse(&claim.kind).unwrap_or(Entity::Call),
             claim,
             state: None,
             boards: Vec::new(),
             failure: None,
             another_round: false,
             created: Vec::new(),
+            waiting: Vec::new(),
             intents: Vec::new(),
         };
         job.intents = job.claim.intents.clone();
@@ -77,9 +78,26 @@ impl Job {
                 job.observed = serde_json::to_string(&o).unwrap_or_default();
                 job.state = Some(o);
             }
-            Err(e) => job.failure = Some(Failure::Mapping(e.to_string())),
+            Err(e) => {
+                job.failure = Some(Failure::Mapping(e.to_string()));
+                return job;
+            }
+        }
+        if let Err(message) = job.read_links(rules) {
+            job.failure = Some(Failure::Mapping(message));
+            job.boards.clear();
         }
         job
+    }
+
+    /// What the planner plans for (`None` when the events could not be folded).
+    pub fn subject(&self) -> Option<Subject<'_>> {
+        Some(Subject {
+            entity: self.entity,
+            entity_id: &self.claim.entity_id,
+            observed: self.state.as_ref()?,
+            boards: &self.boards,
+        })
     }
 
     /// Whether the call has ended (its last status is known); contacts count as final.
@@ -90,26 +108,15 @@ impl Job {
         }
     }
 
-    /// The desired item on each board that mirrors the entity, next to what was synced.
-    pub fn derive(&mut self, rules: &Rules, known: &Known) {
-        let Some(observed) = &self.state else {
-            return;
-        };
-        let entity = Entity::parse(&self.claim.kind).unwrap_or(Entity::Call);
-        for (index, board) in rules.boards_for(entity) {
+    /// The entity's item on each of its boards, next to what was synced there.
+    fn read_links(&mut self, rules: &Rules) -> Result<(), String> {
+        for index in mapping::boards_of(rules, self.entity) {
+            let board = &rules.boards()[index];
             let link = self
                 .claim
                 .links
                 .iter()
                 .find(|l| l.board_id == board.board_id);
-            let desired = match mapping::desired_with(rules, index, observed, known) {
-                Ok(d) => d,
-                Err(e) => {
-                    self.failure = Some(Failure::Mapping(format!("board {}: {e}", board.name)));
-                    self.boards.clear();
-                    return;
-                }
-            };
             let item_id = link.and_then(|l| l.item_id.clone());
             // What the bridge wrote there decides what it writes, posts and uploads next: a
             // record it cannot read must stop the entity, not pass for "never synced" (every
@@ -118,7 +125,7 @@ impl Job {
                 None => SyncedItem::default(),
                 Some(Ok(synced)) => synced,
                 Some(Err(e)) => {
-                    self.failure = Some(Failure::Mapping(format!(
+                    return Err(format!(
                         "board {}: cannot read what the bridge last wrote to item {} of {} {} \
                          (the store's links table): {e}; the store is damaged: restore it \
                          from a backup, then replay this dead letter",
@@ -126,9 +133,7 @@ impl Job {
                         item_id.as_deref().unwrap_or("-"),
                         self.claim.kind,
                         self.claim.entity_id
-                    )));
-                    self.boards.clear();
-                    return;
+                    ));
                 }
             };
             // Written by a version before intents: the create's request is not known, so the
@@ -144,35 +149,13 @@ impl Job {
                     opened_ms: 0,
                 });
             }
-            self.boards.push(BoardJob {
+            self.boards.push(BoardState {
                 index,
                 item_id,
                 synced,
-                desired,
             });
         }
-    }
-
-    /// The item's own command first (create, change or archive), then a move and the comments
-    /// to post.
-    pub fn plan(&self, rules: &Rules, board: usize) -> Vec<Step> {
-        let b = &self.boards[board];
-        let rule = &rules.boards()[b.index];
-        let item = mapping::plan(
-            rule,
-            &self.claim.entity_id,
-            &b.desired,
-            b.item_id.as_deref(),
-            &b.synced,
-        );
-        let extras = mapping::plan_extras(
-            rule,
-            &self.claim.entity_id,
-            &b.desired,
-            b.item_id.as_deref(),
-            &b.synced,
-        );
-        item.into_iter().chain(extras).collect()
+        Ok(())
     }
 
     /// Records monday's answer to the step planned for `board`.
@@ -198,6 +181,10 @@ impl Job {
                         self.adopt(board, applied.item_id);
                         self.another_round = true;
                     } else {
+                        if created && rule.entity != self.entity {
+                            tracing::info!(item_id = %applied.item_id, board = %rule.name,
+                                "created a contact item for a number Aircall has no contact for");
+                        }
                         b.item_id = Some(applied.item_id);
                         step.effect.settle(&mut b.synced);
                         b.synced.refused = None;
@@ -238,26 +225,38 @@ impl Job {
     pub fn adopt(&mut self, board: usize, item_id: String) {
         let b = &mut self.boards[board];
         b.item_id = Some(item_id);
-        // What the item's columns hold is not known: the next plan writes every column. What
-        // the bridge did apart from columns stays remembered, so no comment is posted twice.
-        // The group is forgotten: the item stays in the group a person put it in until its
-        // route changes.
-        b.synced = SyncedItem {
-            posted_comments: std::mem::take(&mut b.synced.posted_comments),
-            uploaded: std::mem::take(&mut b.synced.uploaded),
-            ..SyncedItem::default()
-        };
+        b.synced = b.synced.adopted();
     }
 
+    /// The links to record. A board that mirrors another kind of entity (the contact item of
+    /// a call's number) is recorded only while it holds the item, and cleared once it no
+    /// longer does.
     pub fn links(&self, rules: &Rules) -> Vec<Link> {
-        self.boards
-            .iter()
-            .map(|b| Link {
-                board_id: rules.boards()[b.index].board_id.clone(),
-                item_id: b.item_id.clone(),
-                synced: serde_json::to_string(&b.synced).unwrap_or_default(),
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (place, b) in self.boards.iter().enumerate() {
+            let board_id = &rules.boards()[b.index].board_id;
+            let item_id = mapping::item_to_record(rules, self.entity, &self.boards, place);
+            let mut synced = &b.synced;
+            let default = SyncedItem::default();
+            if rules.boards()[b.index].entity != self.entity {
+                let recorded = self
+                    .claim
+                    .links
+                    .iter()
+                    .any(|l| &l.board_id == board_id && l.item_id.is_some());
+                match item_id {
+                    None if !recorded => continue,
+                    None => synced = &default,
+                    Some(_) => {}
+                }
+            }
+            out.push(Link {
+                board_id: board_id.clone(),
+                item_id: item_id.map(str::to_string),
+                synced: serde_json::to_string(synced).unwrap_or_default(),
+            });
+        }
+        out
     }
 }
 

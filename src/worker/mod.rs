@@ -1,20 +1,24 @@
-//! The reconcile loop: claim the calls and contacts with pending events, fold each into its
-//! observed state, plan the commands for each board, send them (several items in one request
-//! when a backlog builds up), and record the outcomes. No database transaction is held across
+//! The reconcile loop, in phases: claim the calls and contacts with pending events; fold each
+//! into its observed state (`job`); resolve what the planner needs looked up (`resolve`: the
+//! columns' facts first, the items on the boards once the effects an earlier attempt left in
+//! doubt are settled (`intents`) and what the daily budget cannot afford is held back
+//! (`budget`)); plan and send (`plan`: several items in one request when a backlog builds
+//! up); record the outcomes (`record`). Every command comes out of
+//! `mapping::plan`; the worker knows no column kinds. No database transaction is held across
 //! a monday request: the claim is a lease, the outcome a second short write.
 
 mod budget;
+mod caches;
 mod health;
 mod intents;
 mod job;
 mod leases;
-mod lookup;
 mod pause;
-mod people;
+mod plan;
+mod record;
 mod recordings;
+mod resolve;
 mod retry;
-mod tags;
-mod unknown;
 
 pub use health::WorkerHealth;
 
@@ -26,13 +30,14 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::aircall::api::AircallApi;
+use crate::aircall::download::Downloads;
 use crate::config::WorkerSettings;
-use crate::mapping::{MondayCommand, Rules, Step};
+use crate::mapping::Step;
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
 use crate::reload::SharedRules;
-use crate::store::{Completion, Outcome, Store, StoreError};
-use job::{Failure, Job};
+use crate::store::{Completion, Store, StoreError};
+use job::Job;
 
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -72,13 +77,12 @@ pub struct Worker {
     owner: String,
     claims_made: std::sync::atomic::AtomicU64,
     /// monday users by agent email, for people columns.
-    users: people::UserCache,
+    users: caches::UserCache,
     /// monday tag ids by name, for tags columns.
-    tags: tags::TagCache,
-    /// Aircall's API, for fresh recording links (`None`: no credentials configured).
-    aircall: Option<Arc<AircallApi>>,
-    /// For the pre-signed recording links.
-    downloads: reqwest::Client,
+    tags: caches::TagCache,
+    /// Recordings and voicemails for file columns (with Aircall's API for fresh links, when
+    /// configured).
+    recordings: Downloads,
 }
 
 /// One planned command: which job, which of its boards.
@@ -88,43 +92,44 @@ struct Planned {
     step: Step,
 }
 
+/// What a worker is built from: the store it claims from, the rules it plans with, the monday
+/// client it sends through, and the signals it shares with the rest of the process.
+pub struct WorkerParts {
+    pub store: Store,
+    pub rules: SharedRules,
+    pub monday: MondayClient,
+    pub settings: Arc<WorkerSettings>,
+    /// Most commands in one request (`monday.max_batch`).
+    pub max_batch: usize,
+    /// Notified when an event is stored.
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<WorkerHealth>,
+    /// Aircall's API, for fresh links of expired recordings (`None`: no credentials; an upload
+    /// whose link expired is retried, then dead-lettered with that reason).
+    pub aircall: Option<AircallApi>,
+}
+
 impl Worker {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        store: Store,
-        rules: SharedRules,
-        monday: MondayClient,
-        settings: Arc<WorkerSettings>,
-        max_batch: usize,
-        wake: Arc<Notify>,
-        metrics: Arc<Metrics>,
-        health: Arc<WorkerHealth>,
-    ) -> Worker {
+    pub fn new(parts: WorkerParts) -> Worker {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        let max_batch = max_batch.max(1);
+        let max_batch = parts.max_batch.max(1);
         Worker {
-            store,
-            rules,
-            monday,
-            settings,
+            store: parts.store,
+            rules: parts.rules,
+            monday: parts.monday,
+            settings: parts.settings,
             max_batch,
             batch_limit: AtomicUsize::new(max_batch),
-            wake,
-            metrics,
-            health,
+            wake: parts.wake,
+            metrics: parts.metrics,
+            health: parts.health,
             owner,
             claims_made: Default::default(),
             users: Default::default(),
             tags: Default::default(),
-            aircall: None,
-            downloads: recordings::download_client(),
+            recordings: Downloads::new(parts.aircall),
         }
-    }
-
-    /// With Aircall's API, an expired recording link is replaced by a fresh one.
-    pub fn with_aircall(mut self, api: Option<AircallApi>) -> Worker {
-        self.aircall = api.map(Arc::new);
-        self
     }
 
     /// Runs `worker.concurrency` loops until `cancel` fires; each finishes its reconcile first.
@@ -191,124 +196,25 @@ impl Worker {
         // One snapshot for the whole reconcile: a reload between two steps must not shift the
         // board indexes the jobs hold.
         let rules = self.rules.current();
-        let mut jobs: Vec<Job> = claims.into_iter().map(Job::prepare).collect();
-        self.derive(&rules, &mut jobs).await?;
+        // Fold, and read each entity's items from its links.
+        let mut jobs: Vec<Job> = claims
+            .into_iter()
+            .map(|c| Job::prepare(c, &rules))
+            .collect();
+        // What the columns need (users, tags, the contact's item); then the open intents:
+        // nothing is planned on a board whose last effect is in doubt; then the budget; then
+        // the items on the boards, which depend on what the intents settled.
+        let mut found = self.resolve_facts(&rules, &mut jobs).await?;
         self.settle_intents(&rules, &mut jobs).await;
         self.hold_for_budget(&mut jobs).await;
-        self.find_existing_items(&rules, &mut jobs).await;
-        let planned = self.plan(&rules, &jobs);
-        self.send(&rules, &mut jobs, planned).await;
-        // What needed the item id of an item created just now (its updates) goes in the same
-        // reconcile, so a note that arrived before the item does not wait for the next event.
-        let follow_ups = self.plan_follow_ups(&rules, &mut jobs);
-        if !follow_ups.is_empty() {
-            self.send(&rules, &mut jobs, follow_ups).await;
-        }
+        self.resolve_board_items(&rules, &mut jobs, &mut found)
+            .await;
+        self.plan_and_send(&rules, &mut jobs, &found).await;
         let completions: Vec<Completion> =
             jobs.into_iter().map(|j| self.finish(&rules, j)).collect();
         self.store.complete_many(completions, now_ms()).await?;
         self.share_pause(recorded_pause).await;
         Ok(RunOutcome::Ran)
-    }
-
-    fn plan(&self, rules: &Rules, jobs: &[Job]) -> Vec<Planned> {
-        let mut planned = Vec::new();
-        for (j, job) in jobs.iter().enumerate().filter(|(_, j)| j.failure.is_none()) {
-            plan_boards(rules, j, job, 0..job.boards.len(), &mut planned);
-        }
-        planned
-    }
-
-    /// The steps of the boards whose item this reconcile created (empty after a failure).
-    fn plan_follow_ups(&self, rules: &Rules, jobs: &mut [Job]) -> Vec<Planned> {
-        let mut planned = Vec::new();
-        for (j, job) in jobs.iter_mut().enumerate() {
-            let created = std::mem::take(&mut job.created);
-            if job.failure.is_none() {
-                plan_boards(rules, j, job, created, &mut planned);
-            }
-        }
-        planned
-    }
-
-    /// Hands monday's answer to one planned step to its job.
-    fn settle(
-        &self,
-        rules: &Rules,
-        jobs: &mut [Job],
-        p: Planned,
-        result: Result<crate::monday::Applied, MondayError>,
-    ) {
-        self.health.monday_answered(&result);
-        let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
-        jobs[p.job].apply(
-            rule,
-            p.board,
-            p.step,
-            result,
-            self.settings.recreate_deleted_items,
-        );
-    }
-
-    /// Sends the planned commands in batches. Commands monday would apply twice (creates,
-    /// updates) travel only with their own kind, so that sending such a request again to settle
-    /// its intents can never write a stale column value; their intents are committed before
-    /// the request leaves.
-    async fn send(&self, rules: &Rules, jobs: &mut [Job], planned: Vec<Planned>) {
-        // Files go one by one, after the batches: each is a download and a multipart request.
-        let (files, planned): (Vec<Planned>, Vec<Planned>) = planned
-            .into_iter()
-            .partition(|p| matches!(p.step.command, MondayCommand::AddFile { .. }));
-        let (adds, sets): (Vec<Planned>, Vec<Planned>) =
-            planned.into_iter().partition(|p| p.step.command.adds());
-        let size = self.batch_size();
-        let mut chunks: Vec<Vec<Planned>> = Vec::new();
-        for kind in [adds, sets] {
-            let mut rest = kind.into_iter().peekable();
-            while rest.peek().is_some() {
-                chunks.push(rest.by_ref().take(size).collect());
-            }
-        }
-        for chunk in chunks {
-            let commands: Vec<&MondayCommand> = chunk.iter().map(|p| &p.step.command).collect();
-            let key = crate::monday::request_key(&commands);
-            if !self.write_intents(rules, jobs, &chunk, &key).await {
-                continue;
-            }
-            // One span per monday request, naming the calls/contacts it carries and, once
-            // answered, their items, so a log line leads from an Aircall id to a monday item.
-            let entity_ids: Vec<&str> = chunk
-                .iter()
-                .map(|p| jobs[p.job].claim.entity_id.as_str())
-                .collect();
-            let span = tracing::info_span!(
-                "monday_request",
-                entity_ids = %entity_ids.join(","),
-                item_ids = tracing::field::Empty
-            );
-            let results = {
-                use tracing::Instrument;
-                self.monday
-                    .send(&key, &commands)
-                    .instrument(span.clone())
-                    .await
-            };
-            let item_ids: Vec<&str> = results
-                .iter()
-                .filter_map(|r| r.as_ref().ok().map(|a| a.item_id.as_str()))
-                .collect();
-            span.record("item_ids", item_ids.join(",").as_str());
-            let failed = results.iter().filter(|r| r.is_err()).count();
-            tracing::debug!(parent: &span, commands = commands.len(), failed, "monday request done");
-            self.adapt_batch(commands.len(), &results);
-            for (p, result) in chunk.into_iter().zip(results) {
-                jobs[p.job].answered(&p.step, &result);
-                self.settle(rules, jobs, p, result);
-            }
-        }
-        for p in files {
-            self.upload(rules, jobs, p).await;
-        }
     }
 
     /// Commands per request: the adaptive limit, and no more than monday's complexity budget
@@ -336,125 +242,6 @@ impl Worker {
         if next != current {
             tracing::debug!(from = current, to = next, "batch size adjusted");
             self.batch_limit.store(next, Ordering::Relaxed);
-        }
-    }
-
-    fn finish(&self, rules: &Rules, job: Job) -> Completion {
-        let links = job.links(rules);
-        let claim = &job.claim;
-        let held = matches!(job.failure, Some(Failure::Held { .. }));
-        let outcome = match job.failure {
-            Some(Failure::Mapping(error)) => {
-                tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
-                Outcome::Dead { error }
-            }
-            Some(Failure::Download { board, message }) => {
-                let message = format!("board {board}: {message}");
-                let outcome = retry::after_download_failure(
-                    message,
-                    claim.attempts,
-                    &self.settings.retry_schedule,
-                    now_ms(),
-                    retry::jitter(),
-                );
-                if let Outcome::Dead { error } = &outcome {
-                    tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
-                }
-                outcome
-            }
-            Some(Failure::Monday { board, error }) => {
-                let message = format!("board {board}: {error}");
-                let after = retry::after_failure(
-                    &error,
-                    message,
-                    claim.attempts,
-                    &self.settings.retry_schedule,
-                    now_ms(),
-                    retry::jitter(),
-                );
-                if let Some(until) = after.pause_until_ms {
-                    self.health
-                        .paused_until_ms
-                        .fetch_max(until, Ordering::Relaxed);
-                    tracing::warn!(
-                        until_ms = until,
-                        "monday's daily limit is spent: sending paused, webhooks still accepted"
-                    );
-                }
-                match &after.outcome {
-                    Outcome::Dead { error } => {
-                        tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter")
-                    }
-                    Outcome::Retry { due_ms, error, .. } => {
-                        self.metrics
-                            .inc("bridge_retries_total", &[("reason", after.reason)]);
-                        tracing::warn!(kind = %claim.kind, entity_id = %claim.entity_id, %error,
-                            retry_in_ms = due_ms - now_ms(), "will retry");
-                    }
-                    Outcome::Synced => {}
-                }
-                after.outcome
-            }
-            Some(Failure::Store(error)) => Outcome::Retry {
-                due_ms: now_ms() + self.settings.poll_interval_ms as i64,
-                error,
-                counts: false,
-            },
-            Some(Failure::Settling { due_ms, message }) => Outcome::Retry {
-                due_ms,
-                error: message,
-                counts: false,
-            },
-            Some(Failure::Held { due_ms, mode }) => Outcome::Retry {
-                due_ms,
-                error: format!("held back by the daily-budget governor ({mode})"),
-                counts: false,
-            },
-            None if job.another_round => Outcome::Retry {
-                due_ms: now_ms(),
-                error: "another round".into(),
-                counts: false,
-            },
-            None => Outcome::Synced,
-        };
-        let label = match &outcome {
-            Outcome::Retry { .. } if held => "held",
-            Outcome::Synced => "synced",
-            Outcome::Retry { .. } => "retry",
-            Outcome::Dead { .. } => {
-                self.metrics.inc("bridge_dead_letters_total", &[]);
-                "dead"
-            }
-        };
-        self.metrics
-            .inc("bridge_reconciles_total", &[("outcome", label)]);
-        Completion {
-            row: claim.row,
-            owner: claim.owner.clone(),
-            event_ids: claim.events.iter().map(|e| e.id).collect(),
-            observed: job.observed,
-            links,
-            intents: job.intents,
-            outcome,
-        }
-    }
-}
-
-/// Every step of `job` on the given boards, in order.
-fn plan_boards(
-    rules: &Rules,
-    j: usize,
-    job: &Job,
-    boards: impl IntoIterator<Item = usize>,
-    out: &mut Vec<Planned>,
-) {
-    for board in boards {
-        for step in job.plan(rules, board) {
-            out.push(Planned {
-                job: j,
-                board,
-                step,
-            });
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Shared plumbing for the mapping tests: fixtures, the example boards, the fold, and a
-//! worker-like replay. Everything here is as dumb as possible so that a test failure points at
+//! replay of one board through the planner's entry. Everything here is as dumb as possible so that a test failure points at
 //! `src/mapping`, not at the harness.
 
 use std::path::{Path, PathBuf};
 
 use aircall_monday_bridge::config::{BoardRule, Entity, Settings};
 use aircall_monday_bridge::mapping::{
-    self, DesiredItem, EventInput, FieldValue, MondayCommand, Observed, Rules, SyncedItem,
+    self, BoardState, DesiredItem, Effect, EventInput, FieldValue, Found, MondayCommand, Observed,
+    Rules, Subject, SyncedItem,
 };
 use serde_json::Value;
 
@@ -120,13 +121,16 @@ pub fn desired(rules: &Rules, index: usize, observed: &Observed) -> DesiredItem 
     mapping::desired(rules, index, observed).expect("desired")
 }
 
-/// A field of the observed entity as a template would read it (`None` when absent).
-pub fn field(rules: &Rules, observed: &Observed, name: &str) -> Option<FieldValue> {
-    let entity = match observed {
+pub fn entity_kind(observed: &Observed) -> Entity {
+    match observed {
         Observed::Call(_) => Entity::Call,
         Observed::Contact(_) => Entity::Contact,
-    };
-    let (_, board) = the_board(rules, entity);
+    }
+}
+
+/// A field of the observed entity as a template would read it (`None` when absent).
+pub fn field(rules: &Rules, observed: &Observed, name: &str) -> Option<FieldValue> {
+    let (_, board) = the_board(rules, entity_kind(observed));
     mapping::fields_of(observed, &board).get(name).cloned()
 }
 
@@ -141,49 +145,68 @@ pub struct Link {
     pub synced: SyncedItem,
 }
 
-/// Plans one board and "applies" the command the way the worker does on success: the item is
-/// "1" once created, and the synced state becomes the step's `after`.
+/// What the planner's entry (`mapping::plan`) plans for one board of the entity, with nothing
+/// looked up, as the worker would get it.
+pub fn planned(
+    rules: &Rules,
+    index: usize,
+    observed: &Observed,
+    link: &Link,
+) -> Vec<mapping::Step> {
+    let boards = [BoardState {
+        index,
+        item_id: link.item_id.clone(),
+        synced: link.synced.clone(),
+    }];
+    let entity_id = entity_id(observed);
+    let subject = Subject {
+        entity: entity_kind(observed),
+        entity_id: &entity_id,
+        observed,
+        boards: &boards,
+    };
+    let mut plans = mapping::plan(rules, &subject, &Found::default(), 0).expect("plan");
+    assert_eq!(plans.len(), 1, "one board given, one planned");
+    let plan = plans.remove(0);
+    assert_eq!(plan.adopt, None, "nothing was found to adopt");
+    plan.steps
+}
+
+/// "Applies" a step the way the worker does on success: the item is "1" once created, and
+/// the synced state takes the step's effect.
+fn apply(link: &mut Link, step: mapping::Step) -> MondayCommand {
+    link.item_id.get_or_insert_with(|| "1".into());
+    step.effect.settle(&mut link.synced);
+    step.command
+}
+
+/// The item's own command the planner plans for one board (its create, change or archive),
+/// "applied" the way the worker does on success.
 pub fn sync(
     rules: &Rules,
-    (index, board): &(usize, BoardRule),
+    (index, _): &(usize, BoardRule),
     observed: &Observed,
     link: &mut Link,
 ) -> Option<MondayCommand> {
-    let want = desired(rules, *index, observed);
-    let step = mapping::plan(
-        board,
-        &entity_id(observed),
-        &want,
-        link.item_id.as_deref(),
-        &link.synced,
-    )?;
-    link.item_id.get_or_insert_with(|| "1".into());
-    step.effect.settle(&mut link.synced);
-    Some(step.command)
+    let step = planned(rules, *index, observed, link)
+        .into_iter()
+        .find(|s| matches!(s.effect, Effect::Item(_)))?;
+    Some(apply(link, step))
 }
 
-/// What the worker sends after the item's own command (a move when the route changed, the
-/// comments not yet posted as updates), "applied" the way the worker does on success.
+/// What the planner plans for one board after the item's own command (a move when the route
+/// changed, the comments not yet posted as updates, the files not yet uploaded), "applied"
+/// the way the worker does on success.
 pub fn sync_updates(
     rules: &Rules,
-    (index, board): &(usize, BoardRule),
+    (index, _): &(usize, BoardRule),
     observed: &Observed,
     link: &mut Link,
 ) -> Vec<MondayCommand> {
-    let want = desired(rules, *index, observed);
-    let steps = mapping::plan_extras(
-        board,
-        &entity_id(observed),
-        &want,
-        link.item_id.as_deref(),
-        &link.synced,
-    );
-    steps
+    planned(rules, *index, observed, link)
         .into_iter()
-        .map(|step| {
-            step.effect.settle(&mut link.synced);
-            step.command
-        })
+        .filter(|s| !matches!(s.effect, Effect::Item(_)))
+        .map(|step| apply(link, step))
         .collect()
 }
 

@@ -291,7 +291,7 @@ fn id_only_contact_deletion_archives_or_does_nothing() {
     let gone = fold(Entity::Contact, &deletion);
     let want = desired(&rules, index, &gone);
     assert!(want.archived);
-    let none = mapping::plan(&board, "98214530", &want, None, &SyncedItem::default());
+    let none = mapping::plan_item(&board, "98214530", &want, None, &SyncedItem::default());
     assert_eq!(
         none, None,
         "a contact deleted before it reached the board needs no item"

@@ -72,7 +72,7 @@ fn board_filters_and_route_conditions() {
     // Outbound: left out by `when`, no item at all.
     let outbound = desired(&rules, index, &state("outbound_unanswered.json", 99));
     assert!(!outbound.wanted);
-    assert!(mapping::plan(&board, "1", &outbound, None, &SyncedItem::default()).is_none());
+    assert!(mapping::plan_item(&board, "1", &outbound, None, &SyncedItem::default()).is_none());
     // Paris line written "0033 ..." matches; the Paris route needs a team it lacks: default.
     let paris = desired(&rules, index, &state("inbound_answered.json", 99));
     assert!(paris.wanted);

@@ -1,12 +1,17 @@
-//! Board mappings as the operator writes them in TOML. Only their structure is checked here;
-//! templates and field names are checked by `mapping::Rules::compile`, which knows the fields.
+//! Board mappings as the operator writes them in TOML (the `[[boards]]` of the settings). Only
+//! their structure is checked here; templates and field names are checked by
+//! `Rules::compile`, which knows the fields. They live beside the planner, which reads them;
+//! `config` loads them with the rest of the settings.
+
+mod columns;
+mod routes;
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::columns::{ColumnKind, ColumnSpec};
-use super::routes::{CallFilter, Route};
+pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
+pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 
 /// What a board mirrors: one item per Aircall call, or one per Aircall contact.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
