@@ -25,6 +25,8 @@ mod contacts;
 mod corpus;
 #[path = "bridge/credentials.rs"]
 mod credentials;
+#[path = "bridge/database_outage.rs"]
+mod database_outage;
 #[path = "bridge/delivery.rs"]
 mod delivery;
 #[path = "bridge/disk.rs"]

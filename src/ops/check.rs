@@ -35,6 +35,16 @@ pub async fn run(config: Option<&Path>, live: bool) -> ExitCode {
     if !live {
         return ExitCode::SUCCESS;
     }
+    if settings.store.postgres_url().is_some() {
+        use crate::store::{Role, Store};
+        match Store::connect(&settings.store, Role::Tool).await {
+            Ok(store) => println!("live: {} answers, schema up to date", store.describe()),
+            Err(e) => {
+                eprintln!("live check failed: store.url: cannot use the database: {e}");
+                return ExitCode::from(EXIT_LIVE);
+            }
+        }
+    }
     let problems = match monday_client(&settings) {
         Ok(client) => check_live::check(&client, &settings.boards).await,
         Err(e) => Err(e),

@@ -670,12 +670,17 @@ pub fn sandbox_env(sandbox: &Sandbox) -> Vec<(String, String)> {
     ]
 }
 
-/// Posts until acknowledged, as Aircall retries a failed delivery.
+/// Posts until acknowledged, as Aircall retries a failed delivery. Any answer but 200 fails
+/// the test: a 503 is a bug here (`Senders::start_through_outages` sends again after one).
 pub async fn deliver_until_acknowledged(
     http: &reqwest::Client,
     url: &str,
     envelope: &Value,
 ) -> usize {
+    deliver(http, url, envelope, false).await
+}
+
+async fn deliver(http: &reqwest::Client, url: &str, envelope: &Value, outages: bool) -> usize {
     let mut failures = 0;
     loop {
         match http
@@ -686,6 +691,10 @@ pub async fn deliver_until_acknowledged(
             .await
         {
             Ok(r) if r.status().is_success() => return failures,
+            Ok(r) if outages && r.status() == 503 && r.headers().contains_key("retry-after") => {
+                failures += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             Ok(r) => panic!(
                 "the bridge answered {} to {}",
                 r.status(),
@@ -716,6 +725,20 @@ impl Senders {
     /// As `start`, the n-th envelope to `urls[n % urls.len()]`, as a load balancer in front
     /// of replicas would spread them.
     pub fn start_round_robin(urls: &[String], envelopes: Vec<Value>, clients: usize) -> Senders {
+        Self::spawn(urls, envelopes, clients, false)
+    }
+
+    /// As `start_round_robin`, a 503 with `Retry-After` sent again, as Aircall does while the
+    /// store is down.
+    pub fn start_through_outages(
+        urls: &[String],
+        envelopes: Vec<Value>,
+        clients: usize,
+    ) -> Senders {
+        Self::spawn(urls, envelopes, clients, true)
+    }
+
+    fn spawn(urls: &[String], envelopes: Vec<Value>, clients: usize, outages: bool) -> Senders {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let next = std::sync::Arc::new(AtomicUsize::new(0));
         let total = envelopes.len();
@@ -729,8 +752,7 @@ impl Senders {
                     loop {
                         let n = next.fetch_add(1, Ordering::SeqCst);
                         let Some(e) = envelopes.get(n) else { break };
-                        refused +=
-                            deliver_until_acknowledged(&http, &urls[n % urls.len()], e).await;
+                        refused += deliver(&http, &urls[n % urls.len()], e, outages).await;
                     }
                     refused
                 })

@@ -102,3 +102,41 @@ async fn a_dead_letter_for_a_missing_group_names_the_group() {
     assert!(error.contains("group \"callback\""), "{error}");
     assert!(error.contains(CALLS_BOARD), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_live_reaches_the_configured_postgresql_or_says_it_cannot() {
+    let Some(db) = test_support::scratch_postgres().await else {
+        return;
+    };
+    let sandbox = Sandbox::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bridge.toml");
+    std::fs::write(&config, example()).unwrap();
+    let args = ["check", "--config", config.to_str().unwrap(), "--live"];
+
+    let env = with(&sandbox_env(&sandbox), "BRIDGE__STORE__URL", &db.url);
+    let (code, out, err) = cli(&env, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("PostgreSQL root@127.0.0.1:5432/"), "{out}");
+
+    // Nobody listens there; the password in the URL is never printed.
+    let closed = format!(
+        "postgres://bridge:s3cret-pw@127.0.0.1:{}/bridge",
+        free_port()
+    );
+    let env = with(&sandbox_env(&sandbox), "BRIDGE__STORE__URL", &closed);
+    let (code, out, err) = cli(&env, &args);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("store.url: cannot use the database"), "{err}");
+    assert!(!format!("{out}{err}").contains("s3cret-pw"), "{out}{err}");
+
+    let env = with(
+        &sandbox_env(&sandbox),
+        "BRIDGE__STORE__URL",
+        "mysql://x@y/z",
+    );
+    let (code, _, err) = cli(&env, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("store.url"), "{err}");
+    assert!(err.contains("postgres://"), "{err}");
+}
