@@ -10,10 +10,14 @@
 //!   that stores nothing (the cost of HTTP on this machine);
 //! - the bridge's memory, against its own idle footprint;
 //! - the time from a restart after SIGKILL to the first reconcile of a call the dead process
-//!   had claimed, against the lease the claim would otherwise have waited out.
+//!   had claimed, against the lease the claim would otherwise have waited out;
+//! - intake and drain of one, two and three replicas on PostgreSQL, against one bridge on
+//!   SQLite (`replicas`).
 
 #[path = "../tests/bridge/helpers.rs"]
 mod helpers;
+#[path = "bridge/replicas.rs"]
+mod replicas;
 
 use std::time::{Duration, Instant};
 
@@ -21,9 +25,9 @@ use aircall_monday_bridge::demo::day::realistic_day;
 use helpers::*;
 use serde_json::{json, Value};
 
-const START_TS: i64 = 1_795_168_800;
+pub(crate) const START_TS: i64 = 1_795_168_800;
 
-fn calls_in(day: &[Value]) -> usize {
+pub(crate) fn calls_in(day: &[Value]) -> usize {
     let ids: std::collections::BTreeSet<u64> = day
         .iter()
         .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
@@ -149,14 +153,20 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// Posts `bodies` with `concurrency` clients; returns (requests per second, latencies sorted).
-async fn blast(url: &str, bodies: &[Value], concurrency: usize) -> (f64, Vec<Duration>) {
+/// Posts `bodies` with `concurrency` clients, client i to `urls[i % urls.len()]` (replicas
+/// behind a balancer); returns (requests per second, latencies sorted).
+pub(crate) async fn blast(
+    urls: &[String],
+    bodies: &[Value],
+    concurrency: usize,
+) -> (f64, Vec<Duration>) {
     let started = Instant::now();
     let chunk = bodies.len().div_ceil(concurrency);
     let tasks: Vec<_> = bodies
         .chunks(chunk)
-        .map(|part| {
-            let (url, part) = (url.to_string(), part.to_vec());
+        .enumerate()
+        .map(|(i, part)| {
+            let (url, part) = (urls[i % urls.len()].clone(), part.to_vec());
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 let mut lat = Vec::with_capacity(part.len());
@@ -243,7 +253,7 @@ async fn ingest_run(binary: Option<&str>, day: &[Value]) -> IngestRun {
     let idle_rss = rss_kib(bridge.pid(), "VmRSS:");
     let url = format!("http://{}/webhooks/aircall", bridge.public);
     let before = cpu_time(bridge.pid());
-    let (rate, lat) = blast(&url, day, 16).await;
+    let (rate, lat) = blast(&[url], day, 16).await;
     let cpu = cpu_time(bridge.pid()) - before;
     IngestRun {
         rate,
@@ -259,7 +269,7 @@ async fn ingest_run(binary: Option<&str>, day: &[Value]) -> IngestRun {
 async fn ingest_throughput_and_latency() {
     let day = realistic_day(AIRCALL_TOKEN, 24, 1500, START_TS);
     let bare = bare_endpoint().await;
-    let (bare_rate, bare_lat) = blast(&bare, &day, 16).await;
+    let (bare_rate, bare_lat) = blast(&[bare], &day, 16).await;
     let baseline = std::env::var("BENCH_BASELINE_BIN").ok();
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
@@ -409,5 +419,8 @@ async fn main() {
     }
     if wanted("takeover") {
         takeover_after_sigkill().await;
+    }
+    if wanted("replicas") {
+        replicas::ingest_and_drain().await;
     }
 }

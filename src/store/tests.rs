@@ -393,3 +393,53 @@ async fn one_process_per_store_and_a_restart_takes_over_the_claims_at_once() {
     let second = Store::open_exclusive(&path).await.unwrap();
     assert!(second.claim(20_001, 1_000, "new").await.unwrap().is_some());
 }
+
+/// PostgreSQL's own: replicas starting together migrate once, and claim different calls.
+mod postgres_replicas {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn replicas_starting_at_once_migrate_once_and_claim_different_calls() {
+        let Some(db) = test_support::scratch_postgres().await else {
+            return;
+        };
+        let mut opening = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let settings = crate::config::StoreSettings::for_url(&db.url);
+            opening.spawn(async move { Store::connect(&settings, Role::Worker).await });
+        }
+        let mut stores: Vec<Store> = Vec::new();
+        while let Some(opened) = opening.join_next().await {
+            stores.push(opened.unwrap().expect("every replica starts"));
+        }
+        for i in 0..8 {
+            stores[i % 4]
+                .append(event(&i.to_string(), &format!("k{i}"), 10))
+                .await
+                .unwrap();
+        }
+        let mut claiming = tokio::task::JoinSet::new();
+        for (i, store) in stores.iter().cloned().enumerate() {
+            let owner = format!("replica-{i}");
+            claiming.spawn(async move { store.claim_many(20_000, 10_000, &owner, 3).await });
+        }
+        let mut claims: Vec<Claim> = Vec::new();
+        while let Some(claimed) = claiming.join_next().await {
+            claims.extend(claimed.unwrap().unwrap());
+        }
+        // What the concurrent round left (a locked row is skipped, not waited for) goes to
+        // whoever claims next; no call is ever held by two.
+        claims.extend(
+            stores[0]
+                .claim_many(20_000, 10_000, "last", 8)
+                .await
+                .unwrap(),
+        );
+        let mut ids: Vec<&str> = claims.iter().map(|c| c.entity_id.as_str()).collect();
+        ids.sort();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "a call was claimed twice: {ids:?}");
+        assert_eq!(before, 8, "every due call was claimed once");
+    }
+}
