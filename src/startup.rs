@@ -71,6 +71,7 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let store = Store::connect(&settings.store, Role::Worker).await?;
+        tracing::info!(store = %store.describe(), "store open");
         let maintenance_store = store.clone();
         let keep_done = settings.store.keep_done;
         let metrics = Arc::new(Metrics::default());

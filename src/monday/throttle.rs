@@ -159,11 +159,12 @@ impl Throttle {
     /// counts its own requests only.
     async fn wait_shared(&self) -> Option<Duration> {
         let shared = self.shared.get()?;
-        // Our clock starts a request's window when it leaves, monday's when it arrives: a
-        // little more than the window keeps the two from disagreeing at its edge.
-        let quota = self
-            .quota()
-            .map(|(q, w)| (q, w + (w / 10).min(Duration::from_secs(1))));
+        // Our clock starts a request's window when it leaves, monday's when it counts it (on
+        // arrival, or after a slow answer): a little more than the window, half a second at
+        // least and a second at most, keeps the two from disagreeing at its edge.
+        let margin =
+            |w: Duration| (w / 10).clamp(Duration::from_millis(500), Duration::from_secs(1));
+        let quota = self.quota().map(|(q, w)| (q, w + margin(w)));
         match shared.reserve(crate::worker::now_ms(), quota).await {
             Ok(wait) => wait,
             Err(error) => {
