@@ -8,6 +8,7 @@ mod limits;
 mod routes;
 mod rules;
 mod secrets;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 pub use rules::{
     recovery_warnings, BoardRule, Entity, LinkPreference, OnExisting, DEFAULT_COMMENT_TEMPLATE,
 };
+pub use tls::{Origin as TlsOrigin, TlsFile, TlsFiles, TlsSettings};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -55,6 +57,8 @@ pub struct ServerSettings {
     /// Link from the status page to a monday item; `{board_id}` and `{item_id}` are replaced.
     pub item_link: String,
     pub limits: LimitSettings,
+    /// HTTPS served by the bridge itself; plain HTTP when no certificate is given.
+    pub tls: TlsSettings,
 }
 
 #[derive(Debug, Deserialize)]
