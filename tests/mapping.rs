@@ -36,6 +36,10 @@ mod routing;
 #[path = "mapping/lookups.rs"]
 mod lookups;
 
+/// Values from Aircall cut to monday's limits.
+#[path = "mapping/limits.rs"]
+mod limits;
+
 use aircall_monday_bridge::mapping::{self, Observed, SyncedItem};
 use serde_json::{json, Map, Value};
 
