@@ -127,17 +127,26 @@ impl Application {
             reserve_bytes: settings.store.reserve_bytes,
         });
         let workers = settings.server.workers;
-        let connections = Arc::new(ConnectionCount::default());
+        let per_worker = limits.max_connections.div_ceil(workers).max(1);
+        let connections = Arc::new(ConnectionCount::new(
+            (per_worker * workers) as u64,
+            limits.header_timeout,
+            metrics.clone(),
+        ));
         let public_listener = listener::bind(settings.server.listen, limits.backlog)?;
         let public_addr = local_addr(&public_listener, settings.server.listen)?;
         let public = HttpServer::new(move || {
             App::new()
                 .app_data(ingest_state.clone())
+                .wrap_fn(|req, srv| {
+                    listener::count_request(req.request());
+                    actix_web::dev::Service::call(srv, req)
+                })
                 .configure(ingest::routes)
         })
         .workers(workers)
         // actix counts per worker; the setting is for the listener.
-        .max_connections(limits.max_connections.div_ceil(workers).max(1))
+        .max_connections(per_worker)
         .client_request_timeout(limits.header_timeout)
         .keep_alive(limits.keep_alive)
         .client_disconnect_timeout(Duration::from_secs(1))
