@@ -28,4 +28,5 @@ pub mod reload;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod worker;

@@ -1,15 +1,29 @@
 //! The sockets the bridge listens on and what they may cost: bound through socket2 so the
 //! configured backlog reaches `listen(2)` (the standard library always asks for 128), a
 //! connection cap that fits under the file descriptor limit, and a count of open connections.
+//!
+//! Two limits are enforced by actix itself, out of sight of the handlers: the header timeout
+//! (actix answers 408 and closes the connection before any handler runs) and the connection cap
+//! (actix stops accepting). They are counted here from the connections' lives: a connection
+//! that closes with no request served after the header timeout was cut by it, and a connection
+//! accepted with every slot then taken made the next ones wait in the backlog.
 
 use std::any::Any;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Extensions;
 use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::metrics::Metrics;
+
+/// Limits hit on the public listener, by limit (`header_timeout`, `max_connections`).
+pub const LIMIT_HITS: &str = "bridge_public_limit_hits_total";
+/// Connections that closed before a whole request and before the header timeout.
+pub const WITHOUT_REQUEST: &str = "bridge_public_connections_without_request_total";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
@@ -81,15 +95,37 @@ pub fn ensure_descriptors(needed: u64, max_connections: usize) -> Result<u64, Li
     })
 }
 
-/// Connections of one listener: open now, the most open at once, accepted in all.
-#[derive(Default)]
+/// Connections of one listener: open now, the most open at once, accepted in all; and the
+/// limits actix enforces on them, counted into `metrics`.
 pub struct ConnectionCount {
     open: AtomicU64,
     peak: AtomicU64,
     total: AtomicU64,
+    /// Connections open at once when every worker is at its cap.
+    cap: u64,
+    header_timeout: Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl ConnectionCount {
+    /// `cap` is the connections actix serves at once over all workers; `header_timeout` the
+    /// time a first request has to arrive.
+    pub fn new(cap: u64, header_timeout: Duration, metrics: Arc<Metrics>) -> ConnectionCount {
+        // Present at 0 from the start, so a rate over them is defined before the first hit.
+        for limit in ["header_timeout", "max_connections"] {
+            metrics.add(LIMIT_HITS, &[("limit", limit)], 0);
+        }
+        metrics.add(WITHOUT_REQUEST, &[], 0);
+        ConnectionCount {
+            open: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            cap,
+            header_timeout,
+            metrics,
+        }
+    }
+
     pub fn open(&self) -> u64 {
         self.open.load(Ordering::Relaxed)
     }
@@ -110,16 +146,52 @@ impl ConnectionCount {
             let now = count.open.fetch_add(1, Ordering::Relaxed) + 1;
             count.peak.fetch_max(now, Ordering::Relaxed);
             count.total.fetch_add(1, Ordering::Relaxed);
-            extensions.insert(Open(count.clone()));
+            if now >= count.cap {
+                count
+                    .metrics
+                    .inc(LIMIT_HITS, &[("limit", "max_connections")]);
+            }
+            extensions.insert(Open {
+                count: count.clone(),
+                since: Instant::now(),
+                requests: AtomicU64::new(0),
+            });
         }
     }
 }
 
-struct Open(Arc<ConnectionCount>);
+/// Counts a request on its connection; for a middleware of the listener's app, so a
+/// connection that closes with none is told apart.
+pub fn count_request(req: &actix_web::HttpRequest) {
+    if let Some(open) = req.conn_data::<Open>() {
+        open.requests.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection's stay in the count; actix drops it with the connection.
+pub struct Open {
+    count: Arc<ConnectionCount>,
+    since: Instant,
+    requests: AtomicU64,
+}
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
+        let count = &self.count;
+        count.open.fetch_sub(1, Ordering::Relaxed);
+        if self.requests.load(Ordering::Relaxed) > 0 {
+            return;
+        }
+        // actix's head timer fires at the timeout, and the connection closes after its 408:
+        // a tenth of slack covers timer and scheduling without taking in clients that left.
+        let lived = self.since.elapsed();
+        if lived + count.header_timeout / 10 >= count.header_timeout {
+            count
+                .metrics
+                .inc(LIMIT_HITS, &[("limit", "header_timeout")]);
+        } else {
+            count.metrics.inc(WITHOUT_REQUEST, &[]);
+        }
     }
 }
 

@@ -39,9 +39,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let stop = shutdown_signal();
             let app = match Application::build(settings).await {
                 Ok(app) => app.reload_on_sighup(config.clone()),
-                Err(e @ aircall_monday_bridge::startup::StartupError::Rules { .. }) => {
-                    return Ok(config_error(e))
-                }
+                Err(
+                    e @ (aircall_monday_bridge::startup::StartupError::Rules { .. }
+                    | aircall_monday_bridge::startup::StartupError::Tls(_)),
+                ) => return Ok(config_error(e)),
                 Err(e) => return Err(e.into()),
             };
             if let Some(path) = ready_file {

@@ -26,6 +26,17 @@ pub const HELP: &[(&str, &str)] = &[
         "Webhooks refused, by reason (unauthorized, malformed, too_large, store_unavailable)",
     ),
     (
+        "bridge_public_limit_hits_total",
+        "Limits actix enforces on the public listener, hit: header_timeout (no whole request in \
+         time: 408, connection closed), max_connections (every slot taken: the next connections \
+         wait in the backlog)",
+    ),
+    (
+        "bridge_public_connections_without_request_total",
+        "Public connections closed before a whole request and before the header timeout (the \
+         client left, a failed TLS handshake's socket, or headers actix refused with 400 or 431)",
+    ),
+    (
         "bridge_monday_errors_total",
         "Failed requests to monday, by monday's error code (or timeout, transport, http_NNN)",
     ),

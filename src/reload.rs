@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::config::{ConfigError, Entity, Settings};
 use crate::mapping::{MappingError, Rules};
+use crate::tls::CertificateSlot;
 
 /// The rules in force. Readers take a snapshot (an `Arc`) and use it for a whole reconcile, so
 /// board indexes never change under them.
@@ -85,21 +86,39 @@ impl Hangup {
 
     /// Reloads on every SIGHUP until the process ends. A configuration that does not load or
     /// compile is logged (naming the key) and the rules in force stay.
-    pub async fn reload_each_time(self, config: Option<PathBuf>, rules: SharedRules) {
+    pub async fn reload_each_time(
+        self,
+        config: Option<PathBuf>,
+        rules: SharedRules,
+        tls: Option<Arc<CertificateSlot>>,
+    ) {
         #[cfg(unix)]
         if let Some(mut hup) = self.signal {
             while hup.recv().await.is_some() {
-                reload(config.as_deref(), &rules);
+                reload(config.as_deref(), &rules, tls.as_deref());
             }
         }
-        let _ = (config, rules);
+        let _ = (config, rules, tls);
         std::future::pending::<()>().await
     }
 }
 
-/// One reload: swap the rules in on success, keep the old ones on failure.
-pub fn reload(config: Option<&Path>, rules: &SharedRules) -> bool {
-    match load_rules(config) {
+/// One reload: swap the rules in on success, keep the old ones on failure; the same for the
+/// public listener's certificate when it serves HTTPS (each independently of the other).
+pub fn reload(config: Option<&Path>, rules: &SharedRules, tls: Option<&CertificateSlot>) -> bool {
+    let settings = match Settings::load(config) {
+        Ok(settings) => settings,
+        Err(error) => {
+            let error = ReloadError::Config(error);
+            tracing::error!(%error, "reload failed: the previous board mappings stay in force");
+            if tls.is_some() {
+                tracing::error!("TLS reload failed: the certificate in force stays");
+            }
+            return false;
+        }
+    };
+    let certificate = tls.is_none_or(|slot| slot.reload(&settings));
+    let mappings = match Rules::compile(&settings.boards) {
         Ok(new) => {
             let boards: Vec<String> = new.boards().iter().map(|b| b.name.clone()).collect();
             rules.replace(new);
@@ -107,8 +126,13 @@ pub fn reload(config: Option<&Path>, rules: &SharedRules) -> bool {
             true
         }
         Err(error) => {
+            let error = ReloadError::Rules {
+                source_name: settings.source.clone(),
+                error,
+            };
             tracing::error!(%error, "reload failed: the previous board mappings stay in force");
             false
         }
-    }
+    };
+    mappings && certificate
 }

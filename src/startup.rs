@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
 use crate::reload::{self, SharedRules};
 use crate::store::{Role, Store, StoreError};
+use crate::tls::CertificateSlot;
 use crate::worker::{now_ms, Worker, WorkerHealth, WorkerParts};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,9 @@ pub enum StartupError {
     Listen(#[from] ListenError),
     #[error("cannot build the monday client: {0}")]
     Monday(#[from] MondayError),
+    /// The certificate or key does not load: a configuration error, like the rules.
+    #[error(transparent)]
+    Tls(crate::config::ConfigError),
 }
 
 pub struct Application {
@@ -51,6 +55,8 @@ pub struct Application {
     store: Store,
     keep_done: Duration,
     rules: SharedRules,
+    /// The public listener's certificate when it serves HTTPS; SIGHUP reloads it too.
+    tls: Option<Arc<CertificateSlot>>,
     /// Where SIGHUP re-reads the board mappings from; no reload when unset.
     reload_from: Option<(Option<PathBuf>, reload::Hangup)>,
 }
@@ -64,6 +70,9 @@ impl Application {
             }
         })?);
         let limits = settings.server.limits.clone();
+        let tls = crate::tls::load(&settings)
+            .map_err(StartupError::Tls)?
+            .map(CertificateSlot::new);
         // Before anything opens a file: a cap the descriptors cannot cover is refused now, not
         // discovered under a flood.
         listener::ensure_descriptors(limits.descriptors_needed(), limits.max_connections)?;
@@ -123,24 +132,39 @@ impl Application {
             reserve_bytes: settings.store.reserve_bytes,
         });
         let workers = settings.server.workers;
-        let connections = Arc::new(ConnectionCount::default());
+        let per_worker = limits.max_connections.div_ceil(workers).max(1);
+        let connections = Arc::new(ConnectionCount::new(
+            (per_worker * workers) as u64,
+            limits.header_timeout,
+            metrics.clone(),
+        ));
         let public_listener = listener::bind(settings.server.listen, limits.backlog)?;
         let public_addr = local_addr(&public_listener, settings.server.listen)?;
         let public = HttpServer::new(move || {
             App::new()
                 .app_data(ingest_state.clone())
+                .wrap_fn(|req, srv| {
+                    listener::count_request(req.request());
+                    actix_web::dev::Service::call(srv, req)
+                })
                 .configure(ingest::routes)
         })
         .workers(workers)
         // actix counts per worker; the setting is for the listener.
-        .max_connections(limits.max_connections.div_ceil(workers).max(1))
+        .max_connections(per_worker)
         .client_request_timeout(limits.header_timeout)
         .keep_alive(limits.keep_alive)
         .client_disconnect_timeout(Duration::from_secs(1))
+        .tls_handshake_timeout(settings.server.tls.handshake_timeout)
         .on_connect(connections.on_connect())
         .disable_signals()
-        .shutdown_timeout(30)
-        .listen(public_listener)
+        .shutdown_timeout(30);
+        let public = match &tls {
+            Some(slot) => {
+                public.listen_rustls_0_23(public_listener, crate::tls::server_config(slot.clone()))
+            }
+            None => public.listen(public_listener),
+        }
         .map_err(|e| bind_error(public_addr, e))?
         .run();
 
@@ -190,6 +214,7 @@ impl Application {
             store: maintenance_store,
             keep_done,
             rules,
+            tls,
             reload_from: None,
         })
     }
@@ -232,11 +257,12 @@ impl Application {
             self.watchdog_limit,
             cancel.clone(),
         ));
-        let reloader = self
-            .reload_from
-            .map(|(config, hup)| tokio::spawn(hup.reload_each_time(config, self.rules.clone())));
+        let reloader = self.reload_from.map(|(config, hup)| {
+            tokio::spawn(hup.reload_each_time(config, self.rules.clone(), self.tls.clone()))
+        });
         notify(&[sd_notify::NotifyState::Ready]);
-        tracing::info!(public = %self.public_addr, admin = %self.admin_addr, "bridge ready");
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        tracing::info!(public = %self.public_addr, admin = %self.admin_addr, scheme, "bridge ready");
 
         shutdown.await;
         tracing::info!("shutting down: no new webhooks, finishing the work in flight");

@@ -67,3 +67,5 @@ mod setup_commands;
 mod status_page;
 #[path = "bridge/sync_health.rs"]
 mod sync_health;
+#[path = "bridge/tls.rs"]
+mod tls;

@@ -36,6 +36,9 @@ mod routing;
 #[path = "mapping/lookups.rs"]
 mod lookups;
 
+/// Values from Aircall cut to monday's limits.
+#[path = "mapping/limits.rs"]
+mod limits;
 /// The planner's entry over whole entities: what it needs looked up, and what it plans.
 #[path = "mapping/planner.rs"]
 mod planner;

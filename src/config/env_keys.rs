@@ -9,6 +9,8 @@ const OPTIONAL_KEYS: &[&str] = &[
     "aircall.api_token_file",
     "monday.api_token_file",
     "admin.token_file",
+    "server.tls.certificate_file",
+    "server.tls.key_file",
 ];
 
 /// Every setting a variable may set, as `section.key`.

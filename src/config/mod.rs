@@ -5,6 +5,7 @@
 mod env_keys;
 mod limits;
 mod secrets;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub use crate::mapping::boards::{
     LinkPreference, OnExisting, Route, UploadSource, DEFAULT_COMMENT_TEMPLATE, OUTCOMES,
 };
 pub use secrets::{is_one_of, same_secret};
+pub use tls::{Origin as TlsOrigin, TlsFile, TlsFiles, TlsSettings};
 
 /// The defaults compiled into the binary; every key is documented there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -53,6 +55,8 @@ pub struct ServerSettings {
     /// Link from the status page to a monday item; `{board_id}` and `{item_id}` are replaced.
     pub item_link: String,
     pub limits: LimitSettings,
+    /// HTTPS served by the bridge itself; plain HTTP when no certificate is given.
+    pub tls: TlsSettings,
 }
 
 #[derive(Debug, Deserialize)]

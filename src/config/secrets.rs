@@ -15,6 +15,11 @@ use super::{ConfigError, Settings};
 pub(super) fn resolve(settings: &mut Settings) -> Result<(), ConfigError> {
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
     refuse_hiding_placeholders(settings, credentials.as_deref())?;
+    super::tls::resolve(
+        &mut settings.server.tls,
+        &settings.source,
+        credentials.as_deref(),
+    )?;
 
     // Webhook tokens are a list: the file's and the credential's both count, so setting one
     // never hides the other.

@@ -11,6 +11,15 @@ use super::phone;
 
 /// monday's limit for long text columns.
 const LONG_TEXT_MAX: usize = 2000;
+/// monday documents no limit for one text column, only about 64 KB of column values per item:
+/// a text column is cut at the long text's 2,000 characters (at most 8 KB of UTF-8), so an
+/// item with several long ones still fits, and a name typed too long in Aircall cannot make
+/// monday refuse the whole item.
+const TEXT_MAX: usize = 2000;
+/// monday's limit for a status or dropdown label: a longer one is not created.
+const LABEL_MAX: usize = 30;
+/// The longest email address (RFC 5321); longer is no address monday would take.
+const EMAIL_MAX: usize = 254;
 
 pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
     let text = value.to_text();
@@ -19,7 +28,7 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
         return None;
     }
     match spec.kind {
-        ColumnKind::Text => Some(Value::String(text.to_string())),
+        ColumnKind::Text => Some(Value::String(truncate(text, TEXT_MAX))),
         ColumnKind::LongText => Some(json!({ "text": truncate(text, LONG_TEXT_MAX) })),
         ColumnKind::Numbers => match value {
             FieldValue::Number(n) => Some(Value::String(n.to_string())),
@@ -39,9 +48,11 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
                 FieldValue::List(items) => items.iter().map(|v| v.trim()).collect(),
                 _ => vec![text],
             };
-            let mut labels: Vec<&str> = Vec::new();
+            let mut labels: Vec<String> = Vec::new();
             for name in names.into_iter().filter(|n| !n.is_empty()) {
                 let label = spec.labels.get(name).map_or(name, String::as_str);
+                // An Aircall tag longer than a label can be is cut, not refused by monday.
+                let label = truncate(label, LABEL_MAX).trim_end().to_string();
                 if !labels.contains(&label) {
                     labels.push(label);
                 }
@@ -69,7 +80,9 @@ pub fn encode(spec: &ColumnSpec, value: &FieldValue) -> Option<Value> {
             Some(phone_value(&p.e164, &country))
         }
         ColumnKind::Email => {
-            let valid = text.contains('@') && !text.contains(char::is_whitespace);
+            let valid = text.contains('@')
+                && !text.contains(char::is_whitespace)
+                && text.chars().count() <= EMAIL_MAX;
             valid.then(|| json!({ "email": text, "text": text }))
         }
         ColumnKind::Link => {
@@ -251,5 +264,20 @@ mod tests {
     fn long_text_is_cut_to_monday_limit_on_a_char_boundary() {
         let v = encode(&spec(ColumnKind::LongText), &text(&"é".repeat(3000))).unwrap();
         assert_eq!(v["text"].as_str().unwrap().chars().count(), LONG_TEXT_MAX);
+    }
+
+    #[test]
+    fn text_labels_and_emails_from_aircall_fit_monday() {
+        let v = encode(&spec(ColumnKind::Text), &text(&"é".repeat(3000))).unwrap();
+        assert_eq!(v.as_str().unwrap().chars().count(), TEXT_MAX);
+        // Two tags that differ only past the cut become one label.
+        let long = |end: &str| format!("{}{end}", "Very long tag name ".repeat(3));
+        let tags = FieldValue::List(vec![long("one"), long("two")]);
+        assert_eq!(
+            encode(&spec(ColumnKind::Dropdown), &tags),
+            Some(json!({"labels": ["Very long tag name Very long t"]}))
+        );
+        let email = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(encode(&spec(ColumnKind::Email), &text(&email)), None);
     }
 }

@@ -31,6 +31,11 @@ pub const COMMENT_FIELDS: &[(&str, &str)] = &[
     ("call_id", "Aircall call id"),
 ];
 
+/// The longest update body the bridge posts. monday documents no limit; one note typed (or
+/// pasted) far too long in Aircall must still make a request monday takes and a feed a person
+/// can read.
+const UPDATE_BODY_MAX: usize = 10_000;
+
 /// One comment as the item should show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredUpdate {
@@ -92,6 +97,7 @@ pub(super) fn desired_updates(
         // Values are HTML-escaped by the template; line breaks become HTML ones.
         let body = rules.render_with(&key, context)?;
         let body = body.trim().replace("\r\n", "\n").replace('\n', "<br>");
+        let body = cut_html(&body, UPDATE_BODY_MAX);
         if !body.is_empty() {
             out.push(DesiredUpdate {
                 comment_id: id.clone(),
@@ -100,6 +106,19 @@ pub(super) fn desired_updates(
         }
     }
     Ok(out)
+}
+
+/// `body` cut to `max` characters, never inside an entity (`&amp;`) or a tag (`<br>`).
+fn cut_html(body: &str, max: usize) -> String {
+    let mut cut = super::columns::truncate(body, max);
+    if cut.len() < body.len() {
+        if let Some(open) = cut.rfind(['&', '<']) {
+            if !cut[open..].contains([';', '>']) {
+                cut.truncate(open);
+            }
+        }
+    }
+    cut
 }
 
 /// One `create_update` per comment not yet posted on the item. Nothing before the item exists:
@@ -135,4 +154,17 @@ pub fn plan_updates(
             effect: Effect::Posted(u.comment_id.clone()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_html;
+
+    #[test]
+    fn a_cut_body_ends_before_an_entity_or_tag_it_would_split() {
+        assert_eq!(cut_html("ab &amp; c", 5), "ab ");
+        assert_eq!(cut_html("ab<br>c", 4), "ab");
+        assert_eq!(cut_html("ab &amp; c", 8), "ab &amp;");
+        assert_eq!(cut_html("short & sweet", 100), "short & sweet");
+    }
 }

@@ -19,6 +19,17 @@ pub async fn run(config: Option<&Path>, live: bool) -> ExitCode {
         }
     };
     println!("{}: valid", settings.source);
+    match &settings.server.tls.files {
+        Some(files) => println!(
+            "  public listener {}: HTTPS, certificate {}",
+            settings.server.listen,
+            files.certificate.path.display()
+        ),
+        None => println!(
+            "  public listener {}: plain HTTP (put an HTTPS reverse proxy in front)",
+            settings.server.listen
+        ),
+    }
     for b in &settings.boards {
         println!(
             "  board {:<12} {} board {} group {}, {} columns",
@@ -77,5 +88,8 @@ pub fn offline(config: Option<&Path>) -> Result<Settings, String> {
         .and_then(|s| s.require_secrets().map(|()| s))
         .map_err(|e| e.to_string())?;
     Rules::compile(&settings.boards).map_err(|e| format!("{}: {e}", settings.source))?;
+    // The certificate and key as the listener will load them (PEM, key matches certificate),
+    // so `ExecStartPre=` and `ExecReload=` catch a bad pair before it stops a start or a reload.
+    crate::tls::load(&settings).map_err(|e| e.to_string())?;
     Ok(settings)
 }

@@ -174,3 +174,99 @@ async fn the_configured_backlog_reaches_listen() {
     let bridge = Bridge::start(&sandbox, &[("BRIDGE__SERVER__LIMITS__BACKLOG", "777")]).await;
     assert_eq!(raw::listen_backlog(bridge.public.port()), Some(777));
 }
+
+/// Half a request's headers, then nothing: actix's header timeout, not a handler, answers it.
+async fn open_slow_headers(bridge: &Bridge) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(bridge.public).await.unwrap();
+    s.write_all(b"POST /webhooks/aircall HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    s
+}
+
+/// The answer's status line and whether the server closed the connection after it.
+async fn answer_then_close(mut s: tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut out))
+        .await
+        .expect("closed by the server")
+        .unwrap();
+    String::from_utf8_lossy(&out)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_limits_actix_enforces_itself_are_counted_in_metrics() {
+    let sandbox = Sandbox::start().await;
+    let bridge = Bridge::start(
+        &sandbox,
+        &[
+            ("BRIDGE__SERVER__WORKERS", "1"),
+            ("BRIDGE__SERVER__LIMITS__MAX_CONNECTIONS", "2"),
+            ("BRIDGE__SERVER__LIMITS__HEADER_TIMEOUT", "1s"),
+        ],
+    )
+    .await;
+    let hits = |limit: &'static str| {
+        let bridge = &bridge;
+        async move {
+            bridge
+                .metric(&format!(
+                    "bridge_public_limit_hits_total{{limit=\"{limit}\"}}"
+                ))
+                .await
+        }
+    };
+    assert_eq!(hits("header_timeout").await, 0.0);
+    assert_eq!(hits("max_connections").await, 0.0);
+
+    // Two slow headers fill both slots; actix answers each 408 after a second and closes it.
+    let slow = [
+        open_slow_headers(&bridge).await,
+        open_slow_headers(&bridge).await,
+    ];
+    for s in slow {
+        assert_eq!(answer_then_close(s).await, "HTTP/1.1 408 Request Timeout");
+    }
+    eventually(
+        Duration::from_secs(10),
+        "two header timeouts counted",
+        || async { (hits("header_timeout").await == 2.0).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        hits("max_connections").await,
+        1.0,
+        "the second connection took the last slot"
+    );
+
+    // A client that connects and leaves at once is no timeout.
+    let early = tokio::net::TcpStream::connect(bridge.public).await.unwrap();
+    drop(early);
+    eventually(
+        Duration::from_secs(10),
+        "a connection without request",
+        || async {
+            (bridge
+                .metric("bridge_public_connections_without_request_total")
+                .await
+                == 1.0)
+                .then_some(())
+        },
+    )
+    .await;
+    // A served request is neither, and webhooks still get their 200.
+    let r = bridge.post(&envelope(1843299001)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(hits("header_timeout").await, 2.0);
+    let text = bridge.metrics().await;
+    assert!(
+        text.contains("# TYPE bridge_public_limit_hits_total counter"),
+        "{text}"
+    );
+}

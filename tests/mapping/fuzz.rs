@@ -202,3 +202,63 @@ fn mutated_configurations_are_refused_with_an_error_never_a_panic() {
     }
     eprintln!("config fuzz: seed {seed}, {cases} cases, {loaded} still loaded");
 }
+
+/// The seed corpus of the cargo-fuzz targets (`fuzz/corpus/`): every fixture envelope, as
+/// `seeds()` makes it, and config/example.toml. Kept equal to the fixtures by this test;
+/// `FUZZ_SEEDS_UPDATE=1` rewrites it after a fixture changes.
+#[test]
+fn the_cargo_fuzz_corpus_is_seeded_from_the_fixtures() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut want: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+    let mut fixtures: Vec<_> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    fixtures.sort();
+    for path in fixtures {
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        for (i, mut v) in list.into_iter().enumerate() {
+            v["token"] = "tok".into();
+            let name = format!("{stem}-{i:02}.json");
+            want.push((
+                root.join("fuzz/corpus/envelope").join(name),
+                v.to_string().into_bytes(),
+            ));
+        }
+    }
+    want.push((
+        root.join("fuzz/corpus/config/example.toml"),
+        std::fs::read(root.join("config/example.toml")).unwrap(),
+    ));
+    if std::env::var_os("FUZZ_SEEDS_UPDATE").is_some() {
+        for dir in ["fuzz/corpus/envelope", "fuzz/corpus/config"] {
+            let _ = std::fs::remove_dir_all(root.join(dir));
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        for (path, bytes) in &want {
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
+    let mut have: Vec<std::path::PathBuf> = ["fuzz/corpus/envelope", "fuzz/corpus/config"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    have.sort();
+    let mut names: Vec<std::path::PathBuf> = want.iter().map(|(p, _)| p.clone()).collect();
+    names.sort();
+    assert_eq!(
+        have, names,
+        "run with FUZZ_SEEDS_UPDATE=1 to reseed fuzz/corpus/"
+    );
+    for (path, bytes) in &want {
+        assert!(
+            std::fs::read(path).unwrap() == *bytes,
+            "{} differs from its fixture: run with FUZZ_SEEDS_UPDATE=1",
+            path.display()
+        );
+    }
+}
