@@ -148,11 +148,12 @@ impl EventFilter {
             && self.id.is_none()
     }
 
-    /// The filter as `column op` conditions with their values, for each backend to render
-    /// with its own placeholders: one filter, whatever the database.
-    pub fn conditions(&self) -> Vec<(&'static str, FilterValue)> {
+    /// The filter as a WHERE clause whose n-th parameter is written `{sigil}n` (`?` for
+    /// SQLite, `$` for PostgreSQL), and the parameters' values in order: one filter, whatever
+    /// the database.
+    pub fn where_clause(&self, sigil: char) -> (String, Vec<FilterValue>) {
         let text = |v: &Option<String>| v.clone().map(FilterValue::Text);
-        [
+        let conditions = [
             ("state =", text(&self.state)),
             ("entity_kind =", text(&self.kind)),
             ("entity_id =", text(&self.entity_id)),
@@ -166,10 +167,16 @@ impl EventFilter {
                 self.received_after_ms.map(FilterValue::Int),
             ),
             ("id =", self.id.map(FilterValue::Int)),
-        ]
-        .into_iter()
-        .filter_map(|(condition, value)| value.map(|v| (condition, v)))
-        .collect()
+        ];
+        let mut clauses = vec!["1 = 1".to_string()];
+        let mut values = Vec::new();
+        for (condition, value) in conditions {
+            if let Some(value) = value {
+                values.push(value);
+                clauses.push(format!("{condition} {sigil}{}", values.len()));
+            }
+        }
+        (clauses.join(" AND "), values)
     }
 }
 

@@ -32,16 +32,17 @@ type Params = Vec<Box<dyn ToSql + Sync + Send>>;
 
 /// The filter as a WHERE clause with PostgreSQL's numbered parameters.
 fn where_clause(filter: &EventFilter) -> (String, Params) {
-    let mut clauses = vec!["TRUE".to_string()];
-    let mut args: Params = Vec::new();
-    for (condition, value) in filter.conditions() {
-        args.push(match value {
-            FilterValue::Text(t) => Box::new(t),
-            FilterValue::Int(i) => Box::new(i),
-        });
-        clauses.push(format!("{condition} ${}", args.len()));
-    }
-    (clauses.join(" AND "), args)
+    let (clause, values) = filter.where_clause('$');
+    let args = values
+        .into_iter()
+        .map(|v| -> Box<dyn ToSql + Sync + Send> {
+            match v {
+                FilterValue::Text(t) => Box::new(t),
+                FilterValue::Int(i) => Box::new(i),
+            }
+        })
+        .collect();
+    (clause, args)
 }
 
 fn refs(args: &Params) -> Vec<&(dyn ToSql + Sync)> {

@@ -10,16 +10,15 @@ use crate::store::StoreError;
 
 /// The filter as a WHERE clause with SQLite's numbered parameters.
 pub(super) fn where_clause(filter: &EventFilter) -> (String, Vec<SqlValue>) {
-    let mut clauses = vec!["1 = 1".to_string()];
-    let mut args: Vec<SqlValue> = Vec::new();
-    for (condition, value) in filter.conditions() {
-        args.push(match value {
+    let (clause, values) = filter.where_clause('?');
+    let args = values
+        .into_iter()
+        .map(|v| match v {
             FilterValue::Text(t) => SqlValue::Text(t),
             FilterValue::Int(i) => SqlValue::Integer(i),
-        });
-        clauses.push(format!("{condition} ?{}", args.len()));
-    }
-    (clauses.join(" AND "), args)
+        })
+        .collect();
+    (clause, args)
 }
 
 pub(super) const COLUMNS: &str =
