@@ -250,6 +250,16 @@ pub fn on_postgres() -> bool {
     std::env::var("BRIDGE_TEST_STORE").as_deref() == Ok("postgres")
 }
 
+/// For a test whose real-time figures are tuned to one bridge on SQLite: true, after saying
+/// why, on a PostgreSQL run (each round trip to the server slows the drain it measures).
+pub fn tuned_for_sqlite(what: &str) -> bool {
+    let skip = on_postgres();
+    if skip {
+        eprintln!("skipped on PostgreSQL: {what} is timed for SQLite's drain speed");
+    }
+    skip
+}
+
 /// A scratch PostgreSQL database when this run is on PostgreSQL.
 pub async fn scratch_store() -> Option<test_support::ScratchDatabase> {
     if !on_postgres() {
