@@ -35,6 +35,8 @@ mod exactly_once;
 mod expected;
 #[path = "bridge/features.rs"]
 mod features;
+#[path = "bridge/insights.rs"]
+mod insights;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
 #[path = "bridge/limits.rs"]

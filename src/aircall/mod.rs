@@ -5,6 +5,7 @@ pub mod api;
 pub mod download;
 mod envelope;
 mod events;
+pub mod insights;
 pub mod lenient;
 mod payload;
 

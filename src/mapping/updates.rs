@@ -46,9 +46,19 @@ pub(super) fn desired_updates(
     state: &CallState,
 ) -> Result<Vec<DesiredUpdate>, MappingError> {
     let board = &rules.boards()[index];
-    if !board.comments_as_updates {
-        return Ok(Vec::new());
+    let mut out = Vec::new();
+    if board.comments_as_updates {
+        out = comment_updates(rules, index, state)?;
     }
+    out.extend(super::insights::updates(board, &state.ai));
+    Ok(out)
+}
+
+fn comment_updates(
+    rules: &Rules,
+    index: usize,
+    state: &CallState,
+) -> Result<Vec<DesiredUpdate>, MappingError> {
     let mut comments: Vec<(&String, &crate::aircall::Comment)> = state.comments.iter().collect();
     // Oldest first so the item's update feed reads in the order the notes were written; the
     // id breaks ties (and orders notes without a time) the same way every time.

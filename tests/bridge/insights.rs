@@ -1,0 +1,386 @@
+//! Aircall's AI insights (AI Assist) onto the call's item: each AI event is a trigger, its
+//! resource fetched once from Aircall's stand-in; the summary, sentiment and topics land in
+//! columns, the transcript and the action items in updates posted once, whatever the order,
+//! duplicates, replays, crashes and the stand-in's 404, 403 and 429 answers.
+
+use std::time::Duration;
+
+use aircall_sandbox::{sample_insights, AircallSandboxConfig, AircallSandboxHandle};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const API_ID: &str = "ai-api-id";
+const API_TOKEN: &str = "ai-api-token";
+
+/// The AI events of a call, as Aircall sends them (`call_id` a string on `summary.created`).
+fn ai_events(call_id: u64, ts: i64) -> Vec<Value> {
+    [
+        ("transcription.created", json!({ "call_id": call_id })),
+        (
+            "summary.created",
+            json!({ "call_id": call_id.to_string(), "content": "…", "number_id": 456 }),
+        ),
+        ("sentiment.created", json!({ "call_id": call_id })),
+        ("topics.created", json!({ "call_id": call_id })),
+        (
+            "action_item.created",
+            json!({ "call_id": call_id, "id": 99 }),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (event, data))| {
+        json!({ "resource": "conversation_intelligence", "event": event,
+                "timestamp": ts + i as i64, "token": AIRCALL_TOKEN, "data": data })
+    })
+    .collect()
+}
+
+/// The answered inbound call under the id `id`.
+fn call(id: u64) -> Vec<Value> {
+    let mut events = fixture("inbound_answered");
+    for e in &mut events {
+        e["data"]["id"] = id.into();
+    }
+    events
+}
+
+async fn aircall(per_minute: u32, window_secs: u64) -> AircallSandboxHandle {
+    aircall_sandbox::spawn(AircallSandboxConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        api_id: API_ID.into(),
+        api_token: API_TOKEN.into(),
+        per_minute,
+        window_secs,
+        calls: Vec::new(),
+        contacts: Vec::new(),
+    })
+    .await
+    .unwrap()
+}
+
+async fn seed(api: &AircallSandboxHandle, call_id: u64, only: Option<&str>) {
+    let entries: Vec<Value> = sample_insights(call_id)
+        .into_iter()
+        .filter(|(r, _)| only.is_none_or(|o| o == *r))
+        .map(|(resource, body)| json!({ "call_id": call_id, "resource": resource, "body": body }))
+        .collect();
+    let url = format!("http://{}/_aircall/insights", api.addr());
+    let answer = reqwest::Client::new()
+        .post(url)
+        .json(&entries)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+}
+
+fn with_api<'a>(api_url: &'a str, token: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("BRIDGE__AIRCALL__API_URL", api_url),
+        ("BRIDGE__AIRCALL__API_ID", API_ID),
+        ("BRIDGE__AIRCALL__API_TOKEN", token),
+        ("BRIDGE__AIRCALL__API_REQUESTS_PER_MINUTE", "6000"),
+    ]
+}
+
+/// The requests the stand-in received for one call's insight resource.
+async fn fetches(api: &AircallSandboxHandle, call_id: u64, resource: &str) -> usize {
+    let all: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/v1/calls/{call_id}/{resource}");
+    all["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == path.as_str())
+        .count()
+}
+
+/// `bridge_ai_fetches_total` of one outcome, over every resource.
+async fn fetch_outcomes(bridge: &Bridge, outcome: &str) -> f64 {
+    let label = format!("outcome=\"{outcome}\"");
+    bridge
+        .metrics()
+        .await
+        .lines()
+        .filter(|l| l.starts_with("bridge_ai_fetches_total{") && l.contains(&label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn transcript_updates(item: &Value) -> usize {
+    update_bodies(item)
+        .iter()
+        .filter(|b| b.contains("Transcript"))
+        .count()
+}
+
+fn action_item_updates(item: &Value) -> usize {
+    update_bodies(item)
+        .iter()
+        .filter(|b| b.contains("Action items") && b.contains("Send the quote"))
+        .count()
+}
+
+/// One item with every insight, each update once; every resource fetched once.
+async fn assert_complete(sandbox: &Sandbox, api: &AircallSandboxHandle, id: u64) {
+    let items = sandbox.items_for(CALLS_BOARD, id).await;
+    assert_eq!(items.len(), 1, "one item for call {id}: {items:#?}");
+    let item = &items[0];
+    assert_eq!(
+        text(item, "ai_summary").as_deref(),
+        Some("The caller asked for a quote for 20 seats."),
+        "{item:#}"
+    );
+    assert_eq!(text(item, "sentiment").as_deref(), Some("Positive"));
+    assert!(value(item, "topics").is_some_and(|v| v["tag_ids"].as_array().unwrap().len() == 2));
+    assert_eq!(transcript_updates(item), 1, "{item:#}");
+    assert!(update_bodies(item).iter().any(|b| b
+        .contains("Agent: Hello, how can I help?<br>Caller: I&#x27;d like")
+        || b.contains("Caller: I'd like")
+        || b.contains("Caller: I&#39;d like")));
+    assert_eq!(action_item_updates(item), 1, "{item:#}");
+    for resource in [
+        "transcription",
+        "summary",
+        "sentiments",
+        "topics",
+        "action_items",
+    ] {
+        assert_eq!(fetches(api, id, resource).await, 1, "{resource} of {id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ai_events_before_after_and_amid_the_call_shuffled_and_duplicated_make_one_item() {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let (before, after, shuffled) = (1_900_000_001, 1_900_000_002, 1_900_000_003);
+    for id in [before, after, shuffled] {
+        seed(&api, id, None).await;
+    }
+    let ts = call(before)[0]["timestamp"].as_i64().unwrap();
+
+    // All AI events before the call's own; then the call.
+    bridge.deliver(&ai_events(before, ts + 100)).await;
+    bridge.drained().await;
+    bridge.deliver(&call(before)).await;
+    // The call, ended and synced; then its AI events.
+    bridge.deliver(&call(after)).await;
+    bridge.drained().await;
+    bridge.deliver(&ai_events(after, ts + 100)).await;
+    // Everything shuffled, every envelope twice.
+    let mut mixed: Vec<Value> = call(shuffled)
+        .into_iter()
+        .chain(ai_events(shuffled, ts + 100))
+        .collect();
+    mixed.extend(mixed.clone());
+    use rand::seq::SliceRandom;
+    mixed.shuffle(&mut rand::thread_rng());
+    bridge.deliver(&mixed).await;
+    bridge.drained().await;
+    for id in [before, after, shuffled] {
+        assert_complete(&sandbox, &api, id).await;
+    }
+    // A replay of the AI events (newer timestamps): fetched again, posted nothing twice.
+    bridge.deliver(&ai_events(after, ts + 7200)).await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, after).await.remove(0);
+    assert_eq!(transcript_updates(&item), 1, "{item:#}");
+    assert_eq!(action_item_updates(&item), 1, "{item:#}");
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_ai_event_alone_makes_the_item_with_its_insight() {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let events = ai_events(0, 1_795_168_900);
+    let resources = [
+        "transcription",
+        "summary",
+        "sentiments",
+        "topics",
+        "action_items",
+    ];
+    for (n, (resource, template)) in resources.iter().zip(&events).enumerate() {
+        let id = 1_910_000_000 + n as u64;
+        seed(&api, id, Some(resource)).await;
+        let mut event = template.clone();
+        event["data"]["call_id"] = if n % 2 == 0 {
+            json!(id)
+        } else {
+            json!(id.to_string())
+        };
+        bridge.deliver(&[event]).await;
+    }
+    bridge.drained().await;
+    for (n, resource) in resources.iter().enumerate() {
+        let id = 1_910_000_000 + n as u64;
+        let items = sandbox.items_for(CALLS_BOARD, id).await;
+        assert_eq!(items.len(), 1, "{resource}: {items:#?}");
+        let item = &items[0];
+        let got = match *resource {
+            "transcription" => transcript_updates(item) == 1,
+            "summary" => text(item, "ai_summary").is_some(),
+            "sentiments" => text(item, "sentiment").as_deref() == Some("Positive"),
+            "topics" => value(item, "topics").is_some(),
+            _ => action_item_updates(item) == 1,
+        };
+        assert!(got, "{resource}: {item:#}");
+        assert_eq!(fetches(&api, id, resource).await, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error() {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    // Nothing generated: 404 for each resource, the call synced without them.
+    let id = 1_920_000_001;
+    bridge.deliver(&call(id)).await;
+    bridge.deliver(&ai_events(id, 1_795_168_900)).await;
+    bridge.drained().await;
+    assert_eq!(fetch_outcomes(&bridge, "not_generated").await, 5.0);
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert!(text(&item, "ai_summary").is_none());
+    // No AI Assist: 403 while /v1/ping passes.
+    reqwest::Client::new()
+        .post(format!("http://{}/_aircall/ai_assist", api.addr()))
+        .json(&json!({ "enabled": false }))
+        .send()
+        .await
+        .unwrap();
+    let id = 1_920_000_002;
+    seed(&api, id, None).await;
+    bridge.deliver(&ai_events(id, 1_795_168_900)).await;
+    bridge.drained().await;
+    assert_eq!(fetch_outcomes(&bridge, "no_ai_assist").await, 5.0);
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+    assert_eq!(sandbox.items_for(CALLS_BOARD, id).await.len(), 1);
+
+    // Credentials Aircall refuses: an error, retried, then the dead letter saying why.
+    let bad = Bridge::start(&sandbox, &with_api(&api_url, "wrong-token")).await;
+    let id = 1_920_000_003;
+    bad.deliver(&ai_events(id, 1_795_168_900)).await;
+    eventually(Duration::from_secs(30), "the dead letter", || async {
+        (bad.metric("bridge_dead_events").await >= 1.0).then_some(())
+    })
+    .await;
+    let entity = bad.store().await.entity("call", &id.to_string()).await;
+    let error = entity.unwrap().unwrap().last_error.unwrap();
+    assert!(
+        error.contains("AI insights") && error.contains("credentials"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_aircall_api_is_waited_out_and_each_resource_fetched_once() {
+    let sandbox = Sandbox::start().await;
+    // Two requests a second: the five resources run into the limit.
+    let api = aircall(2, 1).await;
+    let api_url = api.api_url();
+    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let id = 1_930_000_001;
+    seed(&api, id, None).await;
+    bridge.deliver(&call(id)).await;
+    bridge.deliver(&ai_events(id, 1_795_168_900)).await;
+    bridge.drained().await;
+    let stats: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(stats["rate_limited"].as_u64().unwrap() >= 1, "{stats:#}");
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(transcript_updates(&item), 1);
+    assert_eq!(text(&item, "sentiment").as_deref(), Some("Positive"));
+    assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
+}
+
+/// The transcript's update lands on monday, its answer never comes back, the bridge dies: the
+/// intent written before the request settles it after the restart, and nothing is posted twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transcript_update_that_landed_just_before_a_crash_is_posted_once() {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let mut bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let id = 1_940_000_001;
+    seed(&api, id, None).await;
+    bridge.deliver(&call(id)).await;
+    bridge.drained().await;
+    sandbox
+        .faults(json!({
+            "queue": [{"kind": "apply_then_hold", "ms": 60_000}],
+            "queue_field": "create_update",
+        }))
+        .await;
+    bridge.deliver(&ai_events(id, 1_795_168_900)).await;
+    eventually(
+        Duration::from_secs(20),
+        "an update applied, its answer held",
+        || async {
+            let held = sandbox.stats().await["faults_served"]["apply_then_hold"] == 1;
+            let items = sandbox.items_for(CALLS_BOARD, id).await;
+            (held && items.first().is_some_and(|i| !update_bodies(i).is_empty())).then_some(())
+        },
+    )
+    .await;
+    bridge.kill_and_restart().await;
+    bridge.drained().await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(transcript_updates(&item), 1, "{item:#}");
+    assert_eq!(action_item_updates(&item), 1, "{item:#}");
+    assert_eq!(sandbox.items_for(CALLS_BOARD, id).await.len(), 1);
+}
+
+/// A call's AI events within `worker.insights_debounce` of each other cost one fetch per
+/// resource, made once they have settled, not one per event.
+#[tokio::test(flavor = "multi_thread")]
+async fn ai_events_in_a_burst_are_fetched_once_after_the_debounce() {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let mut env = with_api(&api_url, API_TOKEN);
+    env.push(("BRIDGE__WORKER__INSIGHTS_DEBOUNCE", "2s"));
+    let bridge = Bridge::start(&sandbox, &env).await;
+    let id = 1_950_000_001;
+    seed(&api, id, None).await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut first = ai_events(id, now);
+    let mut again = ai_events(id, now + 1);
+    for e in &mut again {
+        e["data"]["again"] = true.into();
+    }
+    first.append(&mut again);
+    bridge.deliver(&first).await;
+    // Not before the burst has settled.
+    assert_eq!(fetches(&api, id, "summary").await, 0);
+    bridge.drained().await;
+    for resource in [
+        "transcription",
+        "summary",
+        "sentiments",
+        "topics",
+        "action_items",
+    ] {
+        assert_eq!(fetches(&api, id, resource).await, 1, "{resource}");
+    }
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(transcript_updates(&item), 1);
+}
