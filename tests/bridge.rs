@@ -37,6 +37,8 @@ mod expected;
 mod features;
 #[path = "bridge/insights.rs"]
 mod insights;
+#[path = "bridge/insights_trouble.rs"]
+mod insights_trouble;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
 #[path = "bridge/limits.rs"]

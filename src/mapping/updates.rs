@@ -35,8 +35,11 @@ pub const COMMENT_FIELDS: &[(&str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredUpdate {
     pub comment_id: String,
-    /// HTML, as monday renders update bodies.
+    /// HTML, as monday renders update bodies; a subitem's name.
     pub body: String,
+    /// A subitem (an AI action item) rather than an update.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub subitem: bool,
 }
 
 /// The updates the board wants for the call's comments, oldest first.
@@ -106,6 +109,7 @@ fn comment_updates(
             out.push(DesiredUpdate {
                 comment_id: id.clone(),
                 body,
+                subitem: false,
             });
         }
     }
@@ -130,19 +134,27 @@ pub fn plan_updates(
         .updates
         .iter()
         .filter(|u| !synced.posted_comments.contains(&u.comment_id))
-        .map(|u| Step {
-            command: MondayCommand::CreateUpdate {
-                board_id: board.board_id.clone(),
-                item_id: item_id.to_string(),
-                body: u.body.clone(),
-                idempotency_key: idempotency_key(&[
-                    &board.board_id,
-                    item_id,
-                    "update",
-                    &u.comment_id,
-                ]),
-            },
-            effect: Effect::Posted(u.comment_id.clone()),
+        .map(|u| {
+            let key = idempotency_key(&[&board.board_id, item_id, "update", &u.comment_id]);
+            let command = if u.subitem {
+                MondayCommand::CreateSubitem {
+                    board_id: board.board_id.clone(),
+                    parent_item_id: item_id.to_string(),
+                    item_name: u.body.clone(),
+                    idempotency_key: key,
+                }
+            } else {
+                MondayCommand::CreateUpdate {
+                    board_id: board.board_id.clone(),
+                    item_id: item_id.to_string(),
+                    body: u.body.clone(),
+                    idempotency_key: key,
+                }
+            };
+            Step {
+                command,
+                effect: Effect::Posted(u.comment_id.clone()),
+            }
         })
         .collect()
 }

@@ -92,6 +92,10 @@ pub struct BoardRule {
     /// Call boards: post the AI action items as one monday update on the item, once.
     #[serde(default)]
     pub action_items_as_update: bool,
+    /// Call boards: make each AI action item a subitem of the item, once per Aircall
+    /// action-item id.
+    #[serde(default)]
+    pub action_items_as_subitems: bool,
     /// Contact boards: what to do when an item with the contact's phone or email is already
     /// on the board (entered by hand, imported) before the bridge first creates one.
     /// `None`: adopt.
@@ -198,6 +202,7 @@ impl BoardRule {
         for (key, on) in [
             ("transcript_as_updates", self.transcript_as_updates),
             ("action_items_as_update", self.action_items_as_update),
+            ("action_items_as_subitems", self.action_items_as_subitems),
         ] {
             if on && self.entity != Entity::Call {
                 return err(key, "AI insights belong to calls: set it on a call board");

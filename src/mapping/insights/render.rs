@@ -64,6 +64,7 @@ pub(crate) fn updates(board: &BoardRule, ai: &Insights) -> Vec<DesiredUpdate> {
             out.push(DesiredUpdate {
                 comment_id: format!("ai-transcript-{i}"),
                 body: head + &chunk,
+                subitem: false,
             });
         }
     }
@@ -76,7 +77,19 @@ pub(crate) fn updates(board: &BoardRule, ai: &Insights) -> Vec<DesiredUpdate> {
         out.push(DesiredUpdate {
             comment_id: "ai-action-items".into(),
             body: format!("<b>Action items</b><ul>{}</ul>", items.concat()),
+            subitem: false,
         });
+    }
+    if board.action_items_as_subitems {
+        // One subitem per Aircall action-item id, named after it (monday: 1-255 characters).
+        for (id, content) in ai.action_item_list() {
+            let name: String = content.chars().take(255).collect();
+            out.push(DesiredUpdate {
+                comment_id: format!("ai-action-item-{id}"),
+                body: name,
+                subitem: true,
+            });
+        }
     }
     out
 }
