@@ -191,7 +191,7 @@ pub fn realistic_day(token: &str, seed: u64, calls: usize, start_ts: i64) -> Vec
     with_duplicates
 }
 
-fn envelope(token: &str, resource: &str, event: &str, ts: i64, data: Value) -> Value {
+pub(super) fn envelope(token: &str, resource: &str, event: &str, ts: i64, data: Value) -> Value {
     json!({ "resource": resource, "event": event, "timestamp": ts, "token": token, "data": data })
 }
 
@@ -326,50 +326,7 @@ fn call_events(
         base["asset"] = json!(format!("https://assets.aircall.io/calls/{id}/{what}"));
         push(&mut out, "call.comm_assets_generated", ended_at + 95, &base);
     }
-    // AI Assist on some answered calls: its events a few minutes after the end, in no order
-    // with the call's own. Chosen by id, not by `rng`, so the rest of a seed's day stays put.
-    if answered && id % 5 < 2 {
-        for (i, event) in AI_EVENTS.iter().enumerate() {
-            let call_id = if *event == "summary.created" {
-                json!(id.to_string())
-            } else {
-                json!(id)
-            };
-            let ts = ended_at + 60 + (id as i64 * 7 + i as i64 * 13) % 120;
-            out.push((
-                ts,
-                envelope(
-                    token,
-                    "conversation_intelligence",
-                    event,
-                    ts,
-                    json!({ "call_id": call_id }),
-                ),
-            ));
-        }
-    }
     out
-}
-
-/// The AI events a call with AI Assist gets in the day.
-pub const AI_EVENTS: &[&str] = &[
-    "transcription.created",
-    "summary.created",
-    "sentiment.created",
-    "topics.created",
-    "action_item.created",
-];
-
-/// The calls of a day that have AI events (their insights are what Aircall's API serves).
-pub fn ai_call_ids(day: &[Value]) -> Vec<u64> {
-    let mut ids: Vec<u64> = day
-        .iter()
-        .filter(|e| e["event"] == "summary.created")
-        .filter_map(|e| e["data"]["call_id"].as_str()?.parse().ok())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }
 
 fn agent_json(a: &Agent) -> Value {
@@ -396,13 +353,9 @@ mod tests {
             "contact.created",
             "contact.updated",
             "contact.deleted",
-            "transcription.created",
-            "summary.created",
-            "action_item.created",
         ] {
             assert!(events.contains(&needed), "no {needed}");
         }
-        assert!(!ai_call_ids(&day).is_empty());
         let unique: std::collections::BTreeSet<String> =
             day.iter().map(|e| e.to_string()).collect();
         assert!(unique.len() < day.len(), "no duplicate deliveries");

@@ -4,6 +4,7 @@
 //! replays a realistic day of Aircall webhooks over HTTP, and shows where to watch. Aircall's
 //! API stand-in serves the AI insights of the day's calls with AI Assist.
 
+pub mod ai_day;
 pub mod day;
 mod serve;
 
@@ -92,12 +93,12 @@ pub async fn run(
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let day = day::realistic_day(
+    let day = ai_day::with_ai_insights(day::realistic_day(
         DEMO_AIRCALL_TOKEN,
         opts.seed,
         opts.calls,
         now_ms() / 1000 - 10 * 3600,
-    );
+    ));
     let aircall = aircall_stand_in(&day).await?;
     let settings = settings(sandbox.addr(), &db, &aircall.api_url())?;
     let mapped: Vec<String> = settings.boards.iter().map(|b| b.board_id.clone()).collect();
@@ -211,7 +212,7 @@ async fn aircall_stand_in(
     })
     .await
     .context("starting Aircall's API stand-in")?;
-    let seed: Vec<serde_json::Value> = day::ai_call_ids(day)
+    let seed: Vec<serde_json::Value> = ai_day::ai_call_ids(day)
         .into_iter()
         .flat_map(|id| {
             aircall_sandbox::sample_insights(id)
