@@ -11,4 +11,5 @@ mod payload;
 
 pub use envelope::{Envelope, EnvelopeError, Unverified, Verified};
 pub use events::{CALL_EVENTS, CONTACT_EVENTS};
+pub use insights::AI_EVENTS;
 pub use payload::{Call, Comment, Contact, Detail, Line, Tag, Team, User};

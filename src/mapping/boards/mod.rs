@@ -3,6 +3,7 @@
 //! `Rules::compile`, which knows the fields. They live beside the planner, which reads them;
 //! `config` loads them with the rest of the settings.
 
+mod ai;
 mod columns;
 mod routes;
 
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use ai::AI_FIELDS;
 pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 
