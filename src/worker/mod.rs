@@ -87,6 +87,9 @@ pub struct Worker {
     /// Aircall's API (`None`: no credentials), shared with `recordings` so that one pace
     /// keeps every request within Aircall's rate limit: AI insights are fetched through it.
     aircall: Option<Arc<AircallApi>>,
+    /// Aircall said "no AI Assist" (a 403 while the credentials work): until then, AI
+    /// insights are taken as unavailable without asking again (`insights`).
+    no_ai_assist_until_ms: std::sync::atomic::AtomicI64,
 }
 
 /// One planned command: which job, which of its boards.
@@ -135,6 +138,7 @@ impl Worker {
             tags: Default::default(),
             recordings: Downloads::new(aircall.clone()),
             aircall,
+            no_ai_assist_until_ms: Default::default(),
         }
     }
 

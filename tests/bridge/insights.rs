@@ -274,11 +274,28 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
         .send()
         .await
         .unwrap();
-    let id = 1_920_000_002;
+    // Once told, the account is not asked again for a while: one 403 (and its ping) for two
+    // calls' ten resources, not ten.
+    let (id, next) = (1_920_000_002, 1_920_000_004);
     seed(&api, id, None).await;
+    seed(&api, next, None).await;
     bridge.deliver(&ai_events(id, 1_795_168_900)).await;
     bridge.drained().await;
-    assert_eq!(fetch_outcomes(&bridge, "no_ai_assist").await, 5.0);
+    bridge.deliver(&ai_events(next, 1_795_168_900)).await;
+    bridge.drained().await;
+    assert_eq!(fetch_outcomes(&bridge, "no_ai_assist").await, 1.0);
+    assert_eq!(fetch_outcomes(&bridge, "skipped_no_ai_assist").await, 9.0);
+    let mut asked = 0;
+    for resource in [
+        "transcription",
+        "summary",
+        "sentiments",
+        "topics",
+        "action_items",
+    ] {
+        asked += fetches(&api, id, resource).await + fetches(&api, next, resource).await;
+    }
+    assert_eq!(asked, 1, "insight requests after the first 403");
     assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
     assert_eq!(sandbox.items_for(CALLS_BOARD, id).await.len(), 1);
 
