@@ -76,6 +76,17 @@ pub(crate) async fn seed(api: &AircallSandboxHandle, call_id: u64, only: Option<
     assert!(answer.status().is_success());
 }
 
+/// The example configuration with its commented topics column (monday tags) switched on.
+pub(crate) fn with_topics() -> String {
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    let config = example.replace(
+        "# [boards.columns.topics]\n# type = \"tags\"\n# field = \"topics\"",
+        "[boards.columns.topics]\ntype = \"tags\"\nfield = \"topics\"",
+    );
+    assert_ne!(config, example, "the example shows the topics column");
+    config
+}
+
 pub(crate) fn with_api<'a>(api_url: &'a str, token: &'a str) -> Vec<(&'static str, &'a str)> {
     vec![
         ("BRIDGE__AIRCALL__API_URL", api_url),
@@ -173,7 +184,8 @@ async fn ai_events_before_after_and_amid_the_call_shuffled_and_duplicated_make_o
     let sandbox = Sandbox::start().await;
     let api = aircall(1000, 60).await;
     let api_url = api.api_url();
-    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let bridge =
+        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     let (before, after, shuffled) = (1_900_000_001, 1_900_000_002, 1_900_000_003);
     for id in [before, after, shuffled] {
         seed(&api, id, None).await;
@@ -215,7 +227,8 @@ async fn each_ai_event_alone_makes_the_item_with_its_insight() {
     let sandbox = Sandbox::start().await;
     let api = aircall(1000, 60).await;
     let api_url = api.api_url();
-    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let bridge =
+        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     let events = ai_events(0, 1_795_168_900);
     let resources = [
         "transcription",
@@ -258,7 +271,8 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
     let sandbox = Sandbox::start().await;
     let api = aircall(1000, 60).await;
     let api_url = api.api_url();
-    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let bridge =
+        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     // Nothing generated: 404 for each resource, the call synced without them.
     let id = 1_920_000_001;
     bridge.deliver(&call(id)).await;
@@ -300,7 +314,9 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
     assert_eq!(sandbox.items_for(CALLS_BOARD, id).await.len(), 1);
 
     // Credentials Aircall refuses: an error, retried, then the dead letter saying why.
-    let bad = Bridge::start(&sandbox, &with_api(&api_url, "wrong-token")).await;
+    let bad =
+        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, "wrong-token"))
+            .await;
     let id = 1_920_000_003;
     bad.deliver(&ai_events(id, 1_795_168_900)).await;
     eventually(Duration::from_secs(30), "the dead letter", || async {

@@ -14,7 +14,8 @@ async fn a_rate_limited_aircall_api_is_waited_out_and_each_resource_fetched_once
     // Two requests a second: the five resources run into the limit.
     let api = aircall(2, 1).await;
     let api_url = api.api_url();
-    let bridge = Bridge::start(&sandbox, &with_api(&api_url, API_TOKEN)).await;
+    let bridge =
+        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     let id = 1_930_000_001;
     seed(&api, id, None).await;
     bridge.deliver(&call(id)).await;
@@ -63,7 +64,7 @@ async fn crash_after(id: u64, field: &str, extra: &[(&'static str, &str)]) {
     let api_url = api.api_url();
     let mut env = with_api(&api_url, API_TOKEN);
     env.extend_from_slice(extra);
-    let mut bridge = Bridge::start(&sandbox, &env).await;
+    let mut bridge = Bridge::start_with_config(&sandbox, &with_topics(), &env).await;
     seed(&api, id, None).await;
     bridge.deliver(&call(id)).await;
     bridge.drained().await;
@@ -105,7 +106,7 @@ async fn ai_events_in_a_burst_are_fetched_once_after_the_debounce() {
     let api_url = api.api_url();
     let mut env = with_api(&api_url, API_TOKEN);
     env.push(("BRIDGE__WORKER__INSIGHTS_DEBOUNCE", "2s"));
-    let bridge = Bridge::start(&sandbox, &env).await;
+    let bridge = Bridge::start_with_config(&sandbox, &with_topics(), &env).await;
     let id = 1_950_000_001;
     seed(&api, id, None).await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
