@@ -58,6 +58,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("bridge_dead_letters_total", "Work moved to the dead letter"),
     (
+        "bridge_ai_fetches_total",
+        "Aircall AI insight fetches, by resource and outcome (found, not_generated, no_ai_assist, skipped_no_ai_assist, failed, no_credentials)",
+    ),
+    (
         "bridge_retries_total",
         "Reconciles scheduled for a retry, by reason",
     ),

@@ -37,6 +37,10 @@ mod exactly_once;
 mod expected;
 #[path = "bridge/features.rs"]
 mod features;
+#[path = "bridge/insights.rs"]
+mod insights;
+#[path = "bridge/insights_trouble.rs"]
+mod insights_trouble;
 #[path = "bridge/lifecycle.rs"]
 mod lifecycle;
 #[path = "bridge/limits.rs"]

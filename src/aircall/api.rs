@@ -177,7 +177,7 @@ impl AircallApi {
         }
     }
 
-    async fn request(
+    pub(super) async fn request(
         &self,
         method: reqwest::Method,
         path: &str,

@@ -3,6 +3,7 @@
 //! fetched again from Aircall's API for a fresh one. Without API credentials that is
 //! impossible, and the error says so.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -36,11 +37,11 @@ pub enum DownloadError {
 /// for fresh links.
 pub struct Downloads {
     http: reqwest::Client,
-    api: Option<AircallApi>,
+    api: Option<Arc<AircallApi>>,
 }
 
 impl Downloads {
-    pub fn new(api: Option<AircallApi>) -> Downloads {
+    pub fn new(api: Option<Arc<AircallApi>>) -> Downloads {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .connect_timeout(Duration::from_secs(10))
@@ -57,7 +58,7 @@ impl Downloads {
         source: UploadSource,
         url: &str,
     ) -> Result<Vec<u8>, DownloadError> {
-        fetch(&self.http, self.api.as_ref(), call_id, source, url).await
+        fetch(&self.http, self.api.as_deref(), call_id, source, url).await
     }
 }
 

@@ -85,12 +85,19 @@ impl Verified {
     /// The call or contact this event is about; `None` for events the bridge does not mirror
     /// (users, numbers, messages, ...).
     pub fn entity(&self) -> Option<Entity> {
+        if super::insights::Resource::of_event(&self.0.event).is_some() {
+            return Some(Entity::Call);
+        }
         let family = self.0.event.split('.').next()?;
         Entity::parse(family)
     }
 
-    /// The Aircall id of the call or contact, from `data.id`.
+    /// The Aircall id of the call or contact, from `data.id`; for an AI insight event, the
+    /// call's, from `data.call_id`.
     pub fn entity_id(&self) -> Option<u64> {
+        if super::insights::Resource::of_event(&self.0.event).is_some() {
+            return super::insights::call_id(&self.0.data);
+        }
         match self.0.data.get("id")? {
             Value::Number(n) => n.as_u64(),
             Value::String(s) => s.trim().parse().ok(),

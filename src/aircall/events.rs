@@ -37,7 +37,12 @@ mod tests {
 
     #[test]
     fn the_readme_lists_every_event_for_registering_by_hand() {
-        for event in super::CALL_EVENTS.iter().chain(super::CONTACT_EVENTS) {
+        let ai = super::super::insights::AI_EVENTS;
+        for event in super::CALL_EVENTS
+            .iter()
+            .chain(super::CONTACT_EVENTS)
+            .chain(ai)
+        {
             assert!(by_hand().contains(&format!("`{event}`")), "{event} missing");
         }
     }

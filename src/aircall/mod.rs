@@ -5,9 +5,11 @@ pub mod api;
 pub mod download;
 mod envelope;
 mod events;
+pub mod insights;
 pub mod lenient;
 mod payload;
 
 pub use envelope::{Envelope, EnvelopeError, Unverified, Verified};
 pub use events::{CALL_EVENTS, CONTACT_EVENTS};
+pub use insights::AI_EVENTS;
 pub use payload::{Call, Comment, Contact, Detail, Line, Tag, Team, User};

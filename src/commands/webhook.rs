@@ -7,7 +7,7 @@ use std::path::Path;
 use secrecy::ExposeSecret;
 
 use crate::aircall::api::{AircallApi, AircallApiError, Webhook};
-use crate::aircall::{CALL_EVENTS, CONTACT_EVENTS};
+use crate::aircall::{AI_EVENTS, CALL_EVENTS, CONTACT_EVENTS};
 use crate::config::{Entity, Settings};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,11 +22,15 @@ pub enum WebhookError {
     TokenFile { path: String, message: String },
 }
 
-/// The events the mappings need: all call events if a board mirrors calls, and so on.
+/// The events the mappings need: all call events if a board mirrors calls, the AI insight
+/// events if a call board uses AI insights, and so on.
 pub fn events_for(settings: &Settings) -> Vec<&'static str> {
     let mut events = Vec::new();
     if settings.mirrors(Entity::Call) {
         events.extend_from_slice(CALL_EVENTS);
+    }
+    if settings.boards.iter().any(|b| b.uses_ai_insights()) {
+        events.extend_from_slice(AI_EVENTS);
     }
     if settings.mirrors(Entity::Contact) {
         events.extend_from_slice(CONTACT_EVENTS);

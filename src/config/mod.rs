@@ -163,6 +163,10 @@ pub struct WorkerSettings {
     pub uncertain_create_wait: Duration,
     #[serde(with = "humantime_serde")]
     pub idempotency_window: Duration,
+    /// How long after a call's newest AI event its insights are fetched (one request per
+    /// resource for a burst of events).
+    #[serde(with = "humantime_serde")]
+    pub insights_debounce: Duration,
 }
 
 #[derive(Debug, Deserialize)]

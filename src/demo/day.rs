@@ -191,7 +191,7 @@ pub fn realistic_day(token: &str, seed: u64, calls: usize, start_ts: i64) -> Vec
     with_duplicates
 }
 
-fn envelope(token: &str, resource: &str, event: &str, ts: i64, data: Value) -> Value {
+pub(super) fn envelope(token: &str, resource: &str, event: &str, ts: i64, data: Value) -> Value {
     json!({ "resource": resource, "event": event, "timestamp": ts, "token": token, "data": data })
 }
 

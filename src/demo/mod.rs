@@ -1,8 +1,10 @@
 //! `aircall-monday-bridge demo`: the whole path on one machine with no account anywhere.
 //! Starts the monday sandbox with the example boards, starts the bridge pointed at it (the
 //! real `Application`, configured from config/example.toml plus environment overrides),
-//! replays a realistic day of Aircall webhooks over HTTP, and shows where to watch.
+//! replays a realistic day of Aircall webhooks over HTTP, and shows where to watch. Aircall's
+//! API stand-in serves the AI insights of the day's calls with AI Assist.
 
+pub mod ai_day;
 pub mod day;
 mod serve;
 
@@ -23,6 +25,8 @@ use monday_sandbox::{self as sandbox, Limits, SandboxConfig};
 pub const EXAMPLE_TOML: &str = include_str!("../../config/example.toml");
 const DEMO_AIRCALL_TOKEN: &str = "demo-aircall-token";
 const DEMO_MONDAY_TOKEN: &str = "demo-monday-token";
+const DEMO_AIRCALL_API_ID: &str = "demo-aircall-api-id";
+const DEMO_AIRCALL_API_TOKEN: &str = "demo-aircall-api-token";
 
 pub struct DemoOptions {
     pub sandbox_listen: SocketAddr,
@@ -35,8 +39,16 @@ pub struct DemoOptions {
 
 /// The real configuration path: the example file, then environment-style overrides pointing
 /// it at the sandbox (its API, and its board page for the status page's item links).
-fn settings(sandbox: SocketAddr, db: &std::path::Path) -> anyhow::Result<Settings> {
+fn settings(
+    sandbox: SocketAddr,
+    db: &std::path::Path,
+    aircall_api: &str,
+) -> anyhow::Result<Settings> {
     let overrides = [
+        ("BRIDGE__AIRCALL__API_URL", aircall_api.to_string()),
+        ("BRIDGE__AIRCALL__API_ID", DEMO_AIRCALL_API_ID.into()),
+        ("BRIDGE__AIRCALL__API_TOKEN", DEMO_AIRCALL_API_TOKEN.into()),
+        ("BRIDGE__WORKER__INSIGHTS_DEBOUNCE", "2s".into()),
         ("BRIDGE__MONDAY__API_URL", format!("http://{sandbox}/v2")),
         ("BRIDGE__MONDAY__API_TOKEN", DEMO_MONDAY_TOKEN.into()),
         ("BRIDGE__AIRCALL__WEBHOOK_TOKENS", DEMO_AIRCALL_TOKEN.into()),
@@ -81,7 +93,14 @@ pub async fn run(
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let settings = settings(sandbox.addr(), &db)?;
+    let day = ai_day::with_ai_insights(day::realistic_day(
+        DEMO_AIRCALL_TOKEN,
+        opts.seed,
+        opts.calls,
+        now_ms() / 1000 - 10 * 3600,
+    ));
+    let aircall = aircall_stand_in(&day).await?;
+    let settings = settings(sandbox.addr(), &db, &aircall.api_url())?;
     let mapped: Vec<String> = settings.boards.iter().map(|b| b.board_id.clone()).collect();
     let app = Application::build(settings).await?;
     let webhook_url = format!("http://{}/webhooks/aircall", app.public_addr());
@@ -99,12 +118,6 @@ pub async fn run(
     println!("  Open the board page, then watch a day of Aircall calls arrive.");
     println!();
 
-    let day = day::realistic_day(
-        DEMO_AIRCALL_TOKEN,
-        opts.seed,
-        opts.calls,
-        now_ms() / 1000 - 10 * 3600,
-    );
     let http = reqwest::Client::new();
     let mut acknowledged = 0usize;
     for (i, envelope) in day.iter().enumerate() {
@@ -179,8 +192,43 @@ pub async fn run(
     let _ = stop_tx.send(());
     let _ = bridge.await;
     sandbox.stop().await;
+    aircall.stop().await;
     anyhow::ensure!(drained, "the queue did not drain");
     Ok(())
+}
+
+/// Aircall's API stand-in, serving the AI insights of the day's calls that have AI events.
+async fn aircall_stand_in(
+    day: &[serde_json::Value],
+) -> anyhow::Result<aircall_sandbox::AircallSandboxHandle> {
+    let api = aircall_sandbox::spawn(aircall_sandbox::AircallSandboxConfig {
+        listen: "127.0.0.1:0".parse()?,
+        api_id: DEMO_AIRCALL_API_ID.into(),
+        api_token: DEMO_AIRCALL_API_TOKEN.into(),
+        per_minute: 6000,
+        window_secs: 60,
+        calls: Vec::new(),
+        contacts: Vec::new(),
+    })
+    .await
+    .context("starting Aircall's API stand-in")?;
+    let seed: Vec<serde_json::Value> = ai_day::ai_call_ids(day)
+        .into_iter()
+        .flat_map(|id| {
+            aircall_sandbox::sample_insights(id)
+                .into_iter()
+                .map(move |(resource, body)| {
+                    serde_json::json!({ "call_id": id, "resource": resource, "body": body })
+                })
+        })
+        .collect();
+    reqwest::Client::new()
+        .post(format!("{}_aircall/insights", api.api_url()))
+        .json(&seed)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(api)
 }
 
 async fn wait_until_drained(store: &Store, limit: Duration) -> anyhow::Result<bool> {
@@ -202,7 +250,12 @@ mod tests {
     #[test]
     fn the_demos_item_links_go_to_the_sandboxs_board_page() {
         let addr = "127.0.0.1:8900".parse().unwrap();
-        let settings = super::settings(addr, std::path::Path::new("data/demo.db")).unwrap();
+        let settings = super::settings(
+            addr,
+            std::path::Path::new("data/demo.db"),
+            "http://127.0.0.1:8901/",
+        )
+        .unwrap();
         assert_eq!(
             settings.server.item_link,
             "http://127.0.0.1:8900/boards/{board_id}#item-{item_id}"

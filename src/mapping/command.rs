@@ -47,6 +47,14 @@ pub enum MondayCommand {
         body: String,
         idempotency_key: String,
     },
+    /// An AI action item as a subitem of the call's item (on the board's subitems board).
+    CreateSubitem {
+        /// The parent item's board: the subitem goes to that board's subitems board.
+        board_id: String,
+        parent_item_id: String,
+        item_name: String,
+        idempotency_key: String,
+    },
     /// The call's recording or voicemail as a file in a file column: the worker downloads
     /// `url` (fetching the call again from Aircall for a fresh link when it expired) and
     /// uploads it to `/v2/file`. Never batched: it is a multipart request of its own.
@@ -70,6 +78,7 @@ impl MondayCommand {
             MondayCommand::ChangeColumnValues { .. } => "change_multiple_column_values",
             MondayCommand::ArchiveItem { .. } => "archive_item",
             MondayCommand::CreateUpdate { .. } => "create_update",
+            MondayCommand::CreateSubitem { .. } => "create_subitem",
             MondayCommand::MoveItemToGroup { .. } => "move_item_to_group",
             MondayCommand::AddFile { .. } => "add_file_to_column",
         }
@@ -82,6 +91,7 @@ impl MondayCommand {
             self,
             MondayCommand::CreateItem { .. }
                 | MondayCommand::CreateUpdate { .. }
+                | MondayCommand::CreateSubitem { .. }
                 | MondayCommand::AddFile { .. }
         )
     }
@@ -92,6 +102,7 @@ impl MondayCommand {
             | MondayCommand::ChangeColumnValues { board_id, .. }
             | MondayCommand::ArchiveItem { board_id, .. }
             | MondayCommand::CreateUpdate { board_id, .. }
+            | MondayCommand::CreateSubitem { board_id, .. }
             | MondayCommand::MoveItemToGroup { board_id, .. }
             | MondayCommand::AddFile { board_id, .. } => board_id,
         }
@@ -109,6 +120,9 @@ impl MondayCommand {
                 idempotency_key, ..
             }
             | MondayCommand::CreateUpdate {
+                idempotency_key, ..
+            }
+            | MondayCommand::CreateSubitem {
                 idempotency_key, ..
             }
             | MondayCommand::MoveItemToGroup {

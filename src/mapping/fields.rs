@@ -1,6 +1,7 @@
 //! The named fields of a call or a contact that columns and templates can use. The lists
 //! below are the contract with the operator: the README documents them, and
 //! `Rules::compile` refuses a configuration that names anything else.
+//! (Over 300 lines: the field lists are that contract, kept next to the code that fills them.)
 
 use std::collections::BTreeMap;
 
@@ -81,6 +82,13 @@ pub const CALL_FIELDS: &[(&str, &str)] = &[
     ("external_transferred_to", "the external number the call was transferred to"),
     ("teams", "teams the call was routed to, comma separated"),
     ("comments_count", "number of notes on the call"),
+    ("summary", "Aircall's AI call summary (AI Assist; fetched after summary.created)"),
+    ("custom_summary", "the custom summary results (AI Assist Pro), \"name: content\" lines"),
+    ("sentiment", "the caller's sentiment: positive, neutral or negative (AI Assist)"),
+    ("topics", "the call's AI topics (a list, like tags: every topic in a dropdown or tags column, comma separated in text)"),
+    ("action_items", "the AI action items, one per line (AI Assist)"),
+    ("transcript", "the transcript as \"Agent: text\" / \"Caller: text\" lines (AI Assist)"),
+    ("insights", "what became of the AI insights: fetched, not_generated or no_ai_assist (empty before any AI event)"),
 ];
 
 pub const CONTACT_FIELDS: &[(&str, &str)] = &[
@@ -274,6 +282,7 @@ pub fn call_fields(state: &CallState, links: LinkPreference) -> Fields {
         "comments_count",
         FieldValue::Number(state.comments.len() as i64),
     );
+    super::insights::fields(&mut f, &state.ai);
     f
 }
 

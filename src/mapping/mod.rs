@@ -9,6 +9,7 @@ pub mod boards;
 mod columns;
 mod command;
 mod fields;
+mod insights;
 mod known;
 mod numbers;
 mod observed;
@@ -23,6 +24,7 @@ mod uploads;
 
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
 pub use fields::{call_fields, outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
+pub use insights::{Fetch, Insights, Speaker, Utterance};
 pub use known::{tag_name, Known};
 pub use numbers::item_to_record;
 pub use observed::{CallState, ContactState, EventInput, Observed, Phase};

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::insights::Insights;
+use crate::aircall::insights::{self, Resource};
 use crate::aircall::{Call, Comment, Contact};
 
 /// How far a call has got. Ordered: a call never goes back to an earlier phase.
@@ -37,6 +39,9 @@ pub struct CallState {
     /// Per field, the envelope timestamp of the payload its value came from, so that a late
     /// older payload cannot replace a newer value (links, people).
     pub stamps: BTreeMap<String, i64>,
+    /// Conversation Intelligence: what AI events asked for and what was fetched.
+    #[serde(default, skip_serializing_if = "Insights::is_empty")]
+    pub ai: Insights,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -80,6 +85,15 @@ pub struct EventInput<'a> {
 
 impl CallState {
     pub fn apply(&mut self, ev: &EventInput<'_>) -> Result<(), serde_json::Error> {
+        // An AI event is a trigger about the call, not a Call object (its `id`, if any, is
+        // the insight's): it only says which resource to fetch.
+        if let Some(resource) = Resource::of_event(ev.event) {
+            if let Some(id) = insights::call_id(ev.data) {
+                self.id = id;
+            }
+            self.ai.want(resource, ev.timestamp);
+            return Ok(());
+        }
         let new = Call::from_data(ev.data)?;
         if let Some(id) = new.id {
             self.id = id;

@@ -40,8 +40,11 @@ const UPDATE_BODY_MAX: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredUpdate {
     pub comment_id: String,
-    /// HTML, as monday renders update bodies.
+    /// HTML, as monday renders update bodies; a subitem's name.
     pub body: String,
+    /// A subitem (an AI action item) rather than an update.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub subitem: bool,
 }
 
 /// The updates the board wants for the call's comments, oldest first.
@@ -51,9 +54,19 @@ pub(super) fn desired_updates(
     state: &CallState,
 ) -> Result<Vec<DesiredUpdate>, MappingError> {
     let board = &rules.boards()[index];
-    if !board.comments_as_updates {
-        return Ok(Vec::new());
+    let mut out = Vec::new();
+    if board.comments_as_updates {
+        out = comment_updates(rules, index, state)?;
     }
+    out.extend(super::insights::updates(board, &state.ai));
+    Ok(out)
+}
+
+fn comment_updates(
+    rules: &Rules,
+    index: usize,
+    state: &CallState,
+) -> Result<Vec<DesiredUpdate>, MappingError> {
     let mut comments: Vec<(&String, &crate::aircall::Comment)> = state.comments.iter().collect();
     // Oldest first so the item's update feed reads in the order the notes were written; the
     // id breaks ties (and orders notes without a time) the same way every time.
@@ -102,6 +115,7 @@ pub(super) fn desired_updates(
             out.push(DesiredUpdate {
                 comment_id: id.clone(),
                 body,
+                subitem: false,
             });
         }
     }
@@ -139,19 +153,27 @@ pub fn plan_updates(
         .updates
         .iter()
         .filter(|u| !synced.posted_comments.contains(&u.comment_id))
-        .map(|u| Step {
-            command: MondayCommand::CreateUpdate {
-                board_id: board.board_id.clone(),
-                item_id: item_id.to_string(),
-                body: u.body.clone(),
-                idempotency_key: idempotency_key(&[
-                    &board.board_id,
-                    item_id,
-                    "update",
-                    &u.comment_id,
-                ]),
-            },
-            effect: Effect::Posted(u.comment_id.clone()),
+        .map(|u| {
+            let key = idempotency_key(&[&board.board_id, item_id, "update", &u.comment_id]);
+            let command = if u.subitem {
+                MondayCommand::CreateSubitem {
+                    board_id: board.board_id.clone(),
+                    parent_item_id: item_id.to_string(),
+                    item_name: u.body.clone(),
+                    idempotency_key: key,
+                }
+            } else {
+                MondayCommand::CreateUpdate {
+                    board_id: board.board_id.clone(),
+                    item_id: item_id.to_string(),
+                    body: u.body.clone(),
+                    idempotency_key: key,
+                }
+            };
+            Step {
+                command,
+                effect: Effect::Posted(u.comment_id.clone()),
+            }
         })
         .collect()
 }

@@ -73,6 +73,18 @@ pub fn document(commands: &[&MondayCommand]) -> (String, Map<String, Value>) {
             // A file is a multipart request of its own (MondayClient::add_file); the worker
             // never batches one, and an alias without a field would answer "no item".
             MondayCommand::AddFile { .. } => {}
+            MondayCommand::CreateSubitem {
+                parent_item_id,
+                item_name,
+                ..
+            } => {
+                decls.push(format!("$i{i}: ID!, $t{i}: String!"));
+                fields.push(format!(
+                    "c{i}: create_subitem(parent_item_id: $i{i}, item_name: $t{i}) {{ id }}"
+                ));
+                vars.insert(format!("i{i}"), Value::String(parent_item_id.clone()));
+                vars.insert(format!("t{i}"), Value::String(item_name.clone()));
+            }
             MondayCommand::CreateUpdate { item_id, body, .. } => {
                 decls.push(format!("$i{i}: ID!, $t{i}: String!"));
                 fields.push(format!(

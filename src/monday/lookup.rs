@@ -115,6 +115,13 @@ impl MondayClient {
                 .flatten()
                 .map(|a| a.name)
                 .collect(),
+            subitem_names: i
+                .subitems
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .map(|s| s.name)
+                .collect(),
         }))
     }
 

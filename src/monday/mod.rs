@@ -50,6 +50,7 @@ pub struct ItemEffects {
     pub active: bool,
     pub update_bodies: Vec<String>,
     pub file_names: Vec<String>,
+    pub subitem_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -276,9 +277,10 @@ fn applied_at(
             )))
         }
     };
-    // An update's answer is the update's id: report the item it was posted on.
+    // An update's (a subitem's) answer is its own id: report the item it was posted on.
     let item_id = match command {
         MondayCommand::CreateUpdate { item_id, .. } => item_id.clone(),
+        MondayCommand::CreateSubitem { parent_item_id, .. } => parent_item_id.clone(),
         _ => id,
     };
     Ok(Applied {

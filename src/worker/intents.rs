@@ -115,7 +115,7 @@ impl Job {
                     self.adopt(board, item);
                 }
             }
-            "create_update" => {
+            "create_update" | "create_subitem" => {
                 self.boards[board]
                     .synced
                     .posted_comments
@@ -281,6 +281,23 @@ impl Worker {
                 let found = self.monday.item_effects(item_id).await.map_err(monday)?;
                 Ok(match found {
                     Some(f) if f.update_bodies.iter().any(|b| b.trim() == body.trim()) => {
+                        Settled::Present(None)
+                    }
+                    _ => Settled::Absent,
+                })
+            }
+            Some(MondayCommand::CreateSubitem {
+                parent_item_id,
+                item_name,
+                ..
+            }) => {
+                let found = self
+                    .monday
+                    .item_effects(parent_item_id)
+                    .await
+                    .map_err(monday)?;
+                Ok(match found {
+                    Some(f) if f.subitem_names.iter().any(|n| n.trim() == item_name.trim()) => {
                         Settled::Present(None)
                     }
                     _ => Settled::Absent,

@@ -1,6 +1,7 @@
 //! One claimed call or contact on its way through a reconcile: folded, its items on the
 //! boards read from its links, updated with monday's answers, and turned into the outcome the
 //! store records.
+//! (Just over 300 lines: a job and what each answer does to it are one record.)
 
 use crate::config::{BoardRule, Entity};
 use crate::mapping::{
@@ -21,6 +22,8 @@ pub(super) enum Failure {
         board: String,
         message: String,
     },
+    /// Aircall's API did not answer for the call's AI insights.
+    Insights(String),
     /// The store refused a write that had to come before a request (its intents).
     Store(String),
     /// An open intent cannot be settled before `due_ms` (its request may still be running).
@@ -55,6 +58,8 @@ pub(super) struct Job {
     pub waiting: Vec<usize>,
     /// Effects monday would apply twice whose outcome is not known yet (see `intents`).
     pub intents: Vec<Intent>,
+    /// Reconcile again then, even after a success: AI insights still settling (`insights`).
+    pub revisit_ms: Option<i64>,
 }
 
 impl Job {
@@ -71,6 +76,7 @@ impl Job {
             created: Vec::new(),
             waiting: Vec::new(),
             intents: Vec::new(),
+            revisit_ms: None,
         };
         job.intents = job.claim.intents.clone();
         match fold(&job.claim) {

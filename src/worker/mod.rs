@@ -10,6 +10,7 @@
 mod budget;
 mod caches;
 mod health;
+mod insights;
 mod intents;
 mod job;
 mod leases;
@@ -83,6 +84,12 @@ pub struct Worker {
     /// Recordings and voicemails for file columns (with Aircall's API for fresh links, when
     /// configured).
     recordings: Downloads,
+    /// Aircall's API (`None`: no credentials), shared with `recordings` so that one pace
+    /// keeps every request within Aircall's rate limit: AI insights are fetched through it.
+    aircall: Option<Arc<AircallApi>>,
+    /// Aircall said "no AI Assist" (a 403 while the credentials work): until then, AI
+    /// insights are taken as unavailable without asking again (`insights`).
+    no_ai_assist_until_ms: std::sync::atomic::AtomicI64,
 }
 
 /// One planned command: which job, which of its boards.
@@ -114,6 +121,7 @@ impl Worker {
     pub fn new(parts: WorkerParts) -> Worker {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         let max_batch = parts.max_batch.max(1);
+        let aircall = parts.aircall.map(Arc::new);
         Worker {
             store: parts.store,
             rules: parts.rules,
@@ -128,7 +136,9 @@ impl Worker {
             claims_made: Default::default(),
             users: Default::default(),
             tags: Default::default(),
-            recordings: Downloads::new(parts.aircall),
+            recordings: Downloads::new(aircall.clone()),
+            aircall,
+            no_ai_assist_until_ms: Default::default(),
         }
     }
 
@@ -201,6 +211,8 @@ impl Worker {
             .into_iter()
             .map(|c| Job::prepare(c, &rules))
             .collect();
+        // The AI insights whose events have settled, from Aircall, before anything is planned.
+        self.fetch_insights(&mut jobs).await;
         // What the columns need (users, tags, the contact's item); then the open intents:
         // nothing is planned on a board whose last effect is in doubt; then the budget; then
         // the items on the boards, which depend on what the intents settled.

@@ -66,6 +66,19 @@ impl Worker {
                 }
                 after.outcome
             }
+            Some(Failure::Insights(message)) => {
+                let outcome = retry::after_download_failure(
+                    format!("AI insights: {message}"),
+                    claim.attempts,
+                    &self.settings.retry_schedule,
+                    now_ms(),
+                    retry::jitter(),
+                );
+                if let Outcome::Dead { error } = &outcome {
+                    tracing::error!(kind = %claim.kind, entity_id = %claim.entity_id, %error, "moved to the dead letter");
+                }
+                outcome
+            }
             Some(Failure::Store(error)) => Outcome::Retry {
                 due_ms: now_ms() + self.settings.poll_interval_ms as i64,
                 error,
@@ -86,7 +99,14 @@ impl Worker {
                 error: "another round".into(),
                 counts: false,
             },
-            None => Outcome::Synced,
+            None => match job.revisit_ms {
+                Some(due_ms) => Outcome::Retry {
+                    due_ms,
+                    error: "waiting for the call's AI insights to settle".into(),
+                    counts: false,
+                },
+                None => Outcome::Synced,
+            },
         };
         let label = match &outcome {
             Outcome::Retry { .. } if held => "held",

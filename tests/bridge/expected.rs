@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use aircall_monday_bridge::aircall::AI_EVENTS;
 use aircall_monday_bridge::config::{Entity, Settings};
 use aircall_monday_bridge::mapping::{self, EventInput, Rules};
 use serde_json::Value;
@@ -21,15 +22,18 @@ pub fn expected(envelopes: &[Value]) -> Expected {
     let rules = Rules::compile(&settings.boards).unwrap();
     let mut by_entity: BTreeMap<(Entity, u64), Vec<&Value>> = BTreeMap::new();
     for e in envelopes {
-        let entity = if e["event"].as_str().unwrap().starts_with("call.") {
-            Entity::Call
+        let event = e["event"].as_str().unwrap();
+        let (entity, id) = if AI_EVENTS.contains(&event) {
+            // An AI insight event names its call in `call_id`, a number or a numeric string.
+            let id = &e["data"]["call_id"];
+            let id = id.as_u64().or_else(|| id.as_str()?.parse().ok());
+            (Entity::Call, id.unwrap())
+        } else if event.starts_with("call.") {
+            (Entity::Call, e["data"]["id"].as_u64().unwrap())
         } else {
-            Entity::Contact
+            (Entity::Contact, e["data"]["id"].as_u64().unwrap())
         };
-        by_entity
-            .entry((entity, e["data"]["id"].as_u64().unwrap()))
-            .or_default()
-            .push(e);
+        by_entity.entry((entity, id)).or_default().push(e);
     }
     let mut out = Expected::new();
     for ((entity, id), events) in by_entity {

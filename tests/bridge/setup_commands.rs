@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aircall_monday_bridge::aircall::{CALL_EVENTS, CONTACT_EVENTS};
+use aircall_monday_bridge::aircall::{AI_EVENTS, CALL_EVENTS, CONTACT_EVENTS};
 use aircall_monday_bridge::demo::day::realistic_day;
 use aircall_sandbox::{self, AircallSandboxConfig, AircallSandboxHandle};
 use base64::Engine;
@@ -109,7 +109,12 @@ async fn webhook_register_list_and_delete() {
         .iter()
         .map(|e| e.as_str().unwrap())
         .collect();
-    let wanted: Vec<&str> = CALL_EVENTS.iter().chain(CONTACT_EVENTS).copied().collect();
+    let wanted: Vec<&str> = CALL_EVENTS
+        .iter()
+        .chain(AI_EVENTS)
+        .chain(CONTACT_EVENTS)
+        .copied()
+        .collect();
     assert_eq!(
         events, wanted,
         "exactly the events the example's boards use"

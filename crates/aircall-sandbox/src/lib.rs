@@ -2,16 +2,19 @@
 //! `webhook`, `backfill` and recording refreshes: Basic auth (401 without credentials, 403
 //! with wrong ones), paged calls and contacts, webhooks, a per-minute rate limit answered with
 //! 429 and the `X-AircallApi-*` headers, and recording files whose links expire.
+//! AI insights per call (`insights`: 404 when not generated, 403 without AI Assist).
 //! `/_aircall/*` lets tests seed data and read the requests it received (recording downloads
 //! included).
 
 #![forbid(unsafe_code)]
 
 mod events;
+mod insights;
 mod recordings;
 mod routes;
 
 pub use events::EVENTS;
+pub use insights::{sample_insights, RESOURCES as INSIGHT_RESOURCES};
 pub use recordings::{recording_bytes, recording_url, with_fresh_links};
 
 use std::collections::VecDeque;
@@ -56,6 +59,10 @@ pub(crate) struct State {
     pub next_id: u64,
     /// `http://<addr>`: the base of the recording links it hands out.
     pub base_url: String,
+    /// AI insights by (call id, resource), served by `insights`.
+    pub insights: std::collections::HashMap<(u64, String), Value>,
+    /// `false`: the account has no AI Assist (403 on the insight endpoints).
+    pub ai_assist: bool,
 }
 
 pub struct AircallSandboxHandle {
@@ -91,6 +98,8 @@ pub async fn spawn(config: AircallSandboxConfig) -> std::io::Result<AircallSandb
         rate_limited: 0,
         next_id: 1,
         base_url: format!("http://{addr}"),
+        insights: Default::default(),
+        ai_assist: true,
     }));
     let server =
         HttpServer::new(move || App::new().app_data(state.clone()).configure(routes::routes))

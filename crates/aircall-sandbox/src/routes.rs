@@ -17,6 +17,10 @@ pub(super) type Shared = web::Data<Mutex<State>>;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/ping", web::get().to(ping))
         .route("/v1/calls/{id}", web::get().to(get_call))
+        .route(
+            "/v1/calls/{id}/{resource}",
+            web::get().to(super::insights::get),
+        )
         .route("/v1/calls", web::get().to(list_calls))
         .route("/v1/contacts", web::get().to(list_contacts))
         .route("/v1/webhooks", web::post().to(create_webhook))
@@ -27,7 +31,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(super::recordings::serve),
         )
         .route("/_aircall/requests", web::get().to(requests))
-        .route("/_aircall/calls", web::post().to(add_calls));
+        .route("/_aircall/calls", web::post().to(add_calls))
+        .route("/_aircall/insights", web::post().to(super::insights::seed))
+        .route(
+            "/_aircall/ai_assist",
+            web::post().to(super::insights::ai_assist),
+        );
 }
 
 pub(super) fn lock(shared: &Shared) -> MutexGuard<'_, State> {
@@ -41,7 +50,7 @@ fn now_ms() -> i64 {
 /// Logs, authenticates and rate-limits one request; `Err` is the answer to send instead.
 // The refusal is a whole response, built once per refused request: its size does not matter.
 #[allow(clippy::result_large_err)]
-fn admit(req: &HttpRequest, body: &[u8], shared: &Shared) -> Result<(), HttpResponse> {
+pub(super) fn admit(req: &HttpRequest, body: &[u8], shared: &Shared) -> Result<(), HttpResponse> {
     let mut st = lock(shared);
     let authorization = req
         .headers()

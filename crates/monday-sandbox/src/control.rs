@@ -231,6 +231,9 @@ pub fn item_snapshot(state: &State, id: u64) -> Value {
         "column_values": values,
         "updates": updates,
         "files": files,
+        "subitems": item.subitems.iter().map(|s| {
+            json!({"id": s.id.to_string(), "name": s.name, "created_at": fmt_time(s.created_at)})
+        }).collect::<Vec<_>>(),
         "created_at": fmt_time(item.created_at),
         "updated_at": fmt_time(item.updated_at),
     })

@@ -40,6 +40,8 @@ pub enum Node {
     ColumnValue(u64, String),
     Update(u64),
     Asset(u64, u64),
+    /// (parent item, subitem id)
+    Subitem(u64, u64),
     Items {
         cursor: Option<String>,
         items: Vec<u64>,

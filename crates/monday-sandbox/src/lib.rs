@@ -25,6 +25,7 @@ mod schema;
 mod seed;
 mod state;
 mod stats;
+mod subitems;
 mod users;
 mod validate;
 mod values;

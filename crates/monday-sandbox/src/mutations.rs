@@ -55,6 +55,7 @@ pub fn resolve(
             Ok(Resolved::Node(Node::Item(item)))
         }
         "create_update" => create_update(ctx, args),
+        "create_subitem" => super::subitems::create(ctx, args),
         "move_item_to_group" => move_item(ctx, args),
         "add_file_to_column" => add_file(ctx, args),
         "create_or_get_tag" => create_or_get_tag(ctx, args),
@@ -310,6 +311,7 @@ fn create_item(ctx: &mut ExecCtx, args: &Map<String, Value>) -> Result<Resolved,
             state: ItemState::Active,
             values: Default::default(),
             update_ids: Vec::new(),
+            subitems: Vec::new(),
             assets: Vec::new(),
             created_at: ctx.now,
             updated_at: ctx.now,

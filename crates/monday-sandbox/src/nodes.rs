@@ -128,6 +128,7 @@ pub fn typename(ctx: &ExecCtx, node: &Node) -> &'static str {
             .map_or("ColumnValue", |c| c.column_type.value_typename()),
         Node::Update(_) => "Update",
         Node::Asset(..) => "Asset",
+        Node::Subitem(..) => "Item",
         Node::Items { .. } => "ItemsResponse",
         Node::Complexity(_) => "Complexity",
         Node::User(_) => "User",
@@ -175,6 +176,7 @@ pub fn field(
                 "creator_id" => Resolved::leaf("48202303"),
                 _ => Resolved::Null,
             })),
+        Node::Subitem(parent, id) => Ok(super::subitems::field(ctx, *parent, *id, name)),
         Node::Asset(item, asset) => Ok(ctx
             .state
             .items
@@ -372,6 +374,7 @@ fn item_field(
             )
         }
         "assets" => Resolved::nodes(item.assets.iter().map(|a| Node::Asset(id, a.id))),
+        "subitems" => Resolved::nodes(item.subitems.iter().map(|s| Node::Subitem(id, s.id))),
         _ => Resolved::Null,
     })
 }

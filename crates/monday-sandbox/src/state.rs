@@ -124,6 +124,14 @@ pub struct Update {
     pub created_at: OffsetDateTime,
 }
 
+/// A subitem, kept on its parent item (see `subitems`).
+#[derive(Debug, Clone)]
+pub struct Subitem {
+    pub id: u64,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+}
+
 #[derive(Debug, Clone)]
 pub struct Item {
     pub id: u64,
@@ -134,6 +142,7 @@ pub struct Item {
     pub values: BTreeMap<String, StoredValue>,
     pub update_ids: Vec<u64>,
     pub assets: Vec<Asset>,
+    pub subitems: Vec<Subitem>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

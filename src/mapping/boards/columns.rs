@@ -221,10 +221,11 @@ impl ColumnSpec {
                 "a people column takes field = \"agent_email\"".into(),
             ));
         }
-        if self.kind == ColumnKind::Tags && self.field.as_deref() != Some("tags") {
+        let tag_fields = [Some("tags"), Some("topics")];
+        if self.kind == ColumnKind::Tags && !tag_fields.contains(&self.field.as_deref()) {
             return Err((
                 format!("{key}.field"),
-                "a tags column takes field = \"tags\"".into(),
+                "a tags column takes field = \"tags\" or \"topics\"".into(),
             ));
         }
         if let Some(fallback) = &self.fallback_text_column {

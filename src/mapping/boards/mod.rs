@@ -3,6 +3,7 @@
 //! `Rules::compile`, which knows the fields. They live beside the planner, which reads them;
 //! `config` loads them with the rest of the settings.
 
+mod ai;
 mod columns;
 mod routes;
 
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use ai::AI_FIELDS;
 pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 
@@ -85,6 +87,17 @@ pub struct BoardRule {
     /// values are HTML-escaped. `None`: [`DEFAULT_COMMENT_TEMPLATE`].
     #[serde(default)]
     pub comment_template: Option<String>,
+    /// Call boards: post the AI transcript (AI Assist) as monday updates on the item, once,
+    /// split into several updates when it is long.
+    #[serde(default)]
+    pub transcript_as_updates: bool,
+    /// Call boards: post the AI action items as one monday update on the item, once.
+    #[serde(default)]
+    pub action_items_as_update: bool,
+    /// Call boards: make each AI action item a subitem of the item, once per Aircall
+    /// action-item id.
+    #[serde(default)]
+    pub action_items_as_subitems: bool,
     /// Contact boards: what to do when an item with the contact's phone or email is already
     /// on the board (entered by hand, imported) before the bridge first creates one.
     /// `None`: adopt.
@@ -187,6 +200,15 @@ impl BoardRule {
                 "comments_as_updates",
                 "comments belong to calls: set it on a call board",
             );
+        }
+        for (key, on) in [
+            ("transcript_as_updates", self.transcript_as_updates),
+            ("action_items_as_update", self.action_items_as_update),
+            ("action_items_as_subitems", self.action_items_as_subitems),
+        ] {
+            if on && self.entity != Entity::Call {
+                return err(key, "AI insights belong to calls: set it on a call board");
+            }
         }
         if self.comment_template.is_some() && !self.comments_as_updates {
             return err(
