@@ -13,10 +13,12 @@ pub mod admin;
 pub mod aircall;
 pub mod budget;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 #[cfg(feature = "sandbox")]
 pub mod demo;
+pub mod entity;
 pub mod ingest;
 pub mod listener;
 pub mod maintenance;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::now_ms;
 use crate::store::Store;
-use crate::worker::now_ms;
 
 const EVERY: Duration = Duration::from_secs(3600);
 const BATCH: usize = 5_000;

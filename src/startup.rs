@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminState};
+use crate::clock::now_ms;
 use crate::config::Settings;
 use crate::ingest::{self, body::BodyLimits, IngestState};
 use crate::listener::{self, ConnectionCount, ListenError};
@@ -23,7 +24,7 @@ use crate::monday::{MondayClient, MondayError};
 use crate::reload::{self, SharedRules};
 use crate::store::{Role, Store, StoreError};
 use crate::tls::CertificateSlot;
-use crate::worker::{now_ms, Worker, WorkerHealth, WorkerParts};
+use crate::worker::{Worker, WorkerHealth, WorkerParts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -105,6 +106,7 @@ impl Application {
             // Fresh links for expired recordings need Aircall's API; without credentials an
             // upload whose link expired is retried, then dead-lettered with that reason.
             aircall: crate::aircall::api::AircallApi::new(&settings.aircall).ok(),
+            clock: crate::clock::system(),
         });
         // A reconcile may wait for a whole monday request, so the heartbeat can be that old.
         let watchdog_limit = Duration::from_secs(settings.monday.timeout_secs * 2 + 10)

@@ -17,12 +17,13 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 use tokio::sync::Notify;
 
+use crate::clock::now_ms;
 use crate::listener::ConnectionCount;
 use crate::metrics::Metrics;
 use crate::monday::MondayClient;
 use crate::reload::SharedRules;
 use crate::store::Store;
-use crate::worker::{now_ms, WorkerHealth};
+use crate::worker::WorkerHealth;
 
 pub struct AdminState {
     pub store: Store,

@@ -5,8 +5,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::clock::now_ms;
 use crate::store::Store;
-use crate::worker::now_ms;
 
 /// A probe result is reused this long.
 const PROBE_EVERY: Duration = Duration::from_secs(1);

@@ -12,8 +12,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::AdminState;
-use crate::store::{EventFilter, EventRow};
-use crate::worker::now_ms;
+use crate::clock::now_ms;
+use crate::store::{Entity, EventFilter, EventRow, EventState};
 
 const RECENT: usize = 20;
 const DEAD_SHOWN: usize = 50;
@@ -71,7 +71,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
         .await
         .unwrap_or_default();
     let dead_filter = EventFilter {
-        state: Some("dead".into()),
+        state: Some(EventState::Dead),
         ..EventFilter::default()
     };
     let dead = state
@@ -172,7 +172,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
                 )
             })
             .collect();
-        let (id, caller, outcome) = if e.kind == "call" {
+        let (id, caller, outcome) = if e.kind == Entity::Call {
             let (caller, outcome) = crate::ops::calls::summary(&state.store, &e.entity_id)
                 .await
                 .ok()
@@ -189,7 +189,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class={}>{}</td><td>{}</td><td>{}</td><td class=err>{}</td></tr>",
-            escape(&e.kind),
+            e.kind,
             id,
             escape(&caller),
             escape(&outcome),
@@ -233,7 +233,7 @@ fn dead_row(h: &mut String, e: &EventRow, token: &str) {
         "<tr><td>{id}</td><td>{} {}</td><td>{}</td><td>{}</td><td class=err>{}</td>\
          <td><form method=post action=/replay><input type=hidden name=token value=\"{token}\">\
          <input type=hidden name=id value={id}><button class=replay id=replay-{id}>Replay</button></form></td></tr>",
-        escape(&e.kind),
+        e.kind,
         escape(&e.entity_id),
         escape(&e.event),
         when(e.received_ms),

@@ -7,9 +7,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::aircall::api::{AircallApi, AircallApiError};
+use crate::clock::now_ms;
 use crate::config::{Entity, Settings};
 use crate::store::{Appended, NewEvent, Role, Store, StoreError};
-use crate::worker::now_ms;
 
 /// Aircall pages at most 10,000 items of one query: a day at a time stays far below.
 const WINDOW_SECS: i64 = 86_400;
@@ -137,7 +137,7 @@ async fn append(store: &Store, entity: Entity, data: &Value) -> Result<Appended,
     hasher.update(text.as_bytes());
     store
         .append(NewEvent {
-            kind: entity.as_str().to_string(),
+            kind: entity,
             entity_id: id.to_string(),
             event,
             timestamp: now_ms() / 1000,

@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::clock::now_ms;
 use crate::config::{Settings, Source};
 use crate::startup::Application;
 use crate::store::Store;
-use crate::worker::now_ms;
 use monday_sandbox::{self as sandbox, Limits, SandboxConfig};
 
 pub const EXAMPLE_TOML: &str = include_str!("../../config/example.toml");

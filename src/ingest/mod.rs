@@ -15,11 +15,11 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::aircall::{EnvelopeError, Unverified};
+use crate::clock::now_ms;
 use crate::config::same_secret;
 use crate::metrics::Metrics;
 use crate::reload::SharedRules;
 use crate::store::{Appended, NewEvent, Store, StoreError};
-use crate::worker::now_ms;
 
 pub struct IngestState {
     pub store: Store,
@@ -277,7 +277,7 @@ async fn handle(
     let appended = state
         .store
         .append(NewEvent {
-            kind: entity.as_str().to_string(),
+            kind: entity,
             entity_id: entity_id.to_string(),
             event: event.clone(),
             timestamp: envelope.timestamp,

@@ -165,7 +165,7 @@ impl Throttle {
         let margin =
             |w: Duration| (w / 10).clamp(Duration::from_millis(500), Duration::from_secs(1));
         let quota = self.quota().map(|(q, w)| (q, w + margin(w)));
-        match shared.reserve(crate::worker::now_ms(), quota).await {
+        match shared.reserve(crate::clock::now_ms(), quota).await {
             Ok(wait) => wait,
             Err(error) => {
                 tracing::warn!(%error, "cannot share monday's minute quota through the store; counting this replica's requests only");

@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use super::events::{short, time_of};
 use super::OpsError;
+use crate::clock::now_ms;
 use crate::config::{BoardRule, CallFilter, Entity, LinkPreference, Settings};
 use crate::mapping::{self, CallState, EventInput, FieldValue, Fields, Observed};
-use crate::store::{EventRow, Store};
-use crate::worker::now_ms;
+use crate::store::{EventRow, EventState, Store};
 
 /// Calls `find` looks through: the most recently updated ones.
 const SEARCHED: usize = 20_000;
@@ -142,8 +142,8 @@ pub async fn trace(
     item_link: &str,
     id: &str,
 ) -> Result<Option<String>, crate::store::StoreError> {
-    let detail = store.entity("call", id).await?;
-    let events = store.entity_events("call", id).await?;
+    let detail = store.entity(Entity::Call, id).await?;
+    let events = store.entity_events(Entity::Call, id).await?;
     if detail.is_none() && events.is_empty() {
         return Ok(None);
     }
@@ -163,8 +163,14 @@ pub async fn trace(
         text(&fields, "outcome"),
         text(&fields, "started_at"),
     );
-    let pending = events.iter().filter(|e| e.state == "pending").count();
-    let dead = events.iter().filter(|e| e.state == "dead").count();
+    let pending = events
+        .iter()
+        .filter(|e| e.state == EventState::Pending)
+        .count();
+    let dead = events
+        .iter()
+        .filter(|e| e.state == EventState::Dead)
+        .count();
     let sync = match (pending, dead) {
         (0, 0) => "synced: every event is on the boards".to_string(),
         (p, 0) => format!("{p} event(s) pending"),
@@ -193,7 +199,7 @@ pub async fn trace(
     }
 
     out.push_str("\nboards:\n");
-    let links = store.links("call", id).await?;
+    let links = store.links(Entity::Call, id).await?;
     match (boards, &state) {
         (Some(boards), Some(state)) => {
             let boards: Vec<&BoardRule> =
@@ -282,7 +288,7 @@ pub async fn search(
     limit: usize,
 ) -> Result<Vec<(String, Fields)>, crate::store::StoreError> {
     let mut found = Vec::new();
-    for (id, observed) in store.observed_states("call", SEARCHED).await? {
+    for (id, observed) in store.observed_states(Entity::Call, SEARCHED).await? {
         let Some(state) = fold(Some(&observed), &[]) else {
             continue;
         };
@@ -303,7 +309,7 @@ pub async fn summary(
     store: &Store,
     id: &str,
 ) -> Result<Option<(String, String)>, crate::store::StoreError> {
-    let detail = store.entity("call", id).await?;
+    let detail = store.entity(Entity::Call, id).await?;
     let state = detail.and_then(|d| fold(d.observed.as_deref(), &[]));
     Ok(state.map(|s| {
         let f = mapping::call_fields(&s, LinkPreference::Asset);

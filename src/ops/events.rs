@@ -6,8 +6,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::OpsError;
-use crate::store::{EventFilter, EventRow, Store};
-use crate::worker::now_ms;
+use crate::clock::now_ms;
+use crate::store::{Entity, EventFilter, EventRow, EventState, Store};
 
 /// The filter as typed on the command line.
 #[derive(Debug, Clone, Default)]
@@ -23,24 +23,23 @@ pub struct FilterArgs {
 
 impl FilterArgs {
     pub fn to_filter(&self, now_ms: i64) -> Result<EventFilter, OpsError> {
-        if let Some(s) = &self.state {
-            if !matches!(s.as_str(), "pending" | "done" | "dead") {
-                return Err(OpsError::Usage(format!(
-                    "--state {s}: expected pending, done or dead"
-                )));
-            }
-        }
+        let state = match &self.state {
+            Some(s) => Some(s.parse::<EventState>().map_err(|_| {
+                OpsError::Usage(format!("--state {s}: expected pending, done or dead"))
+            })?),
+            None => None,
+        };
         if self.call.is_some() && self.contact.is_some() {
             return Err(OpsError::Usage("give --call or --contact, not both".into()));
         }
         let (kind, entity_id) = match (&self.call, &self.contact) {
-            (Some(id), _) => (Some("call".to_string()), Some(id.clone())),
-            (_, Some(id)) => (Some("contact".to_string()), Some(id.clone())),
+            (Some(id), _) => (Some(Entity::Call), Some(id.clone())),
+            (_, Some(id)) => (Some(Entity::Contact), Some(id.clone())),
             _ => (None, None),
         };
         let ago = |d: &Duration| now_ms - d.as_millis() as i64;
         Ok(EventFilter {
-            state: self.state.clone(),
+            state,
             kind,
             entity_id,
             event: self.event.clone(),
@@ -141,9 +140,9 @@ pub async fn replay(store: &Store, args: &FilterArgs, all: bool) -> Result<(), O
                 .into(),
         ));
     }
-    match filter.state.as_deref() {
-        None | Some("dead") => {}
-        Some("pending") => {
+    match filter.state {
+        None | Some(EventState::Dead) => {}
+        Some(EventState::Pending) => {
             return Err(OpsError::Usage(
                 "--state pending: replay sends dead letters only; pending events are retried by \
                  the bridge at their next attempt (`events list --state pending` shows them with \
@@ -151,7 +150,7 @@ pub async fn replay(store: &Store, args: &FilterArgs, all: bool) -> Result<(), O
                     .into(),
             ))
         }
-        Some(other) => {
+        Some(other @ EventState::Done) => {
             return Err(OpsError::Usage(format!(
                 "--state {other}: replay sends dead letters only (leave --state out)"
             )))

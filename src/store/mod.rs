@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use types::{
-    Appended, Checkpoint, Claim, Completion, EntityDetail, EntityRow, EventFilter, EventRow,
-    FilterValue, Intent, Link, NewEvent, Outcome, QueueStats, Replayed, Space, StoredEvent,
+    Appended, Checkpoint, Claim, Completion, Entity, EntityDetail, EntityRow, EventFilter,
+    EventRow, EventState, FilterValue, Intent, Link, NewEvent, Outcome, QueueStats, Replayed,
+    Space, StoredEvent,
 };
 
 use crate::config::StoreSettings;
@@ -28,6 +29,9 @@ use crate::config::StoreSettings;
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(String),
+    /// A row the store wrote that it cannot read back: surfaced, never defaulted.
+    #[error("unreadable row in the store: {0}")]
+    Corrupt(String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
     #[error("cannot open the store at {path}: {message}")]
@@ -111,7 +115,7 @@ pub trait Backend: Send + Sync {
         &self,
         board_id: &str,
         item_id: &str,
-    ) -> Result<Option<(String, String)>, StoreError>;
+    ) -> Result<Option<(Entity, String)>, StoreError>;
 
     /// A small durable fact (e.g. a backfill checkpoint).
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
@@ -151,19 +155,19 @@ pub trait Backend: Send + Sync {
     async fn recent_entities(&self, limit: usize) -> Result<Vec<EntityRow>, StoreError>;
 
     /// Links of one entity, e.g. to show where a call landed.
-    async fn links(&self, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError>;
+    async fn links(&self, kind: Entity, entity_id: &str) -> Result<Vec<Link>, StoreError>;
 
     /// One entity's row, or `None` when the store has never heard of it.
-    async fn entity(&self, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError>;
+    async fn entity(&self, kind: Entity, id: &str) -> Result<Option<EntityDetail>, StoreError>;
 
     /// Every event of one entity with its payload, oldest first.
-    async fn entity_events(&self, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError>;
+    async fn entity_events(&self, kind: Entity, id: &str) -> Result<Vec<EventRow>, StoreError>;
 
     /// (entity id, folded state) of the `limit` entities of `kind` updated last, newest
     /// first: what `calls find` searches.
     async fn observed_states(
         &self,
-        kind: &str,
+        kind: Entity,
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError>;
 

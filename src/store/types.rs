@@ -1,9 +1,11 @@
 //! What crosses the store's boundary, whichever database is behind it: events in, claims
 //! out, outcomes back, and the operator's views of the journal.
 
+pub use crate::entity::{Entity, EventState};
+
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub kind: String,
+    pub kind: Entity,
     pub entity_id: String,
     pub event: String,
     pub timestamp: i64,
@@ -40,7 +42,7 @@ pub struct Link {
 #[derive(Debug, Clone)]
 pub struct Claim {
     pub row: i64,
-    pub kind: String,
+    pub kind: Entity,
     pub entity_id: String,
     pub owner: String,
     /// How many times this entity has been claimed since its last success, this time included.
@@ -120,10 +122,8 @@ pub struct Checkpoint {
 /// Which events an operator means. Every field left `None` matches everything.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
-    /// pending, done or dead.
-    pub state: Option<String>,
-    /// call or contact.
-    pub kind: Option<String>,
+    pub state: Option<EventState>,
+    pub kind: Option<Entity>,
     /// The Aircall call or contact id.
     pub entity_id: Option<String>,
     /// The webhook's event name, e.g. call.ended.
@@ -153,9 +153,10 @@ impl EventFilter {
     /// the database.
     pub fn where_clause(&self, sigil: char) -> (String, Vec<FilterValue>) {
         let text = |v: &Option<String>| v.clone().map(FilterValue::Text);
+        let word = |v: Option<&'static str>| v.map(|w| FilterValue::Text(w.to_string()));
         let conditions = [
-            ("state =", text(&self.state)),
-            ("entity_kind =", text(&self.kind)),
+            ("state =", word(self.state.map(EventState::as_str))),
+            ("entity_kind =", word(self.kind.map(Entity::as_str))),
             ("entity_id =", text(&self.entity_id)),
             ("event =", text(&self.event)),
             (
@@ -191,12 +192,12 @@ pub enum FilterValue {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EventRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: Entity,
     pub entity_id: String,
     pub event: String,
     pub event_ts: i64,
     pub received_ms: i64,
-    pub state: String,
+    pub state: EventState,
     pub error: Option<String>,
     pub done_ms: Option<i64>,
     /// The payload; filled by `event` (show), left out of lists.
@@ -214,7 +215,7 @@ pub struct Replayed {
 /// A call or contact with its latest state, for the status page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityRow {
-    pub kind: String,
+    pub kind: Entity,
     pub entity_id: String,
     /// pending, dead or synced.
     pub state: &'static str,
@@ -227,7 +228,7 @@ pub struct EntityRow {
 /// An entity's row: its folded state, its queue counters, its retry and its last error.
 #[derive(Debug, Clone)]
 pub struct EntityDetail {
-    pub kind: String,
+    pub kind: Entity,
     pub entity_id: String,
     /// The folded state (mapping's `Observed`, as JSON), absent before the first reconcile.
     pub observed: Option<String>,

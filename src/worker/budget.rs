@@ -5,8 +5,9 @@
 use std::sync::atomic::Ordering;
 
 use super::job::{Failure, Job};
-use super::{now_ms, Worker};
+use super::Worker;
 use crate::budget::{day_label, day_start_ms, Mode};
+use crate::entity::Entity;
 
 /// The store's meta key of the bridge's own requests today.
 const COUNT_KEY: &str = "monday_daily_requests";
@@ -19,7 +20,7 @@ impl Worker {
         if !keeper.settings().enabled {
             return;
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         self.keep_count(now).await;
         if keeper.read_due(now) {
             let day = keeper.settings().day_ms;
@@ -32,12 +33,12 @@ impl Worker {
                 }
             }
         }
-        for job in jobs.iter().filter(|j| j.claim.kind == "call") {
+        for job in jobs.iter().filter(|j| j.claim.kind == Entity::Call) {
             keeper.call_seen(now, &job.claim.entity_id);
         }
         let decision = keeper.decide(now);
         for job in jobs.iter_mut() {
-            if job.failure.is_some() || !job.intents.is_empty() || job.claim.kind != "call" {
+            if job.failure.is_some() || !job.intents.is_empty() || job.claim.kind != Entity::Call {
                 continue;
             }
             let is_final = job.is_final();

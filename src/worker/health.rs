@@ -2,7 +2,6 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use super::now_ms;
 use crate::monday::MondayError;
 
 /// State shared with the admin listener and the systemd watchdog.
@@ -24,8 +23,7 @@ pub struct WorkerHealth {
 impl WorkerHealth {
     /// Records whether monday answered at all (an application error is an answer; no
     /// connection, a timeout or an HTTP error is not), for readiness.
-    pub fn monday_answered<T>(&self, result: &Result<T, MondayError>) {
-        let now = now_ms();
+    pub fn monday_answered<T>(&self, result: &Result<T, MondayError>, now: i64) {
         // A request held back by our own throttle says nothing about monday.
         if matches!(result, Err(MondayError::Throttled { .. })) {
             return;

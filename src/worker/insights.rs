@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering;
 
 use super::job::{Failure, Job};
-use super::{now_ms, Worker};
+use super::Worker;
 use crate::aircall::insights::InsightAnswer;
 use crate::mapping::Observed;
 
@@ -19,7 +19,7 @@ const NO_AI_ASSIST_PAUSE_MS: i64 = 10 * 60 * 1000;
 
 impl Worker {
     pub(super) async fn fetch_insights(&self, jobs: &mut [Job]) {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let debounce = self.settings.insights_debounce.as_millis() as i64;
         for job in jobs.iter_mut() {
             if job.failure.is_some() {

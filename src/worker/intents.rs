@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::job::{Failure, Job};
-use super::{now_ms, Planned, Worker};
+use super::{Planned, Worker};
 use crate::mapping::{Effect, MondayCommand, Rules, Step};
 use crate::monday::{Applied, Decision, MondayError};
 use crate::store::{Checkpoint, Intent};
@@ -146,7 +146,7 @@ impl Worker {
         }
         let commands: Vec<&MondayCommand> = chunk.iter().map(|p| &p.step.command).collect();
         let request = serde_json::to_string(&commands).unwrap_or_default();
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut served: Vec<usize> = Vec::new();
         for p in chunk {
             if !served.contains(&p.job) {
@@ -186,7 +186,7 @@ impl Worker {
     pub(super) async fn settle_intents(&self, rules: &Rules, jobs: &mut [Job]) {
         // A request several jobs' intents belong to is sent again once per reconcile.
         let mut resent: BTreeMap<String, Vec<Result<Applied, MondayError>>> = BTreeMap::new();
-        let now = now_ms();
+        let now = self.clock.now_ms();
         for job in jobs.iter_mut().filter(|j| j.failure.is_none()) {
             for intent in std::mem::take(&mut job.intents) {
                 match self.settle_one(rules, job, &intent, now, &mut resent).await {
@@ -255,7 +255,7 @@ impl Worker {
                     commands = commands.len(), "sending an interrupted request again under its key");
                 let results = self.monday.send(&intent.request_key, &commands).await;
                 for r in &results {
-                    self.health.monday_answered(r);
+                    self.health.monday_answered(r, self.clock.now_ms());
                 }
                 resent.insert(intent.request_key.clone(), results);
             }
@@ -316,7 +316,7 @@ impl Worker {
             }
             // The contact item of a call's number: its board's Aircall-id column holds contact
             // ids, not the call's. Absent here; the plan looks the number up before it creates.
-            _ if rule.is_some_and(|r| r.entity.as_str() != job.claim.kind) => Ok(Settled::Absent),
+            _ if rule.is_some_and(|r| r.entity != job.claim.kind) => Ok(Settled::Absent),
             // A create (or an intent whose request cannot be read): by the Aircall-id column.
             _ => {
                 let Some(column) = rule.and_then(|r| r.aircall_id_column.as_ref()) else {

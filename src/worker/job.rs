@@ -67,7 +67,7 @@ impl Job {
     pub fn prepare(claim: Claim, rules: &Rules) -> Job {
         let mut job = Job {
             observed: claim.observed.clone().unwrap_or_default(),
-            entity: Entity::parse(&claim.kind).unwrap_or(Entity::Call),
+            entity: claim.kind,
             claim,
             state: None,
             boards: Vec::new(),
@@ -267,10 +267,7 @@ impl Job {
 }
 
 fn fold(claim: &Claim) -> Result<Observed, MappingError> {
-    let entity = Entity::parse(&claim.kind).ok_or_else(|| MappingError::Payload {
-        event: claim.kind.clone(),
-        message: "unknown entity kind".into(),
-    })?;
+    let entity = claim.kind;
     let previous: Option<Observed> = match claim.observed.as_deref() {
         None | Some("") => None,
         Some(text) => Some(

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::now_ms;
+use crate::clock::SharedClock;
 use crate::store::Store;
 
 /// Renews until dropped.
@@ -24,13 +24,14 @@ pub(super) fn renew_while_held(
     rows: Vec<i64>,
     owner: String,
     lease_ms: i64,
+    clock: SharedClock,
 ) -> Renewal {
     let every = Duration::from_millis((lease_ms / 3).max(1) as u64);
     Renewal(tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
             match store
-                .renew_leases(rows.clone(), &owner, now_ms() + lease_ms)
+                .renew_leases(rows.clone(), &owner, clock.now_ms() + lease_ms)
                 .await
             {
                 Ok(0) => {

@@ -32,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aircall::api::AircallApi;
 use crate::aircall::download::Downloads;
+use crate::clock::SharedClock;
 use crate::config::WorkerSettings;
 use crate::mapping::Step;
 use crate::metrics::Metrics;
@@ -39,10 +40,6 @@ use crate::monday::{MondayClient, MondayError};
 use crate::reload::SharedRules;
 use crate::store::{Completion, Store, StoreError};
 use job::Job;
-
-pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOutcome {
@@ -90,6 +87,7 @@ pub struct Worker {
     /// Aircall said "no AI Assist" (a 403 while the credentials work): until then, AI
     /// insights are taken as unavailable without asking again (`insights`).
     no_ai_assist_until_ms: std::sync::atomic::AtomicI64,
+    clock: SharedClock,
 }
 
 /// One planned command: which job, which of its boards.
@@ -115,6 +113,8 @@ pub struct WorkerParts {
     /// Aircall's API, for fresh links of expired recordings (`None`: no credentials; an upload
     /// whose link expired is retried, then dead-lettered with that reason).
     pub aircall: Option<AircallApi>,
+    /// What "now" is for due times, leases and the budget (a test may move its own).
+    pub clock: SharedClock,
 }
 
 impl Worker {
@@ -139,6 +139,7 @@ impl Worker {
             recordings: Downloads::new(aircall.clone()),
             aircall,
             no_ai_assist_until_ms: Default::default(),
+            clock: parts.clock,
         }
     }
 
@@ -155,7 +156,9 @@ impl Worker {
     async fn run_loop(self: Arc<Self>, cancel: CancellationToken) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(1));
         loop {
-            self.health.heartbeat_ms.store(now_ms(), Ordering::Relaxed);
+            self.health
+                .heartbeat_ms
+                .store(self.clock.now_ms(), Ordering::Relaxed);
             // Register for a wake-up before looking for work, so an event stored between the
             // look and the wait is not missed.
             let notified = self.wake.notified();
@@ -166,7 +169,7 @@ impl Worker {
                 Ok(RunOutcome::Ran) => break,
                 Ok(RunOutcome::Empty) => poll,
                 Ok(RunOutcome::Paused { until_ms }) => Duration::from_millis(
-                    (until_ms - now_ms()).clamp(1, poll.as_millis() as i64) as u64,
+                    (until_ms - self.clock.now_ms()).clamp(1, poll.as_millis() as i64) as u64,
                 ),
                 Err(e) => {
                     tracing::error!(error = %e, "worker could not use the store");
@@ -184,7 +187,7 @@ impl Worker {
     /// Reconciles what is due: one call or contact when traffic is live, up to `max_batch` of
     /// them in one request when a backlog built up. Tests call this to drain the queue.
     pub async fn try_run_one(&self) -> Result<RunOutcome, WorkerError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let recorded_pause = self.pause_of_others().await;
         let paused = self.health.paused_until_ms.load(Ordering::Relaxed);
         if now < paused {
@@ -202,7 +205,13 @@ impl Worker {
             return Ok(RunOutcome::Empty);
         }
         let rows = claims.iter().map(|c| c.row).collect();
-        let _renewing = leases::renew_while_held(self.store.clone(), rows, owner, lease_ms);
+        let _renewing = leases::renew_while_held(
+            self.store.clone(),
+            rows,
+            owner,
+            lease_ms,
+            self.clock.clone(),
+        );
         // One snapshot for the whole reconcile: a reload between two steps must not shift the
         // board indexes the jobs hold.
         let rules = self.rules.current();
@@ -224,7 +233,9 @@ impl Worker {
         self.plan_and_send(&rules, &mut jobs, &found).await;
         let completions: Vec<Completion> =
             jobs.into_iter().map(|j| self.finish(&rules, j)).collect();
-        self.store.complete_many(completions, now_ms()).await?;
+        self.store
+            .complete_many(completions, self.clock.now_ms())
+            .await?;
         self.share_pause(recorded_pause).await;
         Ok(RunOutcome::Ran)
     }

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::job::{Failure, Job};
-use super::{now_ms, Planned, Worker};
+use super::{Planned, Worker};
 use crate::mapping::{self, Found, MondayCommand, Rules};
 use crate::monday::MondayError;
 
@@ -46,7 +46,7 @@ impl Worker {
         found: &[Found],
         only: &[Option<Vec<usize>>],
     ) -> Vec<Planned> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut planned = Vec::new();
         // Effects monday would apply twice, by key: two entities of one reconcile that plan the
         // same one (two calls from one unknown number, one contact item) send it once.
@@ -110,7 +110,7 @@ impl Worker {
         p: Planned,
         result: Result<crate::monday::Applied, MondayError>,
     ) {
-        self.health.monday_answered(&result);
+        self.health.monday_answered(&result, self.clock.now_ms());
         let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
         jobs[p.job].apply(
             rule,

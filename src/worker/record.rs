@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use super::job::{Failure, Job};
-use super::{now_ms, retry, Worker};
+use super::{retry, Worker};
 use crate::mapping::Rules;
 use crate::store::{Completion, Outcome};
 
@@ -25,7 +25,7 @@ impl Worker {
                     message,
                     claim.attempts,
                     &self.settings.retry_schedule,
-                    now_ms(),
+                    self.clock.now_ms(),
                     retry::jitter(),
                 );
                 if let Outcome::Dead { error } = &outcome {
@@ -40,7 +40,7 @@ impl Worker {
                     message,
                     claim.attempts,
                     &self.settings.retry_schedule,
-                    now_ms(),
+                    self.clock.now_ms(),
                     retry::jitter(),
                 );
                 if let Some(until) = after.pause_until_ms {
@@ -60,7 +60,7 @@ impl Worker {
                         self.metrics
                             .inc("bridge_retries_total", &[("reason", after.reason)]);
                         tracing::warn!(kind = %claim.kind, entity_id = %claim.entity_id, %error,
-                            retry_in_ms = due_ms - now_ms(), "will retry");
+                            retry_in_ms = due_ms - self.clock.now_ms(), "will retry");
                     }
                     Outcome::Synced => {}
                 }
@@ -71,7 +71,7 @@ impl Worker {
                     format!("AI insights: {message}"),
                     claim.attempts,
                     &self.settings.retry_schedule,
-                    now_ms(),
+                    self.clock.now_ms(),
                     retry::jitter(),
                 );
                 if let Outcome::Dead { error } = &outcome {
@@ -80,7 +80,7 @@ impl Worker {
                 outcome
             }
             Some(Failure::Store(error)) => Outcome::Retry {
-                due_ms: now_ms() + self.settings.poll_interval_ms as i64,
+                due_ms: self.clock.now_ms() + self.settings.poll_interval_ms as i64,
                 error,
                 counts: false,
             },
@@ -95,7 +95,7 @@ impl Worker {
                 counts: false,
             },
             None if job.another_round => Outcome::Retry {
-                due_ms: now_ms(),
+                due_ms: self.clock.now_ms(),
                 error: "another round".into(),
                 counts: false,
             },

@@ -7,7 +7,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::job::{Failure, Job};
-use super::{now_ms, Worker, WorkerError};
+use super::{Worker, WorkerError};
+use crate::entity::Entity;
 use crate::mapping::{self, Found, Needs, Rules};
 use crate::monday::{Lookup, MondayError};
 
@@ -42,7 +43,7 @@ impl Worker {
 
     /// Asks monday (one request) about the emails the cache does not know.
     async fn resolve_users(&self, jobs: &mut [Job], needs: &[Needs], found: &mut [Found]) {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let unknown: BTreeSet<&String> = needs
             .iter()
             .flat_map(|n| &n.users)
@@ -114,7 +115,7 @@ impl Worker {
             if job.failure.is_some() {
                 continue;
             }
-            let links = self.store.links("contact", contact_id).await?;
+            let links = self.store.links(Entity::Contact, contact_id).await?;
             found.contact_item = links
                 .into_iter()
                 .find(|l| &l.board_id == board_id)

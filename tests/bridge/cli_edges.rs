@@ -13,7 +13,7 @@ async fn journal(dir: &tempfile::TempDir, n: usize) -> String {
     for i in 0..n {
         store
             .append(NewEvent {
-                kind: "call".into(),
+                kind: aircall_monday_bridge::store::Entity::Call,
                 entity_id: format!("{}", 1000 + i),
                 event: "call.created".into(),
                 timestamp: 1_795_168_800 + i as i64,

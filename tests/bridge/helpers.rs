@@ -516,7 +516,7 @@ impl Bridge {
     /// The journal's events in `state` (pending, done or dead), newest first.
     pub async fn events_in(&self, state: &str) -> Vec<EventRow> {
         let filter = EventFilter {
-            state: Some(state.into()),
+            state: Some(state.parse().expect("pending, done or dead")),
             ..Default::default()
         };
         self.store().await.events(filter, 100_000).await.unwrap()
@@ -581,7 +581,7 @@ impl Bridge {
                 let mut errors = Vec::new();
                 for e in store.recent_entities(1_000).await.unwrap() {
                     if e.state == "pending" {
-                        let d = store.entity(&e.kind, &e.entity_id).await.unwrap().unwrap();
+                        let d = store.entity(e.kind, &e.entity_id).await.unwrap().unwrap();
                         errors.push(format!(
                             "{} {}: {} attempts {} due {}",
                             d.kind,

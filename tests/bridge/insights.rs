@@ -323,7 +323,11 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
         (bad.metric("bridge_dead_events").await >= 1.0).then_some(())
     })
     .await;
-    let entity = bad.store().await.entity("call", &id.to_string()).await;
+    let entity = bad
+        .store()
+        .await
+        .entity(aircall_monday_bridge::store::Entity::Call, &id.to_string())
+        .await;
     let error = entity.unwrap().unwrap().last_error.unwrap();
     assert!(
         error.contains("AI insights") && error.contains("credentials"),

@@ -129,7 +129,11 @@ async fn without_aircall_credentials_an_expired_recording_ends_in_the_dead_lette
         (bridge.metric("bridge_dead_events").await >= 1.0).then_some(())
     })
     .await;
-    let entity = bridge.store().await.entity("call", &id.to_string()).await;
+    let entity = bridge
+        .store()
+        .await
+        .entity(aircall_monday_bridge::store::Entity::Call, &id.to_string())
+        .await;
     let error = entity.unwrap().unwrap().last_error.unwrap();
     assert!(
         error.contains("expired") && error.contains("aircall.api_id"),

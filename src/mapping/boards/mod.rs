@@ -15,30 +15,7 @@ pub use ai::AI_FIELDS;
 pub use columns::{closed_values, ColumnKind, ColumnSpec, UploadSource};
 pub use routes::{AnyOf, CallFilter, Route, OUTCOMES};
 
-/// What a board mirrors: one item per Aircall call, or one per Aircall contact.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Entity {
-    Call,
-    Contact,
-}
-
-impl Entity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Call => "call",
-            Entity::Contact => "contact",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Entity> {
-        match s {
-            "call" => Some(Entity::Call),
-            "contact" => Some(Entity::Contact),
-            _ => None,
-        }
-    }
-}
+pub use crate::entity::Entity;
 
 /// Which of Aircall's recording/voicemail links fills `recording` and `voicemail`: the
 /// permanent `asset` page (needs an Aircall login), the short URL (about 3 h) or the direct

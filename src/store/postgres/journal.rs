@@ -1,6 +1,8 @@
 //! The operator's views on PostgreSQL: queue figures, events by filter, replay and drop, the
 //! entities touched last, and one entity with everything known of it.
 
+use super::words::word;
+use crate::store::{Entity, EventState};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
@@ -13,19 +15,19 @@ use crate::store::{
 const COLUMNS: &str =
     "id, entity_kind, entity_id, event, event_ts, received_ms, state, error, done_ms";
 
-fn row(r: &Row, with_data: bool) -> EventRow {
-    EventRow {
+fn row(r: &Row, with_data: bool) -> Result<EventRow, StoreError> {
+    Ok(EventRow {
         id: r.get(0),
-        kind: r.get(1),
+        kind: word(r, 1)?,
         entity_id: r.get(2),
         event: r.get(3),
         event_ts: r.get(4),
         received_ms: r.get(5),
-        state: r.get(6),
+        state: word(r, 6)?,
         error: r.get(7),
         done_ms: r.get(8),
         data: with_data.then(|| r.get(9)),
-    }
+    })
 }
 
 type Params = Vec<Box<dyn ToSql + Sync + Send>>;
@@ -98,7 +100,7 @@ pub(super) async fn list(
         args.len()
     );
     let rows = c.query(&sql, &refs(&args)).await.map_err(db_err)?;
-    Ok(rows.iter().map(|r| row(r, false)).collect())
+    rows.iter().map(|r| row(r, false)).collect()
 }
 
 pub(super) async fn show(c: &impl GenericClient, id: i64) -> Result<Option<EventRow>, StoreError> {
@@ -109,7 +111,7 @@ pub(super) async fn show(c: &impl GenericClient, id: i64) -> Result<Option<Event
         )
         .await
         .map_err(db_err)?;
-    Ok(found.map(|r| row(&r, true)))
+    found.map(|r| row(&r, true)).transpose()
 }
 
 /// The (kind, entity id) pairs the filter's events belong to.
@@ -129,7 +131,7 @@ pub(super) async fn replay(
     now_ms: i64,
 ) -> Result<Replayed, StoreError> {
     let mut dead = filter.clone();
-    dead.state = Some("dead".into());
+    dead.state = Some(EventState::Dead);
     let (clause, args) = where_clause(&dead);
     let entities = entities_of(c, &clause, &args).await?;
     let events = c
@@ -200,7 +202,7 @@ pub(super) async fn recent_entities(
     let mut entities = Vec::with_capacity(rows.len());
     for r in rows {
         let (pending, dead): (bool, bool) = (r.get(2), r.get(3));
-        let (kind, entity_id): (String, String) = (r.get(0), r.get(1));
+        let (kind, entity_id): (Entity, String) = (word(&r, 0)?, r.get(1));
         let items = c
             .query(
                 "SELECT board_id, item_id FROM links
@@ -232,7 +234,7 @@ pub(super) async fn recent_entities(
 
 pub(super) async fn entity(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     id: &str,
 ) -> Result<Option<EntityDetail>, StoreError> {
     let row = c
@@ -244,23 +246,26 @@ pub(super) async fn entity(
         )
         .await
         .map_err(db_err)?;
-    Ok(row.map(|r| EntityDetail {
-        kind: r.get(0),
-        entity_id: r.get(1),
-        observed: r.get(2),
-        pending: r.get::<_, bool>(3) as i64,
-        dead: r.get::<_, bool>(4) as i64,
-        attempts: r.get::<_, i32>(5) as i64,
-        due_ms: r.get(6),
-        lease_until_ms: r.get(7),
-        last_error: r.get(8),
-        updated_ms: r.get(9),
-    }))
+    row.map(|r| {
+        Ok(EntityDetail {
+            kind: word(&r, 0)?,
+            entity_id: r.get(1),
+            observed: r.get(2),
+            pending: r.get::<_, bool>(3) as i64,
+            dead: r.get::<_, bool>(4) as i64,
+            attempts: r.get::<_, i32>(5) as i64,
+            due_ms: r.get(6),
+            lease_until_ms: r.get(7),
+            last_error: r.get(8),
+            updated_ms: r.get(9),
+        })
+    })
+    .transpose()
 }
 
 pub(super) async fn entity_events(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     id: &str,
 ) -> Result<Vec<EventRow>, StoreError> {
     let rows = c
@@ -273,12 +278,12 @@ pub(super) async fn entity_events(
         )
         .await
         .map_err(db_err)?;
-    Ok(rows.iter().map(|r| row(r, true)).collect())
+    rows.iter().map(|r| row(r, true)).collect()
 }
 
 pub(super) async fn observed_states(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     limit: usize,
 ) -> Result<Vec<(String, String)>, StoreError> {
     let rows = c

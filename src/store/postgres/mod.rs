@@ -11,7 +11,9 @@ mod budget;
 mod journal;
 mod queries;
 mod schema;
+mod words;
 
+use crate::store::Entity;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -235,7 +237,7 @@ impl Backend for PgStore {
         &self,
         board_id: &str,
         item_id: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<(Entity, String)>, StoreError> {
         let row = self
             .client()
             .await?
@@ -245,7 +247,7 @@ impl Backend for PgStore {
             )
             .await
             .map_err(db_err)?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
+        row.map(|r| Ok((words::word(&r, 0)?, r.get(1)))).transpose()
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -322,21 +324,21 @@ impl Backend for PgStore {
         journal::recent_entities(&self.client().await?, limit).await
     }
 
-    async fn links(&self, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError> {
+    async fn links(&self, kind: Entity, entity_id: &str) -> Result<Vec<Link>, StoreError> {
         queries::links(&self.client().await?, kind, entity_id).await
     }
 
-    async fn entity(&self, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError> {
+    async fn entity(&self, kind: Entity, id: &str) -> Result<Option<EntityDetail>, StoreError> {
         journal::entity(&self.client().await?, kind, id).await
     }
 
-    async fn entity_events(&self, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError> {
+    async fn entity_events(&self, kind: Entity, id: &str) -> Result<Vec<EventRow>, StoreError> {
         journal::entity_events(&self.client().await?, kind, id).await
     }
 
     async fn observed_states(
         &self,
-        kind: &str,
+        kind: Entity,
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         journal::observed_states(&self.client().await?, kind, limit).await

@@ -1,6 +1,8 @@
 //! The queue's SQL on PostgreSQL: append, claim, checkpoint and complete. Each function runs
 //! on a pooled connection or inside the caller's transaction.
 
+use super::words::word;
+use crate::store::Entity;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -86,13 +88,13 @@ pub(super) async fn claim_many(
     rows.sort_by_key(|r| (r.get::<_, i64>(5), r.get::<_, i64>(0)));
     let mut claims = Vec::with_capacity(rows.len());
     for r in rows {
-        let kind: String = r.get(1);
+        let kind: Entity = word(&r, 1)?;
         let entity_id: String = r.get(2);
         claims.push(Claim {
             row: r.get(0),
-            events: pending_events(c, &kind, &entity_id).await?,
-            links: links(c, &kind, &entity_id).await?,
-            intents: intents_of(c, &kind, &entity_id).await?,
+            events: pending_events(c, kind, &entity_id).await?,
+            links: links(c, kind, &entity_id).await?,
+            intents: intents_of(c, kind, &entity_id).await?,
             kind,
             entity_id,
             owner: owner.to_string(),
@@ -105,7 +107,7 @@ pub(super) async fn claim_many(
 
 async fn pending_events(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let stmt = c
@@ -130,7 +132,7 @@ async fn pending_events(
 
 pub(super) async fn links(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
 ) -> Result<Vec<Link>, StoreError> {
     let stmt = c
@@ -153,7 +155,7 @@ pub(super) async fn links(
 
 async fn intents_of(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
 ) -> Result<Vec<Intent>, StoreError> {
     let stmt = c
@@ -186,7 +188,7 @@ async fn owned(
     c: &impl GenericClient,
     row: i64,
     owner: &str,
-) -> Result<(String, String), StoreError> {
+) -> Result<(Entity, String), StoreError> {
     let stmt = c
         .prepare_cached(
             "SELECT kind, entity_id, lease_owner FROM entities WHERE id = $1 FOR UPDATE",
@@ -194,8 +196,8 @@ async fn owned(
         .await
         .map_err(db_err)?;
     let r = c.query_one(&stmt, &[&row]).await.map_err(db_err)?;
-    let (kind, entity_id, holder): (String, String, Option<String>) =
-        (r.get(0), r.get(1), r.get(2));
+    let (kind, entity_id, holder): (Entity, String, Option<String>) =
+        (word(&r, 0)?, r.get(1), r.get(2));
     if holder.as_deref() != Some(owner) {
         return Err(StoreError::LeaseLost(format!("{kind} {entity_id}")));
     }
@@ -204,7 +206,7 @@ async fn owned(
 
 async fn upsert_link(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
     link: &Link,
     now_ms: i64,
@@ -238,7 +240,7 @@ async fn upsert_link(
 /// Replaces the entity's open intents with `intents`.
 async fn replace_intents(
     c: &impl GenericClient,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
     intents: &[Intent],
 ) -> Result<(), StoreError> {
@@ -285,9 +287,9 @@ pub(super) async fn checkpoint(
 ) -> Result<(), StoreError> {
     let (kind, entity_id) = owned(c, cp.row, &cp.owner).await?;
     for link in &cp.links {
-        upsert_link(c, &kind, &entity_id, link, now_ms).await?;
+        upsert_link(c, kind, &entity_id, link, now_ms).await?;
     }
-    replace_intents(c, &kind, &entity_id, &cp.intents).await
+    replace_intents(c, kind, &entity_id, &cp.intents).await
 }
 
 /// Records a claim's outcome, if the claim is still ours. The entity row is locked first, so
@@ -300,9 +302,9 @@ pub(super) async fn complete(
 ) -> Result<(), StoreError> {
     let (kind, entity_id) = owned(c, done.row, &done.owner).await?;
     for link in &done.links {
-        upsert_link(c, &kind, &entity_id, link, now_ms).await?;
+        upsert_link(c, kind, &entity_id, link, now_ms).await?;
     }
-    replace_intents(c, &kind, &entity_id, &done.intents).await?;
+    replace_intents(c, kind, &entity_id, &done.intents).await?;
     let mark = |state: &'static str, error: Option<String>| async move {
         c.execute(
             "UPDATE events SET state = $2, error = $3, done_ms = $4

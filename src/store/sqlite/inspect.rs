@@ -4,36 +4,14 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal;
-use super::SqliteStore;
 use crate::store::StoreError;
-use crate::store::{EntityDetail, EventRow};
+use crate::store::{Entity, EntityDetail, EventRow};
 
-impl SqliteStore {
-    /// One entity's row, or `None` when the store has never heard of it.
-    pub async fn entity(&self, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError> {
-        let (kind, id) = (kind.to_string(), id.to_string());
-        self.read(move |c| entity(c, &kind, &id)).await
-    }
-
-    /// Every event of one entity with its payload, oldest first.
-    pub async fn entity_events(&self, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError> {
-        let (kind, id) = (kind.to_string(), id.to_string());
-        self.read(move |c| entity_events(c, &kind, &id)).await
-    }
-
-    /// (entity id, folded state) of the `limit` entities of `kind` updated last, newest first:
-    /// what `calls find` searches.
-    pub async fn observed_states(
-        &self,
-        kind: &str,
-        limit: usize,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let kind = kind.to_string();
-        self.read(move |c| observed_states(c, &kind, limit)).await
-    }
-}
-
-fn entity(c: &Connection, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError> {
+pub(super) fn entity(
+    c: &Connection,
+    kind: Entity,
+    id: &str,
+) -> Result<Option<EntityDetail>, StoreError> {
     let row = c
         .query_row(
             "SELECT kind, entity_id, observed, pending, dead, attempts, due_ms, lease_until_ms,
@@ -59,7 +37,11 @@ fn entity(c: &Connection, kind: &str, id: &str) -> Result<Option<EntityDetail>, 
     Ok(row)
 }
 
-fn entity_events(c: &Connection, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError> {
+pub(super) fn entity_events(
+    c: &Connection,
+    kind: Entity,
+    id: &str,
+) -> Result<Vec<EventRow>, StoreError> {
     let mut stmt = c.prepare(&format!(
         "SELECT {}, data FROM events WHERE entity_kind = ?1 AND entity_id = ?2 ORDER BY id",
         journal::COLUMNS
@@ -75,9 +57,9 @@ fn entity_events(c: &Connection, kind: &str, id: &str) -> Result<Vec<EventRow>, 
     Ok(rows)
 }
 
-fn observed_states(
+pub(super) fn observed_states(
     c: &Connection,
-    kind: &str,
+    kind: Entity,
     limit: usize,
 ) -> Result<Vec<(String, String)>, StoreError> {
     let mut stmt = c.prepare(

@@ -7,6 +7,7 @@
 //! The store keeps the request opaque (JSON owned by the worker), as it does observed and
 //! synced state.
 
+use crate::store::Entity;
 use rusqlite::{params, Connection};
 
 use super::queries::upsert_link;
@@ -15,7 +16,7 @@ use crate::store::{Checkpoint, Intent};
 
 pub(super) fn of_entity(
     c: &Connection,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
 ) -> Result<Vec<Intent>, StoreError> {
     let mut stmt = c.prepare_cached(
@@ -49,7 +50,7 @@ pub(super) fn count_of_request(c: &Connection, request_key: &str) -> Result<usiz
 /// Replaces the entity's open intents with `intents`.
 pub(super) fn replace(
     c: &Connection,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
     intents: &[Intent],
 ) -> Result<(), StoreError> {
@@ -80,7 +81,7 @@ pub(super) fn replace(
 pub(super) fn checkpoint(c: &Connection, cp: &Checkpoint, now_ms: i64) -> Result<(), StoreError> {
     let (kind, entity_id) = super::queries::owned(c, cp.row, &cp.owner)?;
     for link in &cp.links {
-        upsert_link(c, &kind, &entity_id, link, now_ms)?;
+        upsert_link(c, kind, &entity_id, link, now_ms)?;
     }
-    replace(c, &kind, &entity_id, &cp.intents)
+    replace(c, kind, &entity_id, &cp.intents)
 }

@@ -2,6 +2,7 @@
 //! Used by `events list|show|replay|drop` (on the SQLite file directly, beside a running
 //! bridge: WAL lets a second process in) and by the status page.
 
+use crate::store::EventState;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
@@ -96,7 +97,7 @@ pub(super) fn replay(
     now_ms: i64,
 ) -> Result<Replayed, StoreError> {
     let mut dead = filter.clone();
-    dead.state = Some("dead".into());
+    dead.state = Some(EventState::Dead);
     let (clause, args) = where_clause(&dead);
     let entities = entities_of(c, &clause, &args)?;
     let events = c.execute(

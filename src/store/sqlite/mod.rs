@@ -7,6 +7,7 @@ mod intents;
 mod journal;
 mod queries;
 mod schema;
+mod words;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::store::{
-    Appended, Backend, Checkpoint, Claim, Completion, EntityDetail, EntityRow, EventFilter,
+    Appended, Backend, Checkpoint, Claim, Completion, Entity, EntityDetail, EntityRow, EventFilter,
     EventRow, Link, NewEvent, QueueStats, Replayed, Space, StoreError,
 };
 
@@ -272,7 +273,7 @@ impl Backend for SqliteStore {
         &self,
         board_id: &str,
         item_id: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<(Entity, String)>, StoreError> {
         let (board_id, item_id) = (board_id.to_string(), item_id.to_string());
         self.read(move |c| {
             use rusqlite::OptionalExtension;
@@ -358,9 +359,9 @@ impl Backend for SqliteStore {
     }
 
     /// Links of one entity, e.g. to show where a call landed.
-    async fn links(&self, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError> {
-        let (kind, entity_id) = (kind.to_string(), entity_id.to_string());
-        self.read(move |c| queries::links(c, &kind, &entity_id))
+    async fn links(&self, kind: Entity, entity_id: &str) -> Result<Vec<Link>, StoreError> {
+        let entity_id = entity_id.to_string();
+        self.read(move |c| queries::links(c, kind, &entity_id))
             .await
     }
 
@@ -376,20 +377,24 @@ impl Backend for SqliteStore {
         SqliteStore::ensure_space(self, reserve).await
     }
 
-    async fn entity(&self, kind: &str, id: &str) -> Result<Option<EntityDetail>, StoreError> {
-        SqliteStore::entity(self, kind, id).await
+    async fn entity(&self, kind: Entity, id: &str) -> Result<Option<EntityDetail>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| inspect::entity(c, kind, &id)).await
     }
 
-    async fn entity_events(&self, kind: &str, id: &str) -> Result<Vec<EventRow>, StoreError> {
-        SqliteStore::entity_events(self, kind, id).await
+    async fn entity_events(&self, kind: Entity, id: &str) -> Result<Vec<EventRow>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| inspect::entity_events(c, kind, &id))
+            .await
     }
 
     async fn observed_states(
         &self,
-        kind: &str,
+        kind: Entity,
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        SqliteStore::observed_states(self, kind, limit).await
+        self.read(move |c| inspect::observed_states(c, kind, limit))
+            .await
     }
 
     fn is_shared(&self) -> bool {

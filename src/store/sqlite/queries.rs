@@ -1,6 +1,7 @@
 //! The SQL behind `Store`. Each function runs inside the writer's transaction (or on the
 //! reader) and is small enough to read in one go.
 
+use crate::store::Entity;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::intents;
@@ -73,7 +74,7 @@ pub(super) fn claim(
             |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
+                    r.get::<_, Entity>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, u32>(4)?,
@@ -99,8 +100,8 @@ pub(super) fn claim(
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let links = links(c, &kind, &entity_id)?;
-    let intents = intents::of_entity(c, &kind, &entity_id)?;
+    let links = links(c, kind, &entity_id)?;
+    let intents = intents::of_entity(c, kind, &entity_id)?;
     Ok(Some(Claim {
         row,
         kind,
@@ -114,7 +115,11 @@ pub(super) fn claim(
     }))
 }
 
-pub(super) fn links(c: &Connection, kind: &str, entity_id: &str) -> Result<Vec<Link>, StoreError> {
+pub(super) fn links(
+    c: &Connection,
+    kind: Entity,
+    entity_id: &str,
+) -> Result<Vec<Link>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT board_id, item_id, synced FROM links WHERE kind = ?1 AND entity_id = ?2
           ORDER BY board_id",
@@ -132,8 +137,8 @@ pub(super) fn links(c: &Connection, kind: &str, entity_id: &str) -> Result<Vec<L
 }
 
 /// The entity (kind, id) of claim `row`, if `owner` still holds its lease.
-pub(super) fn owned(c: &Connection, row: i64, owner: &str) -> Result<(String, String), StoreError> {
-    let (kind, entity_id, holder): (String, String, Option<String>) = c.query_row(
+pub(super) fn owned(c: &Connection, row: i64, owner: &str) -> Result<(Entity, String), StoreError> {
+    let (kind, entity_id, holder): (Entity, String, Option<String>) = c.query_row(
         "SELECT kind, entity_id, lease_owner FROM entities WHERE id = ?1",
         [row],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -146,7 +151,7 @@ pub(super) fn owned(c: &Connection, row: i64, owner: &str) -> Result<(String, St
 
 pub(super) fn upsert_link(
     c: &Connection,
-    kind: &str,
+    kind: Entity,
     entity_id: &str,
     link: &Link,
     now_ms: i64,
@@ -172,9 +177,9 @@ pub(super) fn upsert_link(
 pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result<(), StoreError> {
     let (kind, entity_id) = owned(c, done.row, &done.owner)?;
     for link in &done.links {
-        upsert_link(c, &kind, &entity_id, link, now_ms)?;
+        upsert_link(c, kind, &entity_id, link, now_ms)?;
     }
-    intents::replace(c, &kind, &entity_id, &done.intents)?;
+    intents::replace(c, kind, &entity_id, &done.intents)?;
     let mark = |state: &str, error: Option<&str>| -> Result<(), StoreError> {
         let mut stmt = c.prepare_cached(
             "UPDATE events SET state = ?2, error = ?3, done_ms = ?4
