@@ -86,8 +86,10 @@ impl Application {
         let keep_done = settings.store.keep_done;
         let metrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
+        // One clock for the worker, the receiver and the admin pages.
+        let clock = crate::clock::system();
         let health = Arc::new(WorkerHealth::default());
-        health.heartbeat_ms.store(now_ms(), Ordering::Relaxed);
+        health.heartbeat_ms.store(clock.now_ms(), Ordering::Relaxed);
         let monday = MondayClient::new(&settings.monday, metrics.clone())?;
         if store.is_shared() {
             // Replicas: the account's minute quota is counted in the database they share.
@@ -106,7 +108,7 @@ impl Application {
             // Fresh links for expired recordings need Aircall's API; without credentials an
             // upload whose link expired is retried, then dead-lettered with that reason.
             aircall: crate::aircall::api::AircallApi::new(&settings.aircall).ok(),
-            clock: crate::clock::system(),
+            clock: clock.clone(),
         });
         // A reconcile may wait for a whole monday request, so the heartbeat can be that old.
         let watchdog_limit = Duration::from_secs(settings.monday.timeout_secs * 2 + 10)
@@ -132,6 +134,7 @@ impl Application {
             request_timeout: limits.request_timeout,
             json_max_depth: limits.json_max_depth,
             reserve_bytes: settings.store.reserve_bytes,
+            clock: clock.clone(),
         });
         let workers = settings.server.workers;
         let per_worker = limits.max_connections.div_ceil(workers).max(1);
@@ -175,7 +178,7 @@ impl Application {
             metrics,
             health: health.clone(),
             heartbeat_limit_ms: watchdog_limit.as_millis() as i64,
-            started_ms: now_ms(),
+            started_ms: clock.now_ms(),
             wake,
             monday,
             rules: rules.clone(),
@@ -184,6 +187,7 @@ impl Application {
             connections,
             connection_limit: limits.max_connections,
             readiness: admin::Readiness::new(settings.store.reserve_bytes),
+            clock: clock.clone(),
         });
         let guard = web::Data::new(admin::Guard::new(&settings.admin));
         let admin_listener = listener::bind(settings.server.admin_listen, 128)?;

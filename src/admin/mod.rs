@@ -17,7 +17,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::clock::now_ms;
+use crate::clock::SharedClock;
 use crate::listener::ConnectionCount;
 use crate::metrics::Metrics;
 use crate::monday::MondayClient;
@@ -45,6 +45,8 @@ pub struct AdminState {
     pub connections: Arc<ConnectionCount>,
     pub connection_limit: usize,
     pub readiness: Readiness,
+    /// What "now" is for ages, the budget's day and replays.
+    pub clock: SharedClock,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -63,9 +65,9 @@ async fn healthz() -> HttpResponse {
 /// load balancer keeps sending while monday is down. Sync health is in the body
 /// (`sync_problems`), the metrics, the status page and the alert rules, never in the status.
 async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let mut problems = Vec::new();
-    if let Err(e) = state.readiness.store(&state.store).await {
+    if let Err(e) = state.readiness.store(&state.store, now).await {
         problems.push(e);
     }
     let stats = state.store.stats(now).await.unwrap_or_default();
@@ -94,7 +96,7 @@ async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let stats = state.store.stats(now).await.unwrap_or_default();
     let worker = sync_health::Snapshot::of(&state.health);
     let healthy = sync_health::problems(&stats, worker, state.heartbeat_limit_ms, now).is_empty();
@@ -144,7 +146,7 @@ async fn metrics(state: web::Data<AdminState>) -> HttpResponse {
     gauges.push((
         "bridge_budget_requests_today",
         "Requests the bridge sent to monday today (UTC), as monday counts them",
-        keeper.own_used(now_ms()) as f64,
+        keeper.own_used(now) as f64,
     ));
     if let Some(d) = keeper.last() {
         gauges.push((

@@ -5,7 +5,6 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::clock::now_ms;
 use crate::store::Store;
 
 /// A probe result is reused this long.
@@ -25,27 +24,27 @@ impl Readiness {
     }
 
     /// Ok, or why a webhook would not be stored now.
-    pub async fn store(&self, store: &Store) -> Result<(), String> {
+    pub async fn store(&self, store: &Store, now_ms: i64) -> Result<(), String> {
         if let Some((at, result)) = self.last.lock().ok().and_then(|l| l.clone()) {
             if at.elapsed() < PROBE_EVERY {
                 return result;
             }
         }
-        let result = self.probe(store).await;
+        let result = self.probe(store, now_ms).await;
         if let Ok(mut last) = self.last.lock() {
             *last = Some((Instant::now(), result.clone()));
         }
         result
     }
 
-    async fn probe(&self, store: &Store) -> Result<(), String> {
+    async fn probe(&self, store: &Store, now_ms: i64) -> Result<(), String> {
         // Space first: the write would succeed on a nearly full disk and say nothing.
         store
             .ensure_space(self.reserve_bytes)
             .await
             .map_err(|e| format!("store cannot take webhooks: {e}"))?;
         store
-            .probe_write(now_ms())
+            .probe_write(now_ms)
             .await
             .map_err(|e| format!("store not writable: {e}"))
     }

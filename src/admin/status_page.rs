@@ -12,7 +12,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::AdminState;
-use crate::clock::now_ms;
 use crate::store::{Entity, EventFilter, EventRow, EventState};
 
 const RECENT: usize = 20;
@@ -43,8 +42,8 @@ pub(super) fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn when(ms: i64) -> String {
-    let age = (now_ms() - ms).max(0) / 1000;
+fn when(now_ms: i64, ms: i64) -> String {
+    let age = (now_ms - ms).max(0) / 1000;
     match age {
         0..=59 => format!("{age} s ago"),
         60..=3599 => format!("{} min ago", age / 60),
@@ -63,7 +62,7 @@ th{background:#f4f4f4}.dead{color:#b00020;font-weight:600}.pending{color:#a06000
 .search{margin:1em 0}pre{background:#f7f7f7;padding:10px;overflow-x:auto}.err{font-family:monospace;font-size:12px;max-width:40em;word-break:break-word}button{cursor:pointer}";
 
 async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> HttpResponse {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let stats = state.store.stats(now).await.unwrap_or_default();
     let recent = state
         .store
@@ -196,7 +195,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
             e.state,
             e.state,
             if items.is_empty() { "-".into() } else { items.join(", ") },
-            when(e.updated_ms),
+            when(now, e.updated_ms),
             escape(e.last_error.as_deref().unwrap_or(""))
         );
     }
@@ -214,7 +213,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
              <table id=dead><tr><th>event id</th><th>what</th><th>event</th><th>received</th><th>error</th><th></th></tr>"
         );
         for e in &dead {
-            dead_row(&mut h, e, &token);
+            dead_row(&mut h, e, &token, now);
         }
         h.push_str("</table>");
     }
@@ -227,7 +226,7 @@ async fn page(state: web::Data<AdminState>, query: web::Query<PageQuery>) -> Htt
         .body(h)
 }
 
-fn dead_row(h: &mut String, e: &EventRow, token: &str) {
+fn dead_row(h: &mut String, e: &EventRow, token: &str, now: i64) {
     let _ = write!(
         h,
         "<tr><td>{id}</td><td>{} {}</td><td>{}</td><td>{}</td><td class=err>{}</td>\
@@ -236,7 +235,7 @@ fn dead_row(h: &mut String, e: &EventRow, token: &str) {
         e.kind,
         escape(&e.entity_id),
         escape(&e.event),
-        when(e.received_ms),
+        when(now, e.received_ms),
         escape(e.error.as_deref().unwrap_or("")),
         id = e.id,
     );
@@ -283,7 +282,7 @@ async fn replay(
         id: form.id,
         ..EventFilter::default()
     };
-    match state.store.replay(filter, now_ms()).await {
+    match state.store.replay(filter, state.clock.now_ms()).await {
         Ok(done) => {
             tracing::info!(events = done.events, entities = done.entities, id = ?form.id, "dead letters replayed from the status page");
             state

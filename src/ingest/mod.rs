@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::aircall::{EnvelopeError, Unverified};
-use crate::clock::now_ms;
+use crate::clock::SharedClock;
 use crate::config::same_secret;
 use crate::metrics::Metrics;
 use crate::reload::SharedRules;
@@ -37,6 +37,8 @@ pub struct IngestState {
     pub json_max_depth: usize,
     /// `store.reserve_bytes`: below it, 503 before the disk fills.
     pub reserve_bytes: u64,
+    /// Dates each event's arrival.
+    pub clock: SharedClock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -281,7 +283,7 @@ async fn handle(
             entity_id: entity_id.to_string(),
             event: event.clone(),
             timestamp: envelope.timestamp,
-            received_ms: now_ms(),
+            received_ms: state.clock.now_ms(),
             data: envelope.data.to_string(),
             dedup_key: verified.dedup_key(),
         })
