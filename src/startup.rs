@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminState};
-use crate::clock::now_ms;
+use crate::clock::{now_ms, SharedClock};
 use crate::config::Settings;
 use crate::ingest::{self, body::BodyLimits, IngestState};
 use crate::listener::{self, ConnectionCount, ListenError};
@@ -64,6 +64,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        Self::build_with_clock(settings, crate::clock::system()).await
+    }
+
+    /// As [`Application::build`], on the given clock (a test's, which it moves itself).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: SharedClock,
+    ) -> Result<Application, StartupError> {
         let rules = SharedRules::new(Rules::compile(&settings.boards).map_err(|error| {
             StartupError::Rules {
                 source_name: settings.source.clone(),
@@ -87,7 +95,6 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
         // One clock for the worker, the receiver and the admin pages.
-        let clock = crate::clock::system();
         let health = Arc::new(WorkerHealth::default());
         health.heartbeat_ms.store(clock.now_ms(), Ordering::Relaxed);
         let monday = MondayClient::new(&settings.monday, metrics.clone())?;

@@ -1,11 +1,15 @@
-//! End-to-end tests: the real `aircall-monday-bridge` binary as a child process, the monday
-//! sandbox in this process, real HTTP between them. Assertions poll until they hold.
+//! End-to-end tests: the real bridge, either built in this process (`app::spawn_app`) or the
+//! `aircall-monday-bridge` binary as a child process (`helpers::Bridge`, for signals, crashes
+//! and the CLI), the monday sandbox in this process, real HTTP between them.
 
 #[path = "common/tools.rs"]
 mod tools;
 
 #[path = "bridge/helpers.rs"]
 mod helpers;
+
+#[path = "bridge/app.rs"]
+mod app;
 
 #[path = "bridge/admin_exposure.rs"]
 mod admin_exposure;
@@ -37,6 +41,8 @@ mod exactly_once;
 mod expected;
 #[path = "bridge/features.rs"]
 mod features;
+#[path = "bridge/in_process.rs"]
+mod in_process;
 #[path = "bridge/insights.rs"]
 mod insights;
 #[path = "bridge/insights_trouble.rs"]

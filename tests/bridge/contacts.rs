@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::app::*;
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -29,11 +30,11 @@ async fn a_contact_already_on_the_board_is_adopted_by_its_phone_number() {
             json!({"phone": {"phone": "+33612345678", "countryShortName": "FR"}}),
         )
         .await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let created = created_with_spaced_number();
     let contact_id = created["data"]["id"].as_u64().unwrap();
     bridge.deliver(&[created]).await;
-    bridge.drained().await;
+    bridge.drain().await;
 
     let items = sandbox.items(CONTACTS_BOARD).await;
     assert_eq!(items.len(), 1, "no second item: {items:#?}");
@@ -47,16 +48,16 @@ async fn a_contact_already_on_the_board_is_adopted_by_its_phone_number() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_item_the_bridge_made_for_one_contact_is_not_adopted_by_another() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let first = created_with_spaced_number();
     bridge.deliver(std::slice::from_ref(&first)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     // Another person sharing the number (a switchboard, a family line).
     let mut second = first.clone();
     second["data"]["id"] = json!(first["data"]["id"].as_u64().unwrap() + 1);
     second["data"]["first_name"] = json!("Sandrine");
     bridge.deliver(&[second]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let items = sandbox.items(CONTACTS_BOARD).await;
     assert_eq!(items.len(), 2, "one item each: {items:#?}");
     let ids: Vec<Option<String>> = items.iter().map(|i| text(i, "aircall_id")).collect();
@@ -76,9 +77,9 @@ async fn with_on_existing_create_the_bridge_makes_its_own_item() {
     let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
     let config = example.replace("# on_existing = \"adopt\"", "on_existing = \"create\"");
     assert_ne!(config, example, "the example shows on_existing");
-    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &config, &[]).await;
     bridge.deliver(&[created_with_spaced_number()]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let items = eventually(WAIT, "two items", || async {
         let items = sandbox.items(CONTACTS_BOARD).await;
         (items.len() == 2).then_some(items)
@@ -110,19 +111,19 @@ fn linked_ids(item: &Value) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_links_to_its_contact_item_once_that_exists() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let call = fixture("known_contact");
     let call_id = call[0]["data"]["id"].as_u64().unwrap();
     // The call rings before its contact reached the contacts board: no link yet.
     bridge.deliver(&call[..1]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, call_id).await.remove(0);
     assert!(linked_ids(&item).is_empty(), "{item:#}");
 
     let contact = contact_of(&call[0]);
     let contact_id = contact["data"]["id"].as_u64().unwrap();
     bridge.deliver(&[contact]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let contact_item = sandbox
         .items_for(CONTACTS_BOARD, contact_id)
         .await
@@ -131,7 +132,7 @@ async fn a_call_links_to_its_contact_item_once_that_exists() {
 
     // The call's next event links it.
     bridge.deliver(&call[1..]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, call_id).await.remove(0);
     assert_eq!(linked_ids(&item), [contact_item], "{item:#}");
     assert_eq!(bridge.metric("bridge_dead_letters_total").await, 0.0);
@@ -140,7 +141,7 @@ async fn a_call_links_to_its_contact_item_once_that_exists() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_from_an_unknown_number_links_to_the_contact_created_for_it_later() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let all = sequence("contact_unknown_then_created");
     let created = all
         .iter()
@@ -156,7 +157,7 @@ async fn a_call_from_an_unknown_number_links_to_the_contact_created_for_it_later
         &all[created + 1..],
     ] {
         bridge.deliver(part).await;
-        bridge.drained().await;
+        bridge.drain().await;
     }
     let contact_item = sandbox
         .items_for(CONTACTS_BOARD, contact_id)
@@ -183,7 +184,7 @@ async fn an_unknown_number_gets_a_contact_item_that_the_aircall_contact_then_ado
         config, example,
         "the example shows create_contact_for_unknown_numbers"
     );
-    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &config, &[]).await;
     let all = sequence("contact_unknown_then_created");
     let created = all
         .iter()
@@ -194,7 +195,7 @@ async fn an_unknown_number_gets_a_contact_item_that_the_aircall_contact_then_ado
 
     // The call from the unknown number: a contact item named after the number, linked.
     bridge.deliver(&all[..created]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let contacts = sandbox.items(CONTACTS_BOARD).await;
     assert_eq!(contacts.len(), 1, "{contacts:#?}");
     assert_eq!(contacts[0]["name"], "+33612345678");
@@ -205,7 +206,7 @@ async fn an_unknown_number_gets_a_contact_item_that_the_aircall_contact_then_ado
     // Aircall creates the contact: the bridge adopts that item, and the call keeps its link.
     for part in [&all[created..=created], &all[created + 1..]] {
         bridge.deliver(part).await;
-        bridge.drained().await;
+        bridge.drain().await;
     }
     let contacts = sandbox.items(CONTACTS_BOARD).await;
     assert_eq!(contacts.len(), 1, "one item per person: {contacts:#?}");

@@ -283,6 +283,41 @@ pub fn sqlite_only(what: &str) -> bool {
     skip
 }
 
+/// The settings every test bridge runs with (on top of its configuration file), in process
+/// or not: pointed at `sandbox`, its store in `dir`, random ports, fast polls and retries.
+pub fn test_env(sandbox: &Sandbox, dir: &Path) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("BRIDGE__MONDAY__API_URL".into(), sandbox.handle.api_url()),
+        ("BRIDGE__MONDAY__API_TOKEN".into(), MONDAY_TOKEN.into()),
+        ("BRIDGE__MONDAY__TIMEOUT_SECS".into(), "5".into()),
+        (
+            "BRIDGE__AIRCALL__WEBHOOK_TOKENS".into(),
+            AIRCALL_TOKEN.into(),
+        ),
+        ("BRIDGE__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
+        ("BRIDGE__SERVER__ADMIN_LISTEN".into(), "127.0.0.1:0".into()),
+        (
+            "BRIDGE__STORE__PATH".into(),
+            dir.join("bridge.db").display().to_string(),
+        ),
+        ("BRIDGE__WORKER__POLL_INTERVAL_MS".into(), "50".into()),
+        ("BRIDGE__WORKER__LEASE_SECS".into(), "10".into()),
+        (
+            "BRIDGE__WORKER__RETRY_SCHEDULE".into(),
+            "50ms,100ms,200ms,400ms,800ms,1s".into(),
+        ),
+        // Longer than any delay the tests make the sandbox add to an answer.
+        ("BRIDGE__WORKER__UNCERTAIN_CREATE_WAIT".into(), "2s".into()),
+    ];
+    if on_postgres() {
+        // No file lock tells a restarted bridge that its predecessor is dead: its claims
+        // move on when their lease runs out, as a dead replica's would.
+        env.retain(|(k, _)| k != "BRIDGE__WORKER__LEASE_SECS");
+        env.push(("BRIDGE__WORKER__LEASE_SECS".into(), "3".into()));
+    }
+    env
+}
+
 impl Bridge {
     /// The bridge with config/example.toml, pointed at `sandbox`, fast retries.
     pub async fn start(sandbox: &Sandbox, extra_env: &[(&str, &str)]) -> Bridge {
@@ -310,35 +345,7 @@ impl Bridge {
     ) -> Bridge {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("bridge.toml"), config).unwrap();
-        let mut env: Vec<(String, String)> = vec![
-            ("BRIDGE__MONDAY__API_URL".into(), sandbox.handle.api_url()),
-            ("BRIDGE__MONDAY__API_TOKEN".into(), MONDAY_TOKEN.into()),
-            ("BRIDGE__MONDAY__TIMEOUT_SECS".into(), "5".into()),
-            (
-                "BRIDGE__AIRCALL__WEBHOOK_TOKENS".into(),
-                AIRCALL_TOKEN.into(),
-            ),
-            ("BRIDGE__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
-            ("BRIDGE__SERVER__ADMIN_LISTEN".into(), "127.0.0.1:0".into()),
-            (
-                "BRIDGE__STORE__PATH".into(),
-                dir.path().join("bridge.db").display().to_string(),
-            ),
-            ("BRIDGE__WORKER__POLL_INTERVAL_MS".into(), "50".into()),
-            ("BRIDGE__WORKER__LEASE_SECS".into(), "10".into()),
-            (
-                "BRIDGE__WORKER__RETRY_SCHEDULE".into(),
-                "50ms,100ms,200ms,400ms,800ms,1s".into(),
-            ),
-            // Longer than any delay the tests make the sandbox add to an answer.
-            ("BRIDGE__WORKER__UNCERTAIN_CREATE_WAIT".into(), "2s".into()),
-        ];
-        if on_postgres() {
-            // No file lock tells a restarted bridge that its predecessor is dead: its claims
-            // move on when their lease runs out, as a dead replica's would.
-            env.retain(|(k, _)| k != "BRIDGE__WORKER__LEASE_SECS");
-            env.push(("BRIDGE__WORKER__LEASE_SECS".into(), "3".into()));
-        }
+        let mut env = test_env(sandbox, dir.path());
         for (k, v) in extra_env {
             env.retain(|(key, _)| key != k);
             env.push((k.to_string(), v.to_string()));

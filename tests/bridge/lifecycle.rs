@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::app::*;
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -28,7 +29,7 @@ async fn item_when(sandbox: &Sandbox, board: &str, id: u64, column: &str, want: 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_inbound_answered_call_is_one_item_whose_status_moves_live() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("inbound_answered");
     let id = call_id(&events);
     let by_event = |name: &str| {
@@ -51,7 +52,7 @@ async fn an_inbound_answered_call_is_one_item_whose_status_moves_live() {
     bridge
         .deliver(&by_event("call.comm_assets_generated"))
         .await;
-    bridge.drained().await;
+    bridge.drain().await;
 
     let items = sandbox.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
@@ -72,12 +73,12 @@ async fn an_inbound_answered_call_is_one_item_whose_status_moves_live() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missed_call_with_voicemail_gets_its_voicemail_link_and_no_agent() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("inbound_missed_voicemail");
     let id = call_id(&events);
     bridge.deliver(&events).await;
     let item = item_when(&sandbox, CALLS_BOARD, id, "status", "Voicemail").await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox
         .items_for(CALLS_BOARD, id)
         .await
@@ -99,11 +100,11 @@ async fn a_missed_call_with_voicemail_gets_its_voicemail_link_and_no_agent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_outbound_call_shows_its_agent_direction_and_recording() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("outbound_answered");
     let id = call_id(&events);
     bridge.deliver(&events).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = item_when(&sandbox, CALLS_BOARD, id, "status", "Answered").await;
     assert_eq!(text(&item, "direction").as_deref(), Some("Outbound"));
     assert!(text(&item, "agent").is_some());
@@ -166,9 +167,9 @@ async fn duplicates_and_reverse_order_give_the_same_board() {
     let mut views = Vec::new();
     for delivery in [&in_order, &shuffled] {
         let sandbox = Sandbox::start().await;
-        let bridge = Bridge::start(&sandbox, &[]).await;
+        let bridge = spawn_app(&sandbox).await;
         bridge.deliver(delivery).await;
-        bridge.drained().await;
+        bridge.drain().await;
         views.push((
             board_view(&sandbox, CALLS_BOARD).await,
             board_view(&sandbox, CONTACTS_BOARD).await,
@@ -187,7 +188,7 @@ async fn duplicates_and_reverse_order_give_the_same_board() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contact_is_created_updated_and_archived_when_deleted() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("contact_lifecycle");
     let id = call_id(&events);
 

@@ -1,0 +1,208 @@
+//! The bridge in the test's own process: the real application (store, receiver, worker, admin
+//! listener) built by `Application::build_with_clock` on port 0, with a temp store, the
+//! sandbox in this process, fast retries and a clock the test moves itself. No binary is
+//! spawned and no time passes that the test did not ask for: a retry becomes due when the test
+//! advances the clock, not after a sleep.
+//!
+//! What needs a real process (SIGKILL, SIGTERM, SIGHUP, sd_notify, the CLI, the log) is
+//! `helpers::Bridge`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aircall_monday_bridge::clock::{Clock, ManualClock, SystemClock};
+use aircall_monday_bridge::config::{Settings, StoreSettings};
+use aircall_monday_bridge::startup::Application;
+use aircall_monday_bridge::store::{EventFilter, EventRow, EventState, QueueStats, Role, Store};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
+
+pub struct App {
+    pub public: SocketAddr,
+    /// The admin listener (health, metrics, status page).
+    pub admin: SocketAddr,
+    /// The bridge's clock: it stands still until the test moves it.
+    pub clock: Arc<ManualClock>,
+    store: Store,
+    stop: CancellationToken,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
+    http: reqwest::Client,
+    sandbox_url: String,
+    _dir: tempfile::TempDir,
+    _db: Option<test_support::ScratchDatabase>,
+}
+
+/// The bridge with config/example.toml, in process, pointed at `sandbox`.
+pub async fn spawn_app(sandbox: &Sandbox) -> App {
+    spawn_app_with(sandbox, &[]).await
+}
+
+/// As [`spawn_app`] with some settings changed (`BRIDGE__…` names, as in the environment).
+pub async fn spawn_app_with(sandbox: &Sandbox, changes: &[(&str, &str)]) -> App {
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    spawn_app_with_config(sandbox, &example, changes).await
+}
+
+/// As [`spawn_app_with`] with this configuration text instead of config/example.toml.
+pub async fn spawn_app_with_config(sandbox: &Sandbox, toml: &str, changes: &[(&str, &str)]) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bridge.toml");
+    std::fs::write(&config, toml).unwrap();
+    let mut env = test_env(sandbox, dir.path());
+    for (k, v) in changes {
+        env.retain(|(key, _)| key != k);
+        env.push((k.to_string(), v.to_string()));
+    }
+    let db = scratch_store().await;
+    if let Some(db) = &db {
+        env.push(("BRIDGE__STORE__URL".into(), db.url.clone()));
+    }
+    let settings = Settings::load_with_env(Some(&config), env)
+        .and_then(|s| s.require_secrets().map(|()| s))
+        .expect("the test configuration is valid");
+    let sqlite_path = settings.store.path.clone();
+    let clock = ManualClock::at(SystemClock.now_ms());
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("the bridge starts");
+    let (public, admin) = (app.public_addr(), app.admin_addr());
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    let running = tokio::spawn(app.run_until(async move { stopped.cancelled().await }));
+    App {
+        public,
+        admin,
+        clock,
+        // Read beside the bridge, as an operator command would.
+        store: match &db {
+            Some(db) => Store::connect(&StoreSettings::for_url(&db.url), Role::Tool)
+                .await
+                .unwrap(),
+            None => Store::open(&sqlite_path).unwrap(),
+        },
+        stop,
+        running,
+        http: reqwest::Client::new(),
+        sandbox_url: format!("http://{}", sandbox.handle.addr()),
+        _dir: dir,
+        _db: db,
+    }
+}
+
+impl App {
+    /// Posts one envelope to the webhook endpoint; the receiver's answer.
+    pub async fn post_webhook(&self, envelope: &Value) -> StatusCode {
+        self.http
+            .post(format!("http://{}/webhooks/aircall", self.public))
+            .json(envelope)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Posts every envelope and checks each was acknowledged.
+    pub async fn deliver(&self, envelopes: &[Value]) {
+        for e in envelopes {
+            assert_eq!(self.post_webhook(e).await, StatusCode::OK, "{}", e["event"]);
+        }
+    }
+
+    pub async fn stats(&self) -> QueueStats {
+        self.store.stats(self.clock.now_ms()).await.unwrap()
+    }
+
+    /// Waits until no event is pending: the queue is read from the store itself. Only work
+    /// that is due by the bridge's clock is done meanwhile (advance it for a retry).
+    pub async fn drain(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let stats = self.stats().await;
+            if stats.pending_events == 0 {
+                return;
+            }
+            if Instant::now() > deadline {
+                let mut waiting = Vec::new();
+                for e in self.store.recent_entities(100).await.unwrap() {
+                    if e.state == "pending" {
+                        waiting.push(self.store.entity(e.kind, &e.entity_id).await.unwrap());
+                    }
+                }
+                let now = self.clock.now_ms();
+                panic!("the queue did not drain by {now}: {stats:?}\n{waiting:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until an attempt has failed and left the events pending with a retry due later.
+    pub async fn until_retry_is_scheduled(&self) -> i64 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let pending = self.store.recent_entities(100).await.unwrap();
+            for e in pending.iter().filter(|e| e.state == "pending") {
+                let detail = self.store.entity(e.kind, &e.entity_id).await.unwrap();
+                if let Some(d) = detail.filter(|d| d.attempts > 0 && d.last_error.is_some()) {
+                    return d.due_ms;
+                }
+            }
+            assert!(Instant::now() < deadline, "no attempt failed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The journal's events in `state`, newest first.
+    pub async fn events_in(&self, state: EventState) -> Vec<EventRow> {
+        let filter = EventFilter {
+            state: Some(state),
+            ..Default::default()
+        };
+        self.store.events(filter, 100_000).await.unwrap()
+    }
+
+    pub async fn dead_letters(&self) -> Vec<EventRow> {
+        self.events_in(EventState::Dead).await
+    }
+
+    /// The items of a sandbox board.
+    pub async fn items(&self, board: &str) -> Vec<Value> {
+        let board: Value = self
+            .http
+            .get(format!("{}/_sandbox/boards/{board}", self.sandbox_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        board["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A metric from the admin listener: the sum over every series whose line starts with
+    /// `prefix`.
+    pub async fn metric(&self, prefix: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("http://{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// Stops taking webhooks, lets the worker finish, and waits for the bridge to stop.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.running.await.unwrap().unwrap();
+    }
+}
