@@ -96,13 +96,17 @@ pub async fn spawn_app_with_config(sandbox: &Sandbox, toml: &str, changes: &[(&s
 impl App {
     /// Posts one envelope to the webhook endpoint; the receiver's answer.
     pub async fn post_webhook(&self, envelope: &Value) -> StatusCode {
+        self.post(envelope).await.status()
+    }
+
+    /// As [`App::post_webhook`], the whole response.
+    pub async fn post(&self, envelope: &Value) -> reqwest::Response {
         self.http
             .post(format!("http://{}/webhooks/aircall", self.public))
             .json(envelope)
             .send()
             .await
             .unwrap()
-            .status()
     }
 
     /// Posts every envelope and checks each was acknowledged.
@@ -182,19 +186,24 @@ impl App {
         board["items"].as_array().cloned().unwrap_or_default()
     }
 
-    /// A metric from the admin listener: the sum over every series whose line starts with
-    /// `prefix`.
-    pub async fn metric(&self, prefix: &str) -> f64 {
-        let text = self
-            .http
+    /// The admin listener's /metrics page.
+    pub async fn metrics(&self) -> String {
+        self.http
             .get(format!("http://{}/metrics", self.admin))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
-        text.lines()
+            .unwrap()
+    }
+
+    /// A metric from the admin listener: the sum over every series whose line starts with
+    /// `prefix`.
+    pub async fn metric(&self, prefix: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
             .filter(|l| l.starts_with(prefix))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()

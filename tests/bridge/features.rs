@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::app::*;
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -29,12 +30,12 @@ fn redelivered(envelopes: &[Value], shift: i64) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn each_comment_becomes_one_update_even_when_delivered_again() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("tagged_commented_after_end");
     let id = call_id(&events);
 
     bridge.deliver(&events).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let commented: Vec<Value> = events
         .iter()
         .filter(|e| e["event"] == "call.commented")
@@ -42,7 +43,7 @@ async fn each_comment_becomes_one_update_even_when_delivered_again() {
         .collect();
     bridge.deliver(&redelivered(&commented, 7)).await;
     bridge.deliver(&redelivered(&events, 3600)).await;
-    bridge.drained().await;
+    bridge.drain().await;
 
     let items = sandbox.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
@@ -57,9 +58,9 @@ async fn each_comment_becomes_one_update_even_when_delivered_again() {
 
 /// A sandbox, a bridge, the tagged-and-commented call's events and the index of its first
 /// `call.tagged`: the tag tests deliver up to there, look, then deliver the rest.
-async fn tagged_call() -> (Sandbox, Bridge, Vec<serde_json::Value>, usize) {
+async fn tagged_call() -> (Sandbox, App, Vec<serde_json::Value>, usize) {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("tagged_commented_after_end");
     let tagged = events
         .iter()
@@ -74,14 +75,14 @@ async fn tags_fill_a_dropdown_whose_missing_labels_monday_creates() {
     let id = call_id(&events);
     // "Demo requested" is not a label of the board's dropdown yet.
     bridge.deliver(&events[..=tagged]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
     assert_eq!(
         text(&item, "tag_list").as_deref(),
         Some("Qualified lead, Demo requested")
     );
     bridge.deliver(&events[tagged + 1..]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
     assert_eq!(text(&item, "tag_list").as_deref(), Some("Qualified lead"));
 }
@@ -89,7 +90,7 @@ async fn tags_fill_a_dropdown_whose_missing_labels_monday_creates() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_comment_that_arrives_first_is_posted_right_after_the_create() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("tagged_commented_after_end");
     let id = call_id(&events);
     let last_comment = events
@@ -108,7 +109,7 @@ async fn a_comment_that_arrives_first_is_posted_right_after_the_create() {
         update_bodies(&item)[0].starts_with("Wants 25 seats"),
         "{item:#}"
     );
-    bridge.drained().await;
+    bridge.drain().await;
     // One reconcile: the create and the updates, no retry in between.
     assert_eq!(bridge.metric("bridge_retries_total").await, 0.0);
 }
@@ -128,7 +129,7 @@ fn with_inbound_board() -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_are_routed_to_boards_and_groups() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start_with_config(&sandbox, &with_inbound_board(), &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &with_inbound_board(), &[]).await;
     let missed = fixture("inbound_missed_no_voicemail");
     let outbound = fixture("outbound_unanswered");
     let answered = fixture("inbound_answered");
@@ -142,7 +143,7 @@ async fn calls_are_routed_to_boards_and_groups() {
     bridge.deliver(&missed[1..]).await;
     bridge.deliver(&outbound).await;
     bridge.deliver(&answered).await;
-    bridge.drained().await;
+    bridge.drain().await;
 
     let group = |items: Vec<Value>| -> Vec<String> {
         items
@@ -181,13 +182,13 @@ async fn agents_become_monday_people_by_email_or_fall_back_to_their_name() {
         "fallback_text_column = \"agent_fallback\"",
     );
     assert_ne!(config, example, "the example shows fallback_text_column");
-    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &config, &[]).await;
     // Camille has a monday account (seed [[users]]); Julien does not.
     let camille = fixture("known_contact");
     let julien = fixture("outbound_answered");
     bridge.deliver(&camille).await;
     bridge.deliver(&julien).await;
-    bridge.drained().await;
+    bridge.drain().await;
 
     let item = sandbox
         .items_for(CALLS_BOARD, call_id(&camille))
@@ -211,7 +212,7 @@ async fn agents_become_monday_people_by_email_or_fall_back_to_their_name() {
         .await;
     assert!((1.0..=2.0).contains(&asked), "{asked} users lookups");
     bridge.deliver(&redelivered(&camille, 60)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let again = bridge
         .metric("bridge_monday_requests_total{op=\"users\",outcome=\"ok\"}")
         .await;
@@ -231,7 +232,7 @@ async fn tags_fill_a_tags_column_with_ids_resolved_once_per_name() {
     let (sandbox, bridge, events, tagged) = tagged_call().await;
     let id = call_id(&events);
     bridge.deliver(&events[..=tagged]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
     // monday stores tag names without spaces.
     assert_eq!(
@@ -243,7 +244,7 @@ async fn tags_fill_a_tags_column_with_ids_resolved_once_per_name() {
 
     bridge.deliver(&events[tagged + 1..]).await;
     bridge.deliver(&redelivered(&events, 3600)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     assert_eq!(
         tags_created(&sandbox).await,
         2,

@@ -1,17 +1,18 @@
 //! `/metrics` after a scenario: an answered call, a duplicate, a bad token and a dead letter,
 //! each counted where an operator would look for it.
 
+use crate::app::*;
 use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_a_scenario_of_calls_duplicates_bad_tokens_and_dead_letters() {
     let sandbox = Sandbox::start().await;
     let config = example_with_a_missing_label();
-    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &config, &[]).await;
 
     let answered = fixture("inbound_answered");
     bridge.deliver(&answered).await;
-    bridge.drained().await;
+    bridge.drain().await;
     bridge.deliver(&answered[..1]).await; // a duplicate delivery
     let mut forged = answered[0].clone();
     forged["token"] = "not-the-token".into();
@@ -26,7 +27,7 @@ async fn metrics_count_a_scenario_of_calls_duplicates_bad_tokens_and_dead_letter
         || async { (bridge.metric("bridge_dead_events ").await == 1.0).then_some(()) },
     )
     .await;
-    bridge.drained().await;
+    bridge.drain().await;
 
     let text = bridge.metrics().await;
     let value = |series: &str| -> f64 {
