@@ -40,7 +40,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let app = match Application::build(settings).await {
                 Ok(app) => app.reload_on_sighup(config.clone()),
                 Err(
-                    e @ (aircall_monday_bridge::startup::StartupError::Rules { .. }
+                    e @ (aircall_monday_bridge::startup::StartupError::Config(_)
                     | aircall_monday_bridge::startup::StartupError::Tls(_)),
                 ) => return Ok(config_error(e)),
                 Err(e) => return Err(e.into()),

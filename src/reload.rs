@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use crate::config::{ConfigError, Entity, Settings};
-use crate::mapping::{MappingError, Rules};
+use crate::mapping::Rules;
 use crate::tls::CertificateSlot;
 
 /// The rules in force. Readers take a snapshot (an `Arc`) and use it for a whole reconcile, so
@@ -45,22 +45,13 @@ impl SharedRules {
 pub enum ReloadError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("{source_name}: {error}")]
-    Rules {
-        source_name: String,
-        error: MappingError,
-    },
 }
 
 /// Re-reads the configuration file (with the same environment and secrets as at start) and
 /// compiles its board mappings. Only the mappings are applied live; other settings need a
 /// restart.
 pub fn load_rules(config: Option<&Path>) -> Result<Rules, ReloadError> {
-    let settings = Settings::load(config)?;
-    Rules::compile(&settings.boards).map_err(|error| ReloadError::Rules {
-        source_name: settings.source.clone(),
-        error,
-    })
+    Ok(Settings::load(config)?.compile_rules()?)
 }
 
 /// Listens for SIGHUP from now on: registered before the bridge says it is ready, so that an
@@ -118,7 +109,7 @@ pub fn reload(config: Option<&Path>, rules: &SharedRules, tls: Option<&Certifica
         }
     };
     let certificate = tls.is_none_or(|slot| slot.reload(&settings));
-    let mappings = match Rules::compile(&settings.boards) {
+    let mappings = match settings.compile_rules() {
         Ok(new) => {
             let boards: Vec<String> = new.boards().iter().map(|b| b.name.clone()).collect();
             rules.replace(new);
@@ -126,10 +117,7 @@ pub fn reload(config: Option<&Path>, rules: &SharedRules, tls: Option<&Certifica
             true
         }
         Err(error) => {
-            let error = ReloadError::Rules {
-                source_name: settings.source.clone(),
-                error,
-            };
+            let error = ReloadError::Config(error);
             tracing::error!(%error, "reload failed: the previous board mappings stay in force");
             false
         }

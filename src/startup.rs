@@ -18,7 +18,6 @@ use crate::clock::{now_ms, SharedClock};
 use crate::config::Settings;
 use crate::ingest::{self, body::BodyLimits, IngestState};
 use crate::listener::{self, ConnectionCount, ListenError};
-use crate::mapping::{MappingError, Rules};
 use crate::metrics::Metrics;
 use crate::monday::{MondayClient, MondayError};
 use crate::reload::{self, SharedRules};
@@ -30,11 +29,9 @@ use crate::worker::{Worker, WorkerHealth, WorkerParts};
 pub enum StartupError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{source_name}: {error}")]
-    Rules {
-        source_name: String,
-        error: MappingError,
-    },
+    /// The board mappings do not compile.
+    #[error(transparent)]
+    Config(crate::config::ConfigError),
     #[error(transparent)]
     Listen(#[from] ListenError),
     #[error("cannot build the monday client: {0}")]
@@ -72,12 +69,7 @@ impl Application {
         settings: Settings,
         clock: SharedClock,
     ) -> Result<Application, StartupError> {
-        let rules = SharedRules::new(Rules::compile(&settings.boards).map_err(|error| {
-            StartupError::Rules {
-                source_name: settings.source.clone(),
-                error,
-            }
-        })?);
+        let rules = SharedRules::new(settings.compile_rules().map_err(StartupError::Config)?);
         let limits = settings.server.limits.clone();
         let tls = crate::tls::load(&settings)
             .map_err(StartupError::Tls)?

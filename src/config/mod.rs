@@ -213,9 +213,26 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Secret { path: PathBuf, message: String },
+    /// A board mapping names a field the entity does not have, or a template does not parse.
+    #[error("{source_name}: {error}")]
+    Rules {
+        source_name: String,
+        error: crate::mapping::MappingError,
+    },
 }
 
 impl Settings {
+    /// The board mappings compiled (field names checked, templates parsed): the one place
+    /// start-up, `check` and a reload get them from. Not part of [`Settings::load`] itself,
+    /// because a reload applies the certificate and the mappings independently: a bad template
+    /// must not keep a renewed certificate out.
+    pub fn compile_rules(&self) -> Result<crate::mapping::Rules, ConfigError> {
+        crate::mapping::Rules::compile(&self.boards).map_err(|error| ConfigError::Rules {
+            source_name: self.source.clone(),
+            error,
+        })
+    }
+
     /// The entities some board mirrors; events of other kinds are acknowledged and not stored.
     pub fn mirrors(&self, entity: Entity) -> bool {
         self.boards.iter().any(|b| b.entity == entity)

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use super::{check_live, monday_client, EXIT_CONFIG, EXIT_LIVE};
 use crate::config::Settings;
-use crate::mapping::Rules;
 
 /// Prints what it found; the exit status says it to scripts: 0 valid, 2 invalid configuration,
 /// 3 live check failed.
@@ -87,7 +86,7 @@ pub fn offline(config: Option<&Path>) -> Result<Settings, String> {
     let settings = Settings::load(config)
         .and_then(|s| s.require_secrets().map(|()| s))
         .map_err(|e| e.to_string())?;
-    Rules::compile(&settings.boards).map_err(|e| format!("{}: {e}", settings.source))?;
+    settings.compile_rules().map_err(|e| e.to_string())?;
     // The certificate and key as the listener will load them (PEM, key matches certificate),
     // so `ExecStartPre=` and `ExecReload=` catch a bad pair before it stops a start or a reload.
     crate::tls::load(&settings).map_err(|e| e.to_string())?;
