@@ -149,6 +149,27 @@ async fn the_alert_rules_use_metrics_the_bridge_exports_and_pass_promtool() {
 
     match Command::new("promtool").arg("--version").output() {
         Ok(_) => {
+            // The exposition itself, as Prometheus' own linter reads it.
+            let mut lint = Command::new("promtool")
+                .args(["check", "metrics"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            lint.stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let out = lint.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "promtool check metrics:\n{}{}\n{text}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
             for args in [
                 vec!["check", "rules", "prometheus-alerts.yml"],
                 vec!["test", "rules", "prometheus-alerts.test.yml"],
