@@ -89,7 +89,8 @@ impl Application {
         // One clock for the worker, the receiver and the admin pages.
         let health = Arc::new(WorkerHealth::default());
         health.heartbeat_ms.store(clock.now_ms(), Ordering::Relaxed);
-        let monday = MondayClient::new(&settings.monday, metrics.clone())?;
+        let monday =
+            MondayClient::new(&settings.monday, metrics.clone())?.with_clock(clock.clone());
         if store.is_shared() {
             // Replicas: the account's minute quota is counted in the database they share.
             monday.share_budget(Arc::new(store.clone()));

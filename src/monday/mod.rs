@@ -72,9 +72,17 @@ pub struct MondayClient {
     throttle: Arc<Throttle>,
     /// Counts every request against monday's daily limit; the daily-budget governor.
     keeper: Arc<crate::budget::Keeper>,
+    /// Dates each request for the daily count: the same clock as the governor reading it.
+    clock: crate::clock::SharedClock,
 }
 
 impl MondayClient {
+    /// The same client on `clock` (the bridge's, which a test may move itself).
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> MondayClient {
+        self.clock = clock;
+        self
+    }
+
     /// Replicas on one database share the account's minute quota through `window`.
     pub fn share_budget(&self, window: Arc<dyn SharedWindow>) {
         self.throttle.share(window);
@@ -105,6 +113,7 @@ impl MondayClient {
                 settings.max_in_flight_per_board,
             )),
             keeper: Arc::new(crate::budget::Keeper::new(settings.keeper_settings())),
+            clock: crate::clock::system(),
         })
     }
 

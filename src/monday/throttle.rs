@@ -165,6 +165,8 @@ impl Throttle {
         let margin =
             |w: Duration| (w / 10).clamp(Duration::from_millis(500), Duration::from_secs(1));
         let quota = self.quota().map(|(q, w)| (q, w + margin(w)));
+        // The minute quota is real time counted across replicas: the system clock, which the
+        // replicas share, not the bridge's own (a test's may stand still).
         match shared.reserve(crate::clock::now_ms(), quota).await {
             Ok(wait) => wait,
             Err(error) => {

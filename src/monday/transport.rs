@@ -94,7 +94,7 @@ impl MondayClient {
             _ => 10,
         };
         if tenths > 0 {
-            self.keeper.count(crate::clock::now_ms(), tenths);
+            self.keeper.count(self.clock.now_ms(), tenths);
         }
         let outcome = match &result {
             Ok(a) if a.replayed => "replayed".to_string(),

@@ -103,3 +103,19 @@ async fn a_wrong_token_is_refused_and_stores_nothing() {
     assert_eq!(app.stats().await.done_events, 1);
     app.stop().await;
 }
+
+/// The day's request count is dated by the bridge's clock, the one its budget governor reads:
+/// on a clock two days ahead of the machine's, today's requests are still today's. (Counted
+/// by the system clock instead, they landed on another day and the count read 0.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_request_count_follows_the_bridge_clock() {
+    let sandbox = Sandbox::start().await;
+    let app = spawn_app(&sandbox).await;
+    app.clock.advance(2 * 86_400_000);
+    app.deliver(&fixture("inbound_answered")).await;
+    app.drain().await;
+    let sent = app.metric("bridge_monday_requests_total{").await;
+    assert!(sent >= 1.0, "no request was sent");
+    assert_eq!(app.metric("bridge_budget_requests_today ").await, sent);
+    app.stop().await;
+}
