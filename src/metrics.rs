@@ -78,6 +78,10 @@ pub const HELP: &[(&str, &str)] = &[
         "Aircall AI insight fetches, by resource and outcome (found, not_generated, no_ai_assist, skipped_no_ai_assist, failed, no_credentials)",
     ),
     (
+        "bridge_budget_held_total",
+        "Calls held back by the daily-budget governor (their changes go out together later), by mode",
+    ),
+    (
         "bridge_retries_total",
         "Reconciles scheduled for a retry, by reason",
     ),

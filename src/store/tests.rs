@@ -164,8 +164,13 @@ async fn retries_wait_for_their_due_time_and_dead_work_is_kept(store: Store) {
         counts: true,
     };
     store.complete(retry, 20_100).await.unwrap();
+    // Waiting is not being due: nothing for the worker until the due time.
+    assert_eq!(store.stats(29_999).await.unwrap().due_entities, 0);
+    assert_eq!(store.stats(30_000).await.unwrap().due_entities, 1);
     assert!(store.claim(29_999, 5_000, "w").await.unwrap().is_none());
     let claim = store.claim(30_000, 5_000, "w").await.unwrap().unwrap();
+    // Being worked counts as due until the outcome is recorded.
+    assert_eq!(store.stats(30_000).await.unwrap().due_entities, 1);
     let mut dead = synced(&claim);
     dead.outcome = Outcome::Dead {
         error: "ColumnValueException".into(),

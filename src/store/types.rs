@@ -88,6 +88,9 @@ pub struct QueueStats {
     pub dead_events: i64,
     pub done_events: i64,
     pub pending_entities: i64,
+    /// Pending calls and contacts whose turn has come at `now` (due, or being worked): none
+    /// means the worker has done all it can until some due time passes.
+    pub due_entities: i64,
     pub oldest_pending_age_ms: Option<i64>,
 }
 

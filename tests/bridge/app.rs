@@ -49,6 +49,16 @@ pub async fn spawn_app_with(sandbox: &Sandbox, changes: &[(&str, &str)]) -> App 
 
 /// As [`spawn_app_with`] with this configuration text instead of config/example.toml.
 pub async fn spawn_app_with_config(sandbox: &Sandbox, toml: &str, changes: &[(&str, &str)]) -> App {
+    spawn_app_at(sandbox, toml, changes, SystemClock.now_ms()).await
+}
+
+/// As [`spawn_app_with_config`], the bridge's clock standing at `start_ms`.
+pub async fn spawn_app_at(
+    sandbox: &Sandbox,
+    toml: &str,
+    changes: &[(&str, &str)],
+    start_ms: i64,
+) -> App {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("bridge.toml");
     std::fs::write(&config, toml).unwrap();
@@ -65,7 +75,7 @@ pub async fn spawn_app_with_config(sandbox: &Sandbox, toml: &str, changes: &[(&s
         .and_then(|s| s.require_secrets().map(|()| s))
         .expect("the test configuration is valid");
     let sqlite_path = settings.store.path.clone();
-    let clock = ManualClock::at(SystemClock.now_ms());
+    let clock = ManualClock::at(start_ms);
     let app = Application::build_with_clock(settings, clock.clone())
         .await
         .expect("the bridge starts");
@@ -141,6 +151,36 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Waits until the worker has done everything that is due by the bridge's clock: what is
+    /// left pending waits for a later due time (a retry, a call the budget holds back).
+    pub async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let stats = self.stats().await;
+            if stats.due_entities == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not get through what is due at {}: {stats:?}",
+                self.clock.now_ms()
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// The status page's HTML.
+    pub async fn status_page(&self) -> String {
+        self.http
+            .get(format!("http://{}/", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     /// Waits until an attempt has failed and left the events pending with a retry due later.

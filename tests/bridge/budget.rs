@@ -1,23 +1,24 @@
-//! The daily-budget governor over a compressed day: the sandbox's day and the bridge's budget
-//! day both last `day_secs` real seconds (aligned on the epoch), and calls arrive over it with
-//! a morning peak.
-//!
-//! Scaled down to keep each test under a minute: a Standard plan's 1,000 calls a day and
-//! about 2,000 calls become 250 and 500 (the same ratio of two calls per request); the day
-//! lasts 20 to 40 s. The Enterprise day carries 150 calls: fully live, each change is its own
-//! request, and more would measure this machine rather than the governor.
+//! The daily-budget governor over a whole day, simulated: the bridge (in this process, on a
+//! clock the test moves) and the sandbox (its clock frozen) start at a UTC midnight and move
+//! on together a minute at a time. At each minute the webhooks of that minute are delivered
+//! and the bridge is let do all that is due (`App::settle`) before the clocks move on. So the
+//! day is monday's real one (a Standard plan's 1,000 requests, about 2,000 calls with a morning
+//! peak) and nothing depends on how fast this machine runs it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
 
 use aircall_monday_bridge::demo::day::realistic_day;
 use serde_json::{json, Value};
 
+use crate::app::*;
 use crate::expected::expected;
 use crate::helpers::*;
 
-const STANDARD: u64 = 250;
-const CALLS: usize = 500;
+const STANDARD: u64 = 1_000;
+const ENTERPRISE: u64 = 25_000;
+const CALLS: usize = 2_000;
+const DAY_MS: i64 = 86_400_000;
+const MINUTE_MS: i64 = 60_000;
 
 struct Day {
     requests: u64,
@@ -26,23 +27,8 @@ struct Day {
     live_calls: usize,
     held: f64,
     finished_before_day_end: bool,
-}
-
-/// Unix ms now.
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// A day length (s) whose next start is close, and that start (ms).
-fn next_day() -> (u64, i64) {
-    let now = now_ms() + 300;
-    (20..=40u64)
-        .map(|d| {
-            let ms = d as i64 * 1000;
-            (d, now + (ms - now.rem_euclid(ms)))
-        })
-        .min_by_key(|(_, start)| *start)
-        .unwrap()
+    /// The governor's modes as the status page named them through the day.
+    modes_seen: BTreeSet<String>,
 }
 
 /// Calls of the day without recording links (nothing to download), spread over the first
@@ -85,52 +71,68 @@ fn schedule(day_ms: i64, seed: u64, calls: usize) -> (Vec<(i64, Value)>, Vec<Val
     (timed, envelopes)
 }
 
-async fn compressed_day(
-    limit: u64,
-    calls: usize,
-    other_integration: Option<u64>,
-    seed: u64,
-) -> Day {
-    let (day_secs, start) = next_day();
-    let day_ms = day_secs as i64 * 1000;
+/// What the status page says the governor is doing: the mode in `<p id=budget>`.
+fn budget_mode(page: &str) -> Option<String> {
+    let line = page.split("<p id=budget>").nth(1)?;
+    let mode = line.split("<b>").nth(1)?.split("</b>").next()?;
+    Some(mode.to_string())
+}
+
+/// The statuses every call must end with, by Aircall id.
+fn final_statuses(envelopes: &[Value]) -> BTreeMap<u64, Option<String>> {
+    expected(envelopes)
+        .into_iter()
+        .filter(|((board, _), _)| board == CALLS_BOARD)
+        .map(|((_, id), (_, status, _))| (id, status))
+        .collect()
+}
+
+async fn simulated_day(limit: u64, calls: usize, other_integration: Option<u64>, seed: u64) -> Day {
     let sandbox = Sandbox::start().await;
     sandbox
-        .set_limits(json!({ "daily_requests": limit, "day_secs": day_secs }))
+        .set_limits(json!({ "daily_requests": limit, "day_secs": DAY_MS / 1000 }))
         .await;
-    let day_env = day_secs.to_string();
-    let bridge = Bridge::start(
+    // The next UTC midnight, on both clocks; the sandbox's moves only when the test moves it.
+    let midnight = (time::OffsetDateTime::now_utc().unix_timestamp() * 1000 / DAY_MS + 1) * DAY_MS;
+    let rfc3339 = time::OffsetDateTime::from_unix_timestamp(midnight / 1000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    sandbox
+        .set_clock(json!({ "freeze": true, "set": rfc3339 }))
+        .await;
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    let app = spawn_app_at(
         &sandbox,
-        &[
-            ("BRIDGE__MONDAY__BUDGET_DAY_SECS", &day_env),
-            ("BRIDGE__WORKER__POLL_INTERVAL_MS", "20"),
-        ],
+        &example,
+        &[("BRIDGE__WORKER__POLL_INTERVAL_MS", "5")],
+        midnight,
     )
     .await;
-    let (timed, envelopes) = schedule(day_ms, seed, calls);
-    let want = expected(&envelopes);
-    // The day starts: its count is zero, on both sides.
-    while now_ms() < start {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let day_end = start + day_ms;
+    let (timed, envelopes) = schedule(DAY_MS, seed, calls);
+    let want = final_statuses(&envelopes);
+
     let mut live: BTreeSet<String> = BTreeSet::new();
+    let mut modes_seen = BTreeSet::new();
     let mut next = 0;
     let mut charged = false;
-    let mut last_look = Instant::now();
-    while next < timed.len() {
-        let t = now_ms() - start;
+    let mut finished = None;
+    let mut t = 0;
+    while t < DAY_MS {
         while next < timed.len() && timed[next].0 <= t {
-            bridge.deliver(std::slice::from_ref(&timed[next].1)).await;
+            app.deliver(std::slice::from_ref(&timed[next].1)).await;
             next += 1;
         }
-        if let Some(calls) = other_integration.filter(|_| !charged && t >= day_ms / 4) {
+        if let Some(calls) = other_integration.filter(|_| !charged && t >= DAY_MS / 4) {
             sandbox.charge_other_integration(calls).await;
             charged = true;
         }
-        // What the board shows while calls are still going on: a call seen ringing or in
-        // progress got a live update.
-        if last_look.elapsed() > Duration::from_millis(150) {
-            for item in sandbox.items(CALLS_BOARD).await {
+        app.settle().await;
+        let minute = t / MINUTE_MS;
+        if minute % 15 == 0 && next < timed.len() {
+            // What the board shows while calls are going on: a call seen ringing or in
+            // progress got a live update.
+            for item in app.items(CALLS_BOARD).await {
                 if matches!(
                     text(&item, "status").as_deref(),
                     Some("Ringing" | "In progress")
@@ -138,102 +140,100 @@ async fn compressed_day(
                     live.insert(text(&item, "aircall_id").unwrap_or_default());
                 }
             }
-            last_look = Instant::now();
-            if std::env::var_os("BUDGET_DEBUG").is_some() {
-                let m = bridge.metrics().await;
-                let pick = |name: &str| {
-                    m.lines()
-                        .find(|l| l.starts_with(name))
-                        .unwrap_or("")
-                        .to_string()
-                };
-                eprintln!(
-                    "t={t} {} {} {} {}",
-                    pick("bridge_budget_mode"),
-                    pick("bridge_budget_requests_left"),
-                    pick("bridge_budget_projected"),
-                    pick("bridge_budget_requests_today")
-                );
-            }
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    // Every call reaches the status all its events give it.
-    let finished = eventually(
-        Duration::from_millis((day_end - now_ms()).max(0) as u64 + 15_000),
-        "every call in its final state",
-        || async {
-            let items = sandbox.items(CALLS_BOARD).await;
-            let on_board: BTreeMap<u64, Option<String>> = items
+        if minute % 30 == 0 {
+            modes_seen.extend(budget_mode(&app.status_page().await));
+        }
+        let quiet = app.stats().await.pending_entities == 0;
+        if next == timed.len() && (minute % 10 == 0 || quiet) {
+            let on_board: BTreeMap<u64, Option<String>> = app
+                .items(CALLS_BOARD)
+                .await
                 .iter()
                 .filter_map(|i| Some((text(i, "aircall_id")?.parse().ok()?, text(i, "status"))))
                 .collect();
-            let all = want
+            if want
                 .iter()
-                .filter(|((board, _), _)| board == CALLS_BOARD)
-                .all(|((_, id), (_, status, _))| on_board.get(id) == Some(status));
-            all.then(now_ms)
-        },
-    )
-    .await;
-    let stats = sandbox.stats().await;
-    if std::env::var_os("BUDGET_DEBUG").is_some() {
-        eprintln!("{stats:#}");
-        for l in bridge
-            .metrics()
-            .await
-            .lines()
-            .filter(|l| l.contains("budget") || l.contains("monday_requests_total"))
-        {
-            eprintln!("{l}");
+                .all(|(id, status)| on_board.get(id) == Some(status))
+            {
+                finished = Some(t);
+                // The rest of the day would only count what is already counted.
+                break;
+            }
         }
+        // A quiet stretch (nothing pending, no webhook due) is crossed in one move.
+        let mut step = MINUTE_MS;
+        if quiet {
+            let next_webhook = timed.get(next).map_or(DAY_MS, |(at, _)| *at);
+            step = step.max((next_webhook - t) / MINUTE_MS * MINUTE_MS);
+        }
+        app.clock.advance(step);
+        sandbox.set_clock(json!({ "advance_ms": step })).await;
+        t += step;
     }
+
+    let stats = sandbox.stats().await;
     let refusals = stats["requests"]["rate_limited"]["DAILY_LIMIT_EXCEEDED"]
         .as_u64()
         .unwrap_or(0);
     let report = Day {
         requests: stats["daily_used"].as_u64().unwrap_or(0),
         daily_limit_refusals: refusals,
-        calls: want.keys().filter(|(b, _)| b == CALLS_BOARD).count(),
+        calls: want.len(),
         live_calls: live.len(),
-        held: bridge.metric("bridge_budget_held_total").await,
-        finished_before_day_end: finished < day_end,
+        held: app.metric("bridge_budget_held_total").await,
+        finished_before_day_end: finished.is_some(),
+        modes_seen,
     };
     eprintln!(
-        "compressed day of {day_secs} s, limit {limit}, other integration {other_integration:?}: {} requests for {} calls ({} with live updates), {} holds, DAILY_LIMIT_EXCEEDED {}, final before the day's end: {}",
-        report.requests, report.calls, report.live_calls, report.held, report.daily_limit_refusals, report.finished_before_day_end
+        "simulated day, limit {limit}, other integration {other_integration:?}: {} requests for {} calls ({} seen live), {} holds, DAILY_LIMIT_EXCEEDED {}, every call final at minute {:?}, modes {:?}",
+        report.requests,
+        report.calls,
+        report.live_calls,
+        report.held,
+        report.daily_limit_refusals,
+        finished.map(|t| t / MINUTE_MS),
+        report.modes_seen
     );
     report
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_standard_plan_day_fits_every_call_with_live_updates_while_they_are_affordable() {
-    // A Standard plan's day compressed into seconds: the drain must keep pace with it.
-    if tuned_for_sqlite("a compressed Standard-plan day") {
+    if once_on_sqlite("the governor over a simulated day is the same on both stores") {
         return;
     }
-    let day = compressed_day(STANDARD, CALLS, None, 31).await;
-    assert!(day.calls >= 400, "{} calls", day.calls);
+    let day = simulated_day(STANDARD, CALLS, None, 31).await;
+    assert!(day.calls >= 1_900, "{} calls", day.calls);
     assert_eq!(day.daily_limit_refusals, 0);
     assert!(day.requests <= STANDARD, "{} requests", day.requests);
     assert!(day.finished_before_day_end);
     assert!(day.held > 0.0, "the governor never held anything back");
     assert!(day.live_calls > 0, "no call got a live update");
+    // The status page said so: live while it could afford it, tighter later.
+    assert!(day.modes_seen.contains("live"), "{:?}", day.modes_seen);
+    assert!(day.modes_seen.len() >= 2, "{:?}", day.modes_seen);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_enterprise_day_is_live_all_day() {
-    // Fewer calls: live, every change is a request of its own, and 500 calls' worth would
-    // measure this machine's speed within a 20 s day rather than the governor.
-    let day = compressed_day(25_000, 150, None, 32).await;
+    if once_on_sqlite("the governor over a simulated day is the same on both stores") {
+        return;
+    }
+    let day = simulated_day(ENTERPRISE, CALLS, None, 32).await;
     assert_eq!(day.daily_limit_refusals, 0);
     assert!(day.finished_before_day_end);
     assert_eq!(
         day.held, 0.0,
         "the governor held changes back with an ample budget"
     );
+    assert_eq!(
+        day.modes_seen,
+        BTreeSet::from(["live".to_string()]),
+        "the status page named another mode"
+    );
     assert!(
-        day.live_calls > day.calls / 10,
+        day.live_calls > day.calls / 2,
         "{} live of {}",
         day.live_calls,
         day.calls
@@ -242,12 +242,11 @@ async fn an_enterprise_day_is_live_all_day() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_integration_spending_the_account_is_seen_and_the_day_still_fits() {
-    // A Standard plan's day compressed into seconds: the drain must keep pace with it.
-    if tuned_for_sqlite("a compressed Standard-plan day") {
+    if once_on_sqlite("the governor over a simulated day is the same on both stores") {
         return;
     }
     // A quarter into the day another integration takes 40 % of the account's calls.
-    let day = compressed_day(STANDARD, CALLS, Some(STANDARD * 4 / 10), 33).await;
+    let day = simulated_day(STANDARD, CALLS, Some(STANDARD * 4 / 10), 33).await;
     assert_eq!(day.daily_limit_refusals, 0);
     assert!(day.requests <= STANDARD, "{} requests", day.requests);
     assert!(day.finished_before_day_end);

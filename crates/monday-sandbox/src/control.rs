@@ -112,7 +112,9 @@ async fn clear_faults(shared: web::Data<Shared>) -> HttpResponse {
 #[serde(deny_unknown_fields)]
 struct ClockChange {
     advance_secs: Option<i64>,
+    advance_ms: Option<i64>,
     set: Option<String>,
+    freeze: Option<bool>,
 }
 
 async fn get_clock(shared: web::Data<Shared>) -> HttpResponse {
@@ -124,11 +126,15 @@ async fn set_clock(body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse 
         Ok(c) => c,
         Err(e) => {
             return bad(format!(
-                "expected {{\"advance_secs\": N}} or {{\"set\": RFC3339}}: {e}"
+                "expected {{\"advance_secs\": N}}, {{\"advance_ms\": N}}, {{\"set\": RFC3339}} \
+                 or {{\"freeze\": true|false}}: {e}"
             ))
         }
     };
     let mut inner = shared.lock();
+    if let Some(frozen) = change.freeze {
+        inner.clock.freeze(frozen);
+    }
     if let Some(to) = change.set {
         match OffsetDateTime::parse(&to, &Rfc3339) {
             Ok(t) => inner.clock.set(t),
@@ -136,7 +142,10 @@ async fn set_clock(body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse 
         }
     }
     if let Some(secs) = change.advance_secs {
-        inner.clock.advance(secs);
+        inner.clock.advance(time::Duration::seconds(secs));
+    }
+    if let Some(ms) = change.advance_ms {
+        inner.clock.advance(time::Duration::milliseconds(ms));
     }
     HttpResponse::Ok().json(json!({ "now": fmt_time(inner.clock.now()) }))
 }

@@ -66,21 +66,36 @@ impl Default for Limits {
     }
 }
 
-/// Real time shifted by an offset that tests move with `/_sandbox/clock`.
+/// Real time shifted by an offset that tests move with `/_sandbox/clock`; or, frozen, a time
+/// that moves only when a test moves it (a simulated day, in step with the bridge's clock).
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     offset: Duration,
+    frozen: Option<OffsetDateTime>,
 }
 
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + self.offset
+        self.frozen
+            .unwrap_or_else(|| OffsetDateTime::now_utc() + self.offset)
     }
-    pub fn advance(&mut self, secs: i64) {
-        self.offset += Duration::seconds(secs);
+    pub fn advance(&mut self, by: Duration) {
+        match &mut self.frozen {
+            Some(at) => *at += by,
+            None => self.offset += by,
+        }
     }
     pub fn set(&mut self, to: OffsetDateTime) {
-        self.offset = to - OffsetDateTime::now_utc();
+        match &mut self.frozen {
+            Some(at) => *at = to,
+            None => self.offset = to - OffsetDateTime::now_utc(),
+        }
+    }
+    /// Stops the clock where it is (`true`), or lets it run on from there (`false`).
+    pub fn freeze(&mut self, frozen: bool) {
+        let now = self.now();
+        self.frozen = frozen.then_some(now);
+        self.offset = now - OffsetDateTime::now_utc();
     }
 }
 

@@ -76,6 +76,14 @@ pub(super) async fn stats(c: &impl GenericClient, now_ms: i64) -> Result<QueueSt
         .await
         .map_err(db_err)?
         .get(0);
+    stats.due_entities = c
+        .query_one(
+            "SELECT COUNT(*) FROM entities WHERE pending AND NOT dead AND due_ms <= $1",
+            &[&now_ms],
+        )
+        .await
+        .map_err(db_err)?
+        .get(0);
     let oldest: Option<i64> = c
         .query_one(
             "SELECT MIN(received_ms) FROM events WHERE state = 'pending'",

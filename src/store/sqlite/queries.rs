@@ -253,6 +253,11 @@ pub(super) fn stats(c: &Connection, now_ms: i64) -> Result<QueueStats, StoreErro
         [],
         |r| r.get(0),
     )?;
+    stats.due_entities = c.query_row(
+        "SELECT COUNT(*) FROM entities WHERE pending = 1 AND dead = 0 AND due_ms <= ?1",
+        [now_ms],
+        |r| r.get(0),
+    )?;
     let oldest: Option<i64> = c.query_row(
         "SELECT MIN(received_ms) FROM events WHERE state = 'pending'",
         [],
