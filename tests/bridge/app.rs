@@ -154,12 +154,19 @@ impl App {
     }
 
     /// Waits until the worker has done everything that is due by the bridge's clock: what is
-    /// left pending waits for a later due time (a retry, a call the budget holds back).
+    /// left pending waits for a later due time (a retry, a call the budget holds back), or
+    /// for the end of a pause in sending (monday's daily limit).
     pub async fn settle(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let stats = self.stats().await;
             if stats.due_entities == 0 {
+                return;
+            }
+            let paused_until = self.ready().await["sending_paused_until_ms"]
+                .as_i64()
+                .unwrap_or(0);
+            if paused_until > self.clock.now_ms() {
                 return;
             }
             assert!(
@@ -169,6 +176,18 @@ impl App {
             );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
+    }
+
+    /// What /readyz answers (its JSON body).
+    pub async fn ready(&self) -> Value {
+        self.http
+            .get(format!("http://{}/readyz", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// The status page's HTML.

@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use aircall_monday_bridge::clock::Clock;
 use aircall_monday_bridge::demo::day::realistic_day;
 use rand::SeedableRng;
 use serde_json::{json, Value};
 
+use crate::app::*;
 use crate::expected::expected;
 use crate::helpers::*;
 
@@ -205,45 +207,56 @@ async fn an_item_deleted_on_the_board_is_recreated_or_left_alone_per_config() {
     }
 }
 
+/// In process, both clocks standing a minute before the sandbox's midnight (UTC): monday's
+/// daily count runs out, sending pauses, intake does not, and when the clocks pass midnight
+/// everything goes out. No real time passes for the pause or the reset.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daily_limit_pauses_sending_but_not_intake_and_resumes_after_the_reset() {
     let sandbox = Sandbox::start().await;
     sandbox.set_limits(json!({ "daily_requests": 3 })).await;
-    // The governor would fit the day into 3 calls by holding changes back; this is the safety
-    // net for when nothing fits (or another integration takes the rest): without it.
-    let bridge = Bridge::start(&sandbox, &[("BRIDGE__MONDAY__GOVERNOR", "false")]).await;
-    let day = realistic_day(AIRCALL_TOKEN, 9, 12, 1_795_168_800);
-    // Shortly before the sandbox's midnight (UTC), when its daily count resets.
     let today = time::OffsetDateTime::now_utc().date();
     let before_midnight =
-        today.next_day().unwrap().midnight().assume_utc() - time::Duration::seconds(6);
-    sandbox.set_clock(json!({ "set": before_midnight.format(&time::format_description::well_known::Rfc3339).unwrap() })).await;
-    // One at a time, so that each event costs a request of its own.
-    for envelope in &day[..10] {
-        bridge.deliver(std::slice::from_ref(envelope)).await;
-        tokio::time::sleep(Duration::from_millis(40)).await;
-    }
-    let paused = eventually(Duration::from_secs(10), "sending to pause", || async {
-        let ready: Value = bridge
-            .http
-            .get(format!("http://{}/readyz", bridge.admin))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        ready["sending_paused_until_ms"].as_i64()
-    })
+        today.next_day().unwrap().midnight().assume_utc() - time::Duration::seconds(60);
+    let rfc3339 = before_midnight
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    sandbox
+        .set_clock(json!({ "freeze": true, "set": rfc3339 }))
+        .await;
+    // The governor would fit the day into 3 calls by holding changes back; this is the safety
+    // net for when nothing fits (or another integration takes the rest): without it.
+    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    let app = spawn_app_at(
+        &sandbox,
+        &example,
+        &[("BRIDGE__MONDAY__GOVERNOR", "false")],
+        before_midnight.unix_timestamp() * 1000,
+    )
     .await;
-    assert!(paused > 0);
-    // Intake continues while sending is paused.
-    bridge.deliver(&day[10..]).await;
-    bridge.drained().await;
+    let day = realistic_day(AIRCALL_TOKEN, 9, 12, 1_795_168_800);
+    // One at a time, each done before the next, so that each event costs a request of its own.
+    for envelope in &day[..10] {
+        app.deliver(std::slice::from_ref(envelope)).await;
+        app.settle().await;
+    }
+    let paused = app.ready().await["sending_paused_until_ms"]
+        .as_i64()
+        .unwrap_or(0);
+    assert!(paused > app.clock.now_ms(), "sending is not paused");
+    let sent = sandbox.stats().await["daily_used"].as_u64().unwrap();
+    // Intake continues while sending is paused, and nothing more is sent.
+    app.deliver(&day[10..]).await;
+    app.settle().await;
+    assert!(app.stats().await.pending_events > 0);
+    assert_eq!(sandbox.stats().await["daily_used"].as_u64().unwrap(), sent);
+
+    // Midnight passes on both clocks: the count resets and the paused work goes out.
+    app.clock.advance(2 * 60_000);
+    sandbox.set_clock(json!({ "advance_ms": 2 * 60_000 })).await;
+    app.drain().await;
     assert_boards_match(&sandbox, &day).await;
     assert!(
-        bridge
-            .metric("bridge_retries_total{reason=\"daily_limit\"}")
+        app.metric("bridge_retries_total{reason=\"daily_limit\"}")
             .await
             >= 1.0
     );
