@@ -20,8 +20,7 @@ use std::sync::Arc;
 pub use types::{
     Appended, Checkpoint, Claim, Completion, Entity, EntityDetail, EntityRow, EventFilter,
     EventRow, EventState, FilterValue, Intent, Link, NewEvent, NumberMatch, Numbers, Outcome,
-    QueueStats, Replayed,
-    Space, StoredEvent,
+    QueueStats, Replayed, Space, StoredEvent,
 };
 
 use crate::config::StoreSettings;

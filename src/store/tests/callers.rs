@@ -26,13 +26,16 @@ pub(super) async fn entities_are_found_by_number_newest_first(store: Store) {
             .await
             .unwrap();
     }
-    let found = store.by_number(Entity::Call, "33612345678", 2).await.unwrap();
+    let found = store
+        .by_number(Entity::Call, "33612345678", 2)
+        .await
+        .unwrap();
     let ids: Vec<&str> = found.iter().map(|m| m.entity_id.as_str()).collect();
     assert_eq!(ids, ["2", "3"], "newest first, at most the limit");
     assert_eq!(found[0].observed.as_deref(), Some("{}"));
     assert_eq!(found[0].links[0].item_id.as_deref(), Some("99"));
     assert!(store
-        .by_number("contact", "33612345678", 5)
+        .by_number(Entity::Contact, "33612345678", 5)
         .await
         .unwrap()
         .is_empty());
@@ -47,7 +50,10 @@ pub(super) async fn entities_are_found_by_number_newest_first(store: Store) {
     store.append(event("2", "2b", 11)).await.unwrap();
     let claim = store.claim(20_000, 1_000, "w").await.unwrap().unwrap();
     store.complete(synced(&claim), 20_000).await.unwrap();
-    let found = store.by_number(Entity::Call, "33612345678", 5).await.unwrap();
+    let found = store
+        .by_number(Entity::Call, "33612345678", 5)
+        .await
+        .unwrap();
     let ids: Vec<&str> = found.iter().map(|m| m.entity_id.as_str()).collect();
     assert_eq!(ids, ["2", "1"]);
 }
