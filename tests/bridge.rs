@@ -43,6 +43,8 @@ mod expected;
 mod features;
 #[path = "bridge/in_process.rs"]
 mod in_process;
+#[path = "bridge/insight_cards.rs"]
+mod insight_cards;
 #[path = "bridge/insights.rs"]
 mod insights;
 #[path = "bridge/insights_trouble.rs"]
