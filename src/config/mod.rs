@@ -245,6 +245,8 @@ impl Settings {
 pub use load::default_store_path;
 
 #[cfg(test)]
+mod card_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod valid_tests;
