@@ -265,6 +265,8 @@ impl Application {
         let admin = tokio::spawn(self.admin);
         let cancel = CancellationToken::new();
         let worker = tokio::spawn(Arc::new(self.worker).run(cancel.clone()));
+        // Once per store: the phone numbers of what was reconciled before the index existed.
+        tokio::spawn(crate::cards::index_existing(self.store.clone()));
         let housekeeping = tokio::spawn(crate::maintenance::run(
             self.store,
             self.keep_done,

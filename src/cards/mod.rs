@@ -8,7 +8,10 @@
 //! that has ended is dropped; a failed one is logged and counted, never retried.
 
 pub mod content;
+mod index;
 mod lookup;
+
+pub use index::index_existing;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -180,6 +180,15 @@ pub trait Backend: Send + Sync {
         limit: usize,
     ) -> Result<Vec<NumberMatch>, StoreError>;
 
+    /// Indexes the numbers of entities of `kind` the index has nothing for yet (reconciled
+    /// before the index existed). An entity indexed already is left alone, so a completion
+    /// that raced this write keeps its newer numbers. Returns how many were indexed.
+    async fn index_missing(
+        &self,
+        kind: Entity,
+        entries: Vec<(String, Numbers)>,
+    ) -> Result<usize, StoreError>;
+
     /// Writes down that call `call_id`'s insight card is going out: true the first time, false
     /// ever after (a duplicate or a replayed `call.created` sends nothing). Committed before
     /// the card's request leaves, so a card goes out at most once, crashes included.

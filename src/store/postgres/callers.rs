@@ -33,6 +33,29 @@ pub(super) async fn index(
     Ok(())
 }
 
+pub(super) async fn index_missing(
+    c: &impl GenericClient,
+    kind: Entity,
+    entries: &[(String, Numbers)],
+) -> Result<usize, StoreError> {
+    let mut indexed = 0;
+    for (entity_id, numbers) in entries {
+        let known = c
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM numbers WHERE kind = $1 AND entity_id = $2)",
+                &[&kind, entity_id],
+            )
+            .await
+            .map_err(db_err)?
+            .get::<_, bool>(0);
+        if !known && !numbers.numbers.is_empty() {
+            index(c, kind, entity_id, numbers).await?;
+            indexed += 1;
+        }
+    }
+    Ok(indexed)
+}
+
 pub(super) async fn by_number(
     c: &impl GenericClient,
     kind: Entity,

@@ -354,6 +354,18 @@ impl Backend for PgStore {
         callers::by_number(&self.client().await?, kind, number, limit).await
     }
 
+    async fn index_missing(
+        &self,
+        kind: Entity,
+        entries: Vec<(String, crate::store::Numbers)>,
+    ) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_err)?;
+        let indexed = callers::index_missing(&tx, kind, &entries).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(indexed)
+    }
+
     async fn claim_card(&self, call_id: &str, now_ms: i64) -> Result<bool, StoreError> {
         callers::claim_card(&self.client().await?, call_id, now_ms).await
     }

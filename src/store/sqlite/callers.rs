@@ -23,6 +23,26 @@ pub(super) fn index(
     Ok(())
 }
 
+pub(super) fn index_missing(
+    c: &Connection,
+    kind: Entity,
+    entries: &[(String, Numbers)],
+) -> Result<usize, StoreError> {
+    let mut indexed = 0;
+    for (entity_id, numbers) in entries {
+        let known: bool = c
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM numbers WHERE kind = ?1 AND entity_id = ?2)",
+            )?
+            .query_row(params![kind, entity_id], |r| r.get(0))?;
+        if !known && !numbers.numbers.is_empty() {
+            index(c, kind, entity_id, numbers)?;
+            indexed += 1;
+        }
+    }
+    Ok(indexed)
+}
+
 pub(super) fn by_number(
     c: &Connection,
     kind: Entity,

@@ -409,6 +409,16 @@ impl Backend for SqliteStore {
             .await
     }
 
+    async fn index_missing(
+        &self,
+        kind: Entity,
+        entries: Vec<(String, crate::store::Numbers)>,
+    ) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |c| callers::index_missing(c, kind, &entries))
+            .await
+    }
+
     async fn claim_card(&self, call_id: &str, now_ms: i64) -> Result<bool, StoreError> {
         let call_id = call_id.to_string();
         self.writer
