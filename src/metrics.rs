@@ -75,7 +75,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("bridge_dead_letters_total", "Work moved to the dead letter"),
     (
         "bridge_ai_fetches_total",
-        "Aircall AI insight fetches, by resource and outcome (found, not_generated, no_ai_assist, skipped_no_ai_assist, failed, no_credentials)",
+        "Aircall AI insight fetches, by resource and outcome (found, not_generated, no_ai_assist, skipped_no_ai_assist, failed, no_credentials; resource call: found, not_found, failed)",
     ),
     (
         "bridge_insight_cards_sent_total",

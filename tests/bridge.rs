@@ -47,6 +47,8 @@ mod in_process;
 mod insight_cards;
 #[path = "bridge/insights.rs"]
 mod insights;
+#[path = "bridge/insights_alone.rs"]
+mod insights_alone;
 #[path = "bridge/insights_trouble.rs"]
 mod insights_trouble;
 #[path = "bridge/lifecycle.rs"]
