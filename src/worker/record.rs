@@ -138,7 +138,7 @@ impl Worker {
 fn changed_numbers(before: Option<&str>, after: &str) -> Option<crate::store::Numbers> {
     let now = crate::mapping::indexed_numbers_of(after)?;
     let was = before.and_then(crate::mapping::indexed_numbers_of);
-    (was.as_ref() != Some(&now)).then(|| crate::store::Numbers {
+    (was.as_ref() != Some(&now)).then_some(crate::store::Numbers {
         numbers: now.0,
         at_ms: now.1,
     })

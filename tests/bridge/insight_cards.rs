@@ -175,7 +175,7 @@ async fn a_known_caller_gets_one_card_linking_the_item_with_the_last_call_within
 
     // The same delivery again, a new delivery of call.created, the call ringing on an agent,
     // and after a kill -9 once more: nothing is sent again.
-    bridge.deliver(&[created.clone()]).await;
+    bridge.deliver(std::slice::from_ref(&created)).await;
     let mut again = created.clone();
     again["timestamp"] = (now_s() + 1).into();
     let mut on_agent = call(id, KNOWN).remove(1);
