@@ -12,8 +12,11 @@
 //! - the time from a restart after SIGKILL to the first reconcile of a call the dead process
 //!   had claimed, against the lease the claim would otherwise have waited out;
 //! - intake and drain of one, two and three replicas on PostgreSQL, against one bridge on
-//!   SQLite (`replicas`).
+//!   SQLite (`replicas`);
+//! - insight card latency and the Aircall requests AI insights cost per call (`cards`).
 
+#[path = "bridge/cards.rs"]
+mod cards;
 #[path = "../tests/bridge/helpers.rs"]
 mod helpers;
 #[path = "bridge/replicas.rs"]
@@ -422,5 +425,9 @@ async fn main() {
     }
     if wanted("replicas") {
         replicas::ingest_and_drain().await;
+    }
+    if wanted("cards") {
+        cards::card_latency().await;
+        cards::ai_requests_per_call().await;
     }
 }

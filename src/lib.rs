@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod aircall;
 pub mod budget;
+pub mod cards;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -75,7 +75,25 @@ pub const HELP: &[(&str, &str)] = &[
     ("bridge_dead_letters_total", "Work moved to the dead letter"),
     (
         "bridge_ai_fetches_total",
-        "Aircall AI insight fetches, by resource and outcome (found, not_generated, no_ai_assist, skipped_no_ai_assist, failed, no_credentials)",
+        "Aircall AI insight fetches, by resource and outcome (found, not_generated, no_ai_assist, skipped_no_ai_assist, failed, no_credentials; resource call: found, not_found, failed)",
+    ),
+    (
+        "bridge_insight_cards_sent_total",
+        "Aircall insight cards pushed onto a ringing call",
+    ),
+    (
+        "bridge_insight_cards_skipped_total",
+        "Calls that got no insight card, by reason (outbound, anonymous, unknown_caller, \
+         duplicate, late)",
+    ),
+    (
+        "bridge_insight_cards_failed_total",
+        "Insight cards Aircall did not take (never retried), by reason (rate_limited, timeout, \
+         unknown_call, unauthorized, refused, server_error, transport, store)",
+    ),
+    (
+        "bridge_insight_card_seconds",
+        "Time from receiving a call's webhook to Aircall accepting its insight card",
     ),
     (
         "bridge_budget_held_total",

@@ -95,6 +95,17 @@ impl Application {
             // Replicas: the account's minute quota is counted in the database they share.
             monday.share_budget(Arc::new(store.clone()));
         }
+        // One client for the worker and the cards: one pace keeps Aircall's rate limit.
+        let aircall = crate::aircall::api::AircallApi::new(&settings.aircall)
+            .ok()
+            .map(Arc::new);
+        let cards = crate::cards::Cards::new(
+            &settings,
+            store.clone(),
+            aircall.clone(),
+            metrics.clone(),
+            clock.clone(),
+        );
         let worker_settings = Arc::new(settings.worker);
         let worker = Worker::new(WorkerParts {
             store: store.clone(),
@@ -107,7 +118,7 @@ impl Application {
             health: health.clone(),
             // Fresh links for expired recordings need Aircall's API; without credentials an
             // upload whose link expired is retried, then dead-lettered with that reason.
-            aircall: crate::aircall::api::AircallApi::new(&settings.aircall).ok(),
+            aircall,
             clock: clock.clone(),
         });
         // A reconcile may wait for a whole monday request, so the heartbeat can be that old.
@@ -135,6 +146,7 @@ impl Application {
             json_max_depth: limits.json_max_depth,
             reserve_bytes: settings.store.reserve_bytes,
             clock: clock.clone(),
+            cards,
         });
         let workers = settings.server.workers;
         let per_worker = limits.max_connections.div_ceil(workers).max(1);
@@ -253,6 +265,8 @@ impl Application {
         let admin = tokio::spawn(self.admin);
         let cancel = CancellationToken::new();
         let worker = tokio::spawn(Arc::new(self.worker).run(cancel.clone()));
+        // Once per store: the phone numbers of what was reconciled before the index existed.
+        tokio::spawn(crate::cards::index_existing(self.store.clone()));
         let housekeeping = tokio::spawn(crate::maintenance::run(
             self.store,
             self.keep_done,

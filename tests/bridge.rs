@@ -43,8 +43,12 @@ mod expected;
 mod features;
 #[path = "bridge/in_process.rs"]
 mod in_process;
+#[path = "bridge/insight_cards.rs"]
+mod insight_cards;
 #[path = "bridge/insights.rs"]
 mod insights;
+#[path = "bridge/insights_alone.rs"]
+mod insights_alone;
 #[path = "bridge/insights_trouble.rs"]
 mod insights_trouble;
 #[path = "bridge/lifecycle.rs"]

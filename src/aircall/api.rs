@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tokio::sync::Mutex;
+use std::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::config::AircallSettings;
@@ -56,13 +56,20 @@ pub struct Page {
 }
 
 pub struct AircallApi {
-    http: reqwest::Client,
-    base: url::Url,
-    api_id: String,
-    token: SecretString,
-    /// The earliest moment the next request may go out.
-    next_slot: Mutex<Instant>,
+    pub(super) http: reqwest::Client,
+    pub(super) base: url::Url,
+    pub(super) api_id: String,
+    pub(super) token: SecretString,
+    pub(super) schedule: Mutex<Pace>,
     spacing: Duration,
+}
+
+/// The request schedule shared by every caller of one client.
+pub(super) struct Pace {
+    /// The earliest moment the next queued request may go out.
+    next_slot: Instant,
+    /// Until when Aircall asked us to send nothing (its last 429).
+    held_until: Instant,
 }
 
 const MAX_TRIES: u32 = 6;
@@ -84,7 +91,10 @@ impl AircallApi {
             base: settings.api_url.clone(),
             api_id: settings.api_id.clone(),
             token: settings.api_token.clone(),
-            next_slot: Mutex::new(Instant::now()),
+            schedule: Mutex::new(Pace {
+                next_slot: Instant::now(),
+                held_until: Instant::now(),
+            }),
             spacing: Duration::from_millis(60_000 / per_minute as u64),
         })
     }
@@ -223,7 +233,7 @@ impl AircallApi {
                         wait_s = wait.as_secs(),
                         "Aircall rate limit reached: waiting"
                     );
-                    self.hold_until(Instant::now() + wait).await;
+                    self.hold_until(Instant::now() + wait);
                 }
                 500..=599 if attempt < MAX_TRIES => {
                     tokio::time::sleep(Duration::from_secs(attempt as u64)).await
@@ -240,26 +250,41 @@ impl AircallApi {
     }
 
     /// Spaces requests evenly over the minute, so a long backfill never runs into the limit
-    /// that other integrations on the same Aircall account share.
+    /// that other integrations on the same Aircall account share. Each request reserves its
+    /// slot and waits for it outside the lock, so a card can go ahead of the queue
+    /// (`jump_queue`).
     async fn pace(&self) {
-        let mut next = self.next_slot.lock().await;
-        let now = Instant::now();
-        if *next > now {
-            tokio::time::sleep(*next - now).await;
-        }
-        *next = Instant::now().max(*next) + self.spacing;
+        let slot = {
+            let mut pace = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = pace.next_slot.max(Instant::now());
+            pace.next_slot = slot + self.spacing;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
     }
 
-    async fn hold_until(&self, until: Instant) {
-        let mut next = self.next_slot.lock().await;
-        if *next < until {
-            *next = until;
+    /// A slot now for a request that cannot wait (an insight card while the call rings),
+    /// unless Aircall asked for a pause. The queue behind moves one slot later, so the
+    /// requests of the minute stay within the limit.
+    pub(super) fn jump_queue(&self) -> Result<(), Duration> {
+        let mut pace = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if pace.held_until > now {
+            return Err(pace.held_until - now);
         }
+        pace.next_slot = pace.next_slot.max(now) + self.spacing;
+        Ok(())
+    }
+
+    pub(super) fn hold_until(&self, until: Instant) {
+        let mut pace = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
+        pace.next_slot = pace.next_slot.max(until);
+        pace.held_until = pace.held_until.max(until);
     }
 }
 
 /// `Retry-After` (seconds), else `X-AircallApi-Reset` (UNIX seconds) minus now.
-fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
+pub(super) fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
     let get = |name: &str| {
         headers
             .get(name)

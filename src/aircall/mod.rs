@@ -2,6 +2,7 @@
 //! REST client and the download of recordings behind their pre-signed links.
 
 pub mod api;
+pub mod cards;
 pub mod download;
 mod envelope;
 mod events;

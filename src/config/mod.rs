@@ -2,6 +2,7 @@
 //! environment variables, then secrets read from files. Everything is checked in
 //! [`Settings::validate`] so that a wrong configuration fails at start-up, naming the key.
 
+mod cards;
 mod env_keys;
 mod limits;
 mod load;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use cards::{CardColumn, CardSettings, MAX_CARD_LINES};
 pub use limits::{
     is_loopback, AdminSettings, LimitSettings, ADMIN_MAX_CONNECTIONS, DESCRIPTOR_RESERVE,
 };
@@ -40,6 +42,7 @@ pub struct Settings {
     pub monday: MondaySettings,
     pub worker: WorkerSettings,
     pub log: LogSettings,
+    pub insight_card: CardSettings,
     #[serde(default)]
     pub boards: Vec<BoardRule>,
     /// Where the settings came from, for error messages: the file, or "built-in defaults".
@@ -241,6 +244,8 @@ impl Settings {
 
 pub use load::default_store_path;
 
+#[cfg(test)]
+mod card_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

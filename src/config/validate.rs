@@ -117,6 +117,8 @@ impl Settings {
             ));
         }
         check_log_filter(&self.log.level).map_err(|m| invalid("log.level", m))?;
+        self.check_insight_card()
+            .map_err(|(key, message)| invalid(&key, message))?;
         for (i, board) in self.boards.iter().enumerate() {
             if let Some(j) = self.boards[..i]
                 .iter()
@@ -209,6 +211,19 @@ impl Settings {
                      token (admin.token_file, or the systemd credential admin_token)",
                     self.server.admin_listen
                 ),
+            ));
+        }
+        // A card is one request to Aircall's API: enabled without credentials it could never
+        // be sent, which `run` refuses rather than skipping every card in silence.
+        if self.insight_card.enabled
+            && (self.aircall.api_id.trim().is_empty()
+                || self.aircall.api_token.expose_secret().trim().is_empty())
+        {
+            return Err(invalid(
+                "insight_card.enabled",
+                "insight cards are pushed through Aircall's API: set aircall.api_id and \
+                 aircall.api_token (or api_token_file, or the systemd credential \
+                 aircall_api_token), or set insight_card.enabled = false",
             ));
         }
         if !self.boards.is_empty() && self.monday.api_token.expose_secret().trim().is_empty() {

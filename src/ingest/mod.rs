@@ -39,6 +39,8 @@ pub struct IngestState {
     pub reserve_bytes: u64,
     /// Dates each event's arrival.
     pub clock: SharedClock,
+    /// Insight cards (`[insight_card]`): offered every verified event, they answer at once.
+    pub cards: Option<Arc<crate::cards::Cards>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,7 +162,7 @@ async fn receive(
         // and Aircall's retry is a duplicate, which costs nothing.
         tokio::time::timeout_at(
             deadline.into(),
-            handle(&req, query.into_inner(), &body, &state),
+            handle(&req, query.into_inner(), &body, &state, started),
         )
         .await
         .unwrap_or(Err(IngestError::StoreTooSlow))
@@ -246,6 +248,7 @@ async fn handle(
     query: SecretQuery,
     body: &[u8],
     state: &IngestState,
+    arrived: Instant,
 ) -> Result<(String, &'static str), IngestError> {
     if let Some(secret) = &state.url_secret {
         let given = req
@@ -262,6 +265,11 @@ async fn handle(
     let event = envelope.event.clone();
     let span = tracing::Span::current();
     span.record("event", event.as_str());
+    // Before the event is stored: the card's look-up runs beside the commit, and a card only
+    // helps while the call rings. It never waits for, nor delays, the answer.
+    if let Some(cards) = &state.cards {
+        cards.offer(&event, &envelope.data, envelope.timestamp, arrived);
+    }
     let Some(entity) = verified.entity().filter(|e| state.rules.mirrors(*e)) else {
         tracing::debug!(%event, "event not mirrored by any board: acknowledged, not stored");
         return Ok((event, "ignored"));

@@ -6,6 +6,7 @@
 //! entity, and, with what was found, [`plan`], the commands for each of its boards.
 
 pub mod boards;
+mod callers;
 mod columns;
 mod command;
 mod fields;
@@ -22,6 +23,7 @@ mod synced;
 mod updates;
 mod uploads;
 
+pub use callers::{indexed_numbers, indexed_numbers_of, number_key};
 pub use command::{idempotency_key, ColumnValues, MondayCommand};
 pub use fields::{call_fields, outcome, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
 pub use insights::{Fetch, Insights, Speaker, Utterance};

@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 pub use types::{
     Appended, Checkpoint, Claim, Completion, Entity, EntityDetail, EntityRow, EventFilter,
-    EventRow, EventState, FilterValue, Intent, Link, NewEvent, Outcome, QueueStats, Replayed,
-    Space, StoredEvent,
+    EventRow, EventState, FilterValue, Intent, Link, NewEvent, NumberMatch, Numbers, Outcome,
+    QueueStats, Replayed, Space, StoredEvent,
 };
 
 use crate::config::StoreSettings;
@@ -170,6 +170,29 @@ pub trait Backend: Send + Sync {
         kind: Entity,
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// The entities of `kind` indexed under the normalised number `number`, newest `at_ms`
+    /// first, at most `limit`: how an insight card finds its caller without asking monday.
+    async fn by_number(
+        &self,
+        kind: Entity,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<NumberMatch>, StoreError>;
+
+    /// Indexes the numbers of entities of `kind` the index has nothing for yet (reconciled
+    /// before the index existed). An entity indexed already is left alone, so a completion
+    /// that raced this write keeps its newer numbers. Returns how many were indexed.
+    async fn index_missing(
+        &self,
+        kind: Entity,
+        entries: Vec<(String, Numbers)>,
+    ) -> Result<usize, StoreError>;
+
+    /// Writes down that call `call_id`'s insight card is going out: true the first time, false
+    /// ever after (a duplicate or a replayed `call.created` sends nothing). Committed before
+    /// the card's request leaves, so a card goes out at most once, crashes included.
+    async fn claim_card(&self, call_id: &str, now_ms: i64) -> Result<bool, StoreError>;
 
     /// Whether several bridge processes may share this store (replicas): what one of them
     /// learns of monday's budgets must then be shared through it.

@@ -4,6 +4,9 @@
 
 use super::*;
 
+mod callers;
+use callers::*;
+
 /// Runs each named test on SQLite and on PostgreSQL.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -41,6 +44,8 @@ on_both_backends!(
     drop_deletes_only_what_the_filter_names,
     a_checkpoint_survives_until_the_completion_replaces_its_intents,
     a_checkpoint_of_a_lost_claim_is_refused_and_writes_nothing,
+    entities_are_found_by_number_newest_first,
+    a_call_s_card_is_claimed_once,
 );
 
 /// A store on a scratch PostgreSQL database (dropped with the first half).
@@ -76,6 +81,7 @@ fn synced(claim: &Claim) -> Completion {
         }],
         intents: Vec::new(),
         outcome: Outcome::Synced,
+        numbers: None,
     }
 }
 

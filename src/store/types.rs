@@ -80,6 +80,26 @@ pub struct Completion {
     /// The entity's intents still open after this attempt (they replace the stored ones).
     pub intents: Vec<Intent>,
     pub outcome: Outcome,
+    /// The phone numbers the entity carries now, when they changed (`None`: as before): the
+    /// index an insight card finds the caller by, written with the observed state it came from.
+    pub numbers: Option<Numbers>,
+}
+
+/// Normalised phone numbers (E.164 digits, no `+`) of one entity, and the time that orders its
+/// entries (a call's start, a contact's update), in milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbers {
+    pub numbers: Vec<String>,
+    pub at_ms: i64,
+}
+
+/// An entity found by one of its phone numbers: its folded state and its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberMatch {
+    pub entity_id: String,
+    pub at_ms: i64,
+    pub observed: Option<String>,
+    pub links: Vec<Link>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -6,13 +6,21 @@
 //! per user licence: a 403 and its ping per resource would spend the shared rate limit for
 //! nothing). Anything else fails the call's reconcile, which is retried on the worker's
 //! schedule.
+//!
+//! AI events that come before any of the call's own events leave the item without its base
+//! fields (direction, times, number, outcome): the call itself is then fetched once from
+//! `GET /v1/calls/{id}` and folded in as the weakest payload, so every webhook wins over it.
 
 use std::sync::atomic::Ordering;
 
 use super::job::{Failure, Job};
 use super::Worker;
+use crate::aircall::api::{AircallApi, AircallApiError};
 use crate::aircall::insights::InsightAnswer;
-use crate::mapping::Observed;
+use crate::mapping::{CallState, EventInput, Observed};
+
+/// The name the fetched call is folded under (never stored in the journal).
+const FETCHED: &str = "call.fetched";
 
 /// How long a "no AI Assist" answer stands for the whole account.
 const NO_AI_ASSIST_PAUSE_MS: i64 = 10 * 60 * 1000;
@@ -44,6 +52,9 @@ impl Worker {
                 );
                 continue;
             };
+            if state.seen.is_empty() {
+                self.fetch_call(api, state).await;
+            }
             for resource in state.ai.pending() {
                 let label = resource.path();
                 if now < self.no_ai_assist_until_ms.load(Ordering::Relaxed) {
@@ -92,5 +103,36 @@ impl Worker {
                 job.observed = serde_json::to_string(state).unwrap_or_default();
             }
         }
+    }
+
+    /// The call of AI events that came alone, from Aircall's API; a call Aircall does not
+    /// know (404) or a failure leaves the item as the AI events make it.
+    async fn fetch_call(&self, api: &AircallApi, state: &mut CallState) {
+        let outcome = match api.get_call(state.id).await {
+            Ok(call) => {
+                let fetched = EventInput {
+                    event: FETCHED,
+                    timestamp: 0,
+                    data: &call,
+                };
+                match state.apply(&fetched) {
+                    Ok(()) => "found",
+                    Err(error) => {
+                        tracing::warn!(call_id = state.id, %error, "cannot read the call Aircall's API answered");
+                        "failed"
+                    }
+                }
+            }
+            Err(AircallApiError::Http { status: 404, .. }) => "not_found",
+            Err(error) => {
+                tracing::warn!(call_id = state.id, %error,
+                    "cannot fetch the call of AI events that came before its own");
+                "failed"
+            }
+        };
+        self.metrics.inc(
+            "bridge_ai_fetches_total",
+            &[("resource", "call"), ("outcome", outcome)],
+        );
     }
 }

@@ -112,7 +112,7 @@ pub struct WorkerParts {
     pub health: Arc<WorkerHealth>,
     /// Aircall's API, for fresh links of expired recordings (`None`: no credentials; an upload
     /// whose link expired is retried, then dead-lettered with that reason).
-    pub aircall: Option<AircallApi>,
+    pub aircall: Option<Arc<AircallApi>>,
     /// What "now" is for due times, leases and the budget (a test may move its own).
     pub clock: SharedClock,
 }
@@ -121,7 +121,7 @@ impl Worker {
     pub fn new(parts: WorkerParts) -> Worker {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         let max_batch = parts.max_batch.max(1);
-        let aircall = parts.aircall.map(Arc::new);
+        let aircall = parts.aircall;
         Worker {
             store: parts.store,
             rules: parts.rules,

@@ -119,7 +119,9 @@ impl Worker {
         };
         self.metrics
             .inc("bridge_reconciles_total", &[("outcome", label)]);
+        let numbers = changed_numbers(claim.observed.as_deref(), &job.observed);
         Completion {
+            numbers,
             row: claim.row,
             owner: claim.owner.clone(),
             event_ids: claim.events.iter().map(|e| e.id).collect(),
@@ -129,4 +131,15 @@ impl Worker {
             outcome,
         }
     }
+}
+
+/// The entity's numbers for the store's index when they differ from those of the state it was
+/// claimed with (a call's number never changes: written at its first reconcile).
+fn changed_numbers(before: Option<&str>, after: &str) -> Option<crate::store::Numbers> {
+    let now = crate::mapping::indexed_numbers_of(after)?;
+    let was = before.and_then(crate::mapping::indexed_numbers_of);
+    (was.as_ref() != Some(&now)).then_some(crate::store::Numbers {
+        numbers: now.0,
+        at_ms: now.1,
+    })
 }

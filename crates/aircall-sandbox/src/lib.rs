@@ -2,17 +2,21 @@
 //! `webhook`, `backfill` and recording refreshes: Basic auth (401 without credentials, 403
 //! with wrong ones), paged calls and contacts, webhooks, a per-minute rate limit answered with
 //! 429 and the `X-AircallApi-*` headers, and recording files whose links expire.
-//! AI insights per call (`insights`: 404 when not generated, 403 without AI Assist).
+//! AI insights per call (`insights`: 404 when not generated, 403 without AI Assist), and the
+//! insight cards pushed onto calls (`cards`: recorded with their arrival time, faults on
+//! demand).
 //! `/_aircall/*` lets tests seed data and read the requests it received (recording downloads
 //! included).
 
 #![forbid(unsafe_code)]
 
+mod cards;
 mod events;
 mod insights;
 mod recordings;
 mod routes;
 
+pub use cards::ReceivedCard;
 pub use events::EVENTS;
 pub use insights::{sample_insights, RESOURCES as INSIGHT_RESOURCES};
 pub use recordings::{recording_bytes, recording_url, with_fresh_links};
@@ -63,6 +67,9 @@ pub(crate) struct State {
     pub insights: std::collections::HashMap<(u64, String), Value>,
     /// `false`: the account has no AI Assist (403 on the insight endpoints).
     pub ai_assist: bool,
+    /// Insight cards accepted, in arrival order, and the faults their endpoint injects.
+    pub cards: Vec<ReceivedCard>,
+    pub card_faults: cards::CardFaults,
 }
 
 pub struct AircallSandboxHandle {
@@ -100,6 +107,8 @@ pub async fn spawn(config: AircallSandboxConfig) -> std::io::Result<AircallSandb
         base_url: format!("http://{addr}"),
         insights: Default::default(),
         ai_assist: true,
+        cards: Vec::new(),
+        card_faults: Default::default(),
     }));
     let server =
         HttpServer::new(move || App::new().app_data(state.clone()).configure(routes::routes))

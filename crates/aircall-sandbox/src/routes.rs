@@ -18,6 +18,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/ping", web::get().to(ping))
         .route("/v1/calls/{id}", web::get().to(get_call))
         .route(
+            "/v1/calls/{id}/insight_cards",
+            web::post().to(super::cards::push),
+        )
+        .route(
             "/v1/calls/{id}/{resource}",
             web::get().to(super::insights::get),
         )
@@ -33,6 +37,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_aircall/requests", web::get().to(requests))
         .route("/_aircall/calls", web::post().to(add_calls))
         .route("/_aircall/insights", web::post().to(super::insights::seed))
+        .route("/_aircall/insight_cards", web::get().to(super::cards::list))
+        .route(
+            "/_aircall/insight_cards/faults",
+            web::post().to(super::cards::set_faults),
+        )
         .route(
             "/_aircall/ai_assist",
             web::post().to(super::insights::ai_assist),

@@ -8,6 +8,7 @@
 //! the server restarts.
 
 mod budget;
+mod callers;
 mod journal;
 mod queries;
 mod schema;
@@ -342,6 +343,31 @@ impl Backend for PgStore {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         journal::observed_states(&self.client().await?, kind, limit).await
+    }
+
+    async fn by_number(
+        &self,
+        kind: Entity,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::store::NumberMatch>, StoreError> {
+        callers::by_number(&self.client().await?, kind, number, limit).await
+    }
+
+    async fn index_missing(
+        &self,
+        kind: Entity,
+        entries: Vec<(String, crate::store::Numbers)>,
+    ) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_err)?;
+        let indexed = callers::index_missing(&tx, kind, &entries).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(indexed)
+    }
+
+    async fn claim_card(&self, call_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        callers::claim_card(&self.client().await?, call_id, now_ms).await
     }
 
     fn is_shared(&self) -> bool {

@@ -305,6 +305,9 @@ pub(super) async fn complete(
         upsert_link(c, kind, &entity_id, link, now_ms).await?;
     }
     replace_intents(c, kind, &entity_id, &done.intents).await?;
+    if let Some(numbers) = &done.numbers {
+        super::callers::index(c, kind, &entity_id, numbers).await?;
+    }
     let mark = |state: &'static str, error: Option<String>| async move {
         c.execute(
             "UPDATE events SET state = $2, error = $3, done_ms = $4

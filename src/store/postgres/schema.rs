@@ -84,6 +84,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE monday_requests (sent_ms BIGINT NOT NULL);
     CREATE INDEX monday_requests_by_time ON monday_requests (sent_ms);
     "#,
+    // 3: insight cards (SQLite's 4): entities by phone number, and one row per call whose card
+    // went out, written before its request leaves.
+    r#"
+    CREATE TABLE numbers (
+        number TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        PRIMARY KEY (number, kind, entity_id)
+    );
+    CREATE INDEX numbers_by_entity ON numbers (kind, entity_id);
+    CREATE TABLE insight_cards (
+        call_id TEXT PRIMARY KEY,
+        claimed_ms BIGINT NOT NULL
+    );
+    "#,
 ];
 
 pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {

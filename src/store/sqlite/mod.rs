@@ -1,6 +1,7 @@
 //! SQLite behind the store's interface: one file in WAL mode, one writer thread that commits
 //! in groups (see `writer`), one read connection. The default backend: one bridge per file.
 
+mod callers;
 mod health;
 mod inspect;
 mod intents;
@@ -17,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::store::{
     Appended, Backend, Checkpoint, Claim, Completion, Entity, EntityDetail, EntityRow, EventFilter,
-    EventRow, Link, NewEvent, QueueStats, Replayed, Space, StoreError,
+    EventRow, Link, NewEvent, NumberMatch, QueueStats, Replayed, Space, StoreError,
 };
 
 impl From<rusqlite::Error> for StoreError {
@@ -394,6 +395,34 @@ impl Backend for SqliteStore {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         self.read(move |c| inspect::observed_states(c, kind, limit))
+            .await
+    }
+
+    async fn by_number(
+        &self,
+        kind: Entity,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<NumberMatch>, StoreError> {
+        let number = number.to_string();
+        self.read(move |c| callers::by_number(c, kind, &number, limit))
+            .await
+    }
+
+    async fn index_missing(
+        &self,
+        kind: Entity,
+        entries: Vec<(String, crate::store::Numbers)>,
+    ) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |c| callers::index_missing(c, kind, &entries))
+            .await
+    }
+
+    async fn claim_card(&self, call_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let call_id = call_id.to_string();
+        self.writer
+            .write(move |c| callers::claim_card(c, &call_id, now_ms))
             .await
     }
 

@@ -180,6 +180,9 @@ pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result
         upsert_link(c, kind, &entity_id, link, now_ms)?;
     }
     intents::replace(c, kind, &entity_id, &done.intents)?;
+    if let Some(numbers) = &done.numbers {
+        super::callers::index(c, kind, &entity_id, numbers)?;
+    }
     let mark = |state: &str, error: Option<&str>| -> Result<(), StoreError> {
         let mut stmt = c.prepare_cached(
             "UPDATE events SET state = ?2, error = ?3, done_ms = ?4

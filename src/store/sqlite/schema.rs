@@ -74,6 +74,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, entity_id, board_id, effect, target)
     );
     "#,
+    // 4: insight cards. The phone numbers of mirrored calls and contacts (normalised digits),
+    // so a card finds its caller in the store while the call rings; and one row per call whose
+    // card went out (or was decided against), written before the request leaves.
+    r#"
+    CREATE TABLE numbers (
+        number TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (number, kind, entity_id)
+    );
+    CREATE INDEX numbers_by_entity ON numbers(kind, entity_id);
+    CREATE TABLE insight_cards (
+        call_id TEXT PRIMARY KEY,
+        claimed_ms INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
