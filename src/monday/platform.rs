@@ -34,8 +34,10 @@ impl MondayClient {
         let used = p
             .daily_analytics
             .map(|a| {
+                // monday's SDL has by_day nullable: no list counts as no usage.
                 a.by_day
                     .iter()
+                    .flatten()
                     .filter(|d| d.day.starts_with(day_label))
                     .map(|d| d.usage.max(0) as u64)
                     .sum()

@@ -1,287 +1,233 @@
-//! The slice of monday's schema the sandbox serves, as a static table: which fields each type
-//! has and what type they return. Used to reject unknown fields before anything executes,
-//! with monday's `undefinedField` validation error, and to check root-field arguments.
+//! The slice of monday's schema the sandbox serves, read from the bridge's own
+//! `graphql/schema.graphql` (the file graphql_client types the bridge's operations against),
+//! so the two cannot drift apart. Used to reject unknown fields before anything executes, with
+//! monday's `undefinedField` validation error, fragments that cannot apply, and root-field
+//! arguments that are unknown or missing.
+//!
+//! The file is embedded at compile time and parsed once, on first use; names borrow from the
+//! embedded text, so they are `&'static str`.
 
-/// A field's result: a named object type, or a leaf (scalar/enum/JSON).
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use graphql_parser::schema::{parse_schema, Definition, Type, TypeDefinition};
+
+/// monday's schema as the bridge models it: a file shared with the bridge crate, not code of it.
+const SDL: &str = include_str!("../../../graphql/schema.graphql");
+
+/// A field's result: a named object type (object or interface), or a leaf (scalar/enum/JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
     Object(&'static str),
     Leaf,
 }
 
-use FieldType::{Leaf, Object};
+/// Fields of an object or interface type, by name.
+pub type Fields = BTreeMap<&'static str, FieldType>;
 
-type Fields = &'static [(&'static str, FieldType)];
+/// Accepted arguments of a root field: required (non-null without a default), then optional.
+type Arguments = (Vec<&'static str>, Vec<&'static str>);
 
-const COLUMN_VALUE_COMMON: Fields = &[
-    ("id", Leaf),
-    ("type", Leaf),
-    ("text", Leaf),
-    ("value", Leaf),
-    ("column", Object("Column")),
-];
+struct Schema {
+    /// Object and interface types (the only ones with fields or fragments on them).
+    types: BTreeMap<&'static str, Fields>,
+    /// Interface -> the object types that implement it.
+    implementers: BTreeMap<&'static str, BTreeSet<&'static str>>,
+    /// Root type ("Query", "Mutation") -> field -> arguments.
+    root_arguments: BTreeMap<&'static str, BTreeMap<&'static str, Arguments>>,
+}
 
-const QUERY: Fields = &[
-    ("boards", Object("Board")),
-    ("items", Object("Item")),
-    ("items_page_by_column_values", Object("ItemsResponse")),
-    ("next_items_page", Object("ItemsResponse")),
-    ("complexity", Object("Complexity")),
-    ("me", Object("User")),
-    ("users", Object("User")),
-    ("version", Object("Version")),
-    ("platform_api", Object("PlatformApi")),
-];
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::parse(SDL).unwrap_or_else(|e| panic!("graphql/schema.graphql does not parse: {e}"))
+});
 
-const MUTATION: Fields = &[
-    ("create_item", Object("Item")),
-    ("change_multiple_column_values", Object("Item")),
-    ("change_simple_column_value", Object("Item")),
-    ("change_column_value", Object("Item")),
-    ("archive_item", Object("Item")),
-    ("delete_item", Object("Item")),
-    ("create_update", Object("Update")),
-    ("create_subitem", Object("Item")),
-    ("move_item_to_group", Object("Item")),
-    ("add_file_to_column", Object("Asset")),
-    ("create_or_get_tag", Object("Tag")),
-    ("complexity", Object("Complexity")),
-];
+fn named(t: &Type<'static, &'static str>) -> &'static str {
+    match t {
+        Type::NamedType(n) => n,
+        Type::ListType(inner) | Type::NonNullType(inner) => named(inner),
+    }
+}
 
-/// Fields of a type; `None` for an unknown type name.
-pub fn fields(type_name: &str) -> Option<Fields> {
-    Some(match type_name {
-        "Query" => QUERY,
-        "Mutation" => MUTATION,
-        "Board" => &[
-            ("id", Leaf),
-            ("name", Leaf),
-            ("state", Leaf),
-            ("board_kind", Leaf),
-            ("description", Leaf),
-            ("items_count", Leaf),
-            ("columns", Object("Column")),
-            ("groups", Object("Group")),
-            ("items_page", Object("ItemsResponse")),
-        ],
-        "Column" => &[
-            ("id", Leaf),
-            ("title", Leaf),
-            ("type", Leaf),
-            ("settings", Leaf),
-            ("settings_str", Leaf),
-            ("archived", Leaf),
-            ("description", Leaf),
-        ],
-        "Group" => &[
-            ("id", Leaf),
-            ("title", Leaf),
-            ("color", Leaf),
-            ("position", Leaf),
-            ("archived", Leaf),
-            ("deleted", Leaf),
-            ("items_page", Object("ItemsResponse")),
-        ],
-        "Item" => &[
-            ("id", Leaf),
-            ("name", Leaf),
-            ("state", Leaf),
-            ("board", Object("Board")),
-            ("group", Object("Group")),
-            ("column_values", Object("ColumnValue")),
-            ("updates", Object("Update")),
-            ("assets", Object("Asset")),
-            ("subitems", Object("Item")),
-            ("created_at", Leaf),
-            ("updated_at", Leaf),
-            ("creator_id", Leaf),
-            ("url", Leaf),
-        ],
-        "ColumnValue" | "TextValue" | "LongTextValue" | "NumbersValue" | "FileValue" => {
-            COLUMN_VALUE_COMMON
+impl Schema {
+    fn parse(sdl: &'static str) -> Result<Schema, String> {
+        let doc = parse_schema::<&'static str>(sdl).map_err(|e| e.to_string())?;
+        let mut composite = BTreeSet::new();
+        let (mut query, mut mutation) = ("Query", "Mutation");
+        for def in &doc.definitions {
+            match def {
+                Definition::TypeDefinition(TypeDefinition::Object(o)) => {
+                    composite.insert(o.name);
+                }
+                Definition::TypeDefinition(TypeDefinition::Interface(i)) => {
+                    composite.insert(i.name);
+                }
+                Definition::TypeDefinition(TypeDefinition::Union(u)) => {
+                    composite.insert(u.name);
+                }
+                Definition::SchemaDefinition(s) => {
+                    query = s.query.unwrap_or(query);
+                    mutation = s.mutation.unwrap_or(mutation);
+                }
+                _ => {}
+            }
         }
-        "StatusValue" => &[
-            ("id", Leaf),
-            ("type", Leaf),
-            ("text", Leaf),
-            ("value", Leaf),
-            ("column", Object("Column")),
-            ("label", Leaf),
-            ("index", Leaf),
-        ],
-        "DropdownValue" | "CheckboxValue" | "BoardRelationValue" | "PeopleValue" | "TagsValue" => {
-            COLUMN_VALUE_COMMON
+        let result = |t: &Type<'static, &'static str>| {
+            let name = named(t);
+            if composite.contains(name) {
+                FieldType::Object(name)
+            } else {
+                FieldType::Leaf
+            }
+        };
+        let mut schema = Schema {
+            types: BTreeMap::new(),
+            implementers: BTreeMap::new(),
+            root_arguments: BTreeMap::new(),
+        };
+        for def in &doc.definitions {
+            let Definition::TypeDefinition(def) = def else {
+                continue;
+            };
+            let (name, fields) = match def {
+                TypeDefinition::Object(o) => {
+                    for i in &o.implements_interfaces {
+                        schema.implementers.entry(*i).or_default().insert(o.name);
+                    }
+                    (o.name, &o.fields)
+                }
+                TypeDefinition::Interface(i) => (i.name, &i.fields),
+                _ => continue,
+            };
+            let root = [query, mutation].contains(&name);
+            let map = schema.types.entry(name).or_default();
+            for f in fields {
+                map.insert(f.name, result(&f.field_type));
+                if root {
+                    let (mut required, mut optional) = (Vec::new(), Vec::new());
+                    for a in &f.arguments {
+                        let is_required = matches!(a.value_type, Type::NonNullType(_))
+                            && a.default_value.is_none();
+                        if is_required {
+                            &mut required
+                        } else {
+                            &mut optional
+                        }
+                        .push(a.name);
+                    }
+                    let operation = if name == query { "Query" } else { "Mutation" };
+                    schema
+                        .root_arguments
+                        .entry(operation)
+                        .or_default()
+                        .insert(f.name, (required, optional));
+                }
+            }
         }
-        "DateValue" => &[
-            ("id", Leaf),
-            ("type", Leaf),
-            ("text", Leaf),
-            ("value", Leaf),
-            ("column", Object("Column")),
-            ("date", Leaf),
-            ("time", Leaf),
-        ],
-        "PhoneValue" => &[
-            ("id", Leaf),
-            ("type", Leaf),
-            ("text", Leaf),
-            ("value", Leaf),
-            ("column", Object("Column")),
-            ("phone", Leaf),
-            ("country_short_name", Leaf),
-        ],
-        "EmailValue" => &[
-            ("id", Leaf),
-            ("type", Leaf),
-            ("text", Leaf),
-            ("value", Leaf),
-            ("column", Object("Column")),
-            ("email", Leaf),
-        ],
-        "LinkValue" => &[
-            ("id", Leaf),
-            ("type", Leaf),
-            ("text", Leaf),
-            ("value", Leaf),
-            ("column", Object("Column")),
-            ("url", Leaf),
-            ("url_text", Leaf),
-        ],
-        "Update" => &[
-            ("id", Leaf),
-            ("body", Leaf),
-            ("text_body", Leaf),
-            ("item_id", Leaf),
-            ("created_at", Leaf),
-            ("updated_at", Leaf),
-            ("creator_id", Leaf),
-        ],
-        "Asset" => &[
-            ("id", Leaf),
-            ("name", Leaf),
-            ("file_size", Leaf),
-            ("file_extension", Leaf),
-            ("url", Leaf),
-            ("public_url", Leaf),
-            ("created_at", Leaf),
-        ],
-        "ItemsResponse" => &[("cursor", Leaf), ("items", Object("Item"))],
-        "Complexity" => &[
-            ("before", Leaf),
-            ("after", Leaf),
-            ("query", Leaf),
-            ("reset_in_x_seconds", Leaf),
-        ],
-        "User" => &[
-            ("id", Leaf),
-            ("name", Leaf),
-            ("email", Leaf),
-            ("account_id", Leaf),
-            ("enabled", Leaf),
-        ],
-        "Tag" => &[("id", Leaf), ("name", Leaf), ("color", Leaf)],
-        "Version" => &[("kind", Leaf), ("value", Leaf), ("display_name", Leaf)],
-        "PlatformApi" => &[
-            ("daily_limit", Object("DailyLimit")),
-            ("daily_analytics", Object("DailyAnalytics")),
-        ],
-        "DailyLimit" => &[("base", Leaf), ("total", Leaf)],
-        "DailyAnalytics" => &[
-            ("by_day", Object("PlatformApiDailyAnalyticsByDay")),
-            ("last_updated", Leaf),
-        ],
-        "PlatformApiDailyAnalyticsByDay" => &[("day", Leaf), ("usage", Leaf)],
-        _ => return None,
-    })
+        Ok(schema)
+    }
+}
+
+/// Fields of a type; `None` for an unknown type name or one without fields (scalar, enum).
+pub fn fields(type_name: &str) -> Option<&'static Fields> {
+    SCHEMA.types.get(type_name)
 }
 
 /// The type of `field` on `type_name`; `__typename` exists everywhere.
 pub fn field_type(type_name: &str, field: &str) -> Option<FieldType> {
     if field == "__typename" {
-        return Some(Leaf);
+        return Some(FieldType::Leaf);
     }
-    fields(type_name)?
-        .iter()
-        .find(|(name, _)| *name == field)
-        .map(|(_, t)| *t)
+    fields(type_name)?.get(field).copied()
 }
 
-/// Whether a fragment on `condition` may apply inside a selection on `parent`.
+/// The object types a value of `type_name` can be: its implementers for an interface, itself
+/// for an object.
+fn possible_types(type_name: &str) -> BTreeSet<&str> {
+    match SCHEMA.implementers.get(type_name) {
+        Some(set) => set.iter().copied().collect(),
+        None => BTreeSet::from([type_name]),
+    }
+}
+
+/// Whether a fragment on `condition` may apply inside a selection on `parent`: GraphQL's rule,
+/// that some object type is both (an implementation inside its interface, the interface
+/// inside one of its implementations, a type inside itself).
 pub fn fragment_applies(parent: &str, condition: &str) -> bool {
-    parent == condition || (parent == "ColumnValue" && condition.ends_with("Value"))
+    parent == condition || !possible_types(parent).is_disjoint(&possible_types(condition))
 }
 
-/// Accepted arguments of a root field: (required, optional).
+/// Accepted arguments of a root field (`operation` is "Query" or "Mutation"):
+/// (required, optional).
 pub fn root_arguments(
     operation: &str,
     field: &str,
 ) -> Option<(&'static [&'static str], &'static [&'static str])> {
-    Some(match (operation, field) {
-        (_, "complexity") | ("Query", "me") | ("Query", "version") | ("Query", "platform_api") => {
-            (&[], &[])
-        }
-        ("Query", "boards") => (
-            &[],
-            &[
-                "ids",
-                "limit",
-                "page",
-                "state",
-                "board_kind",
-                "workspace_ids",
-                "order_by",
-            ],
-        ),
-        ("Query", "items") => (
-            &[],
-            &["ids", "limit", "page", "exclude_nonactive", "newest_first"],
-        ),
-        ("Query", "items_page_by_column_values") => (
-            &["board_id"],
-            &["columns", "cursor", "limit", "hierarchy_scope_config"],
-        ),
-        ("Query", "next_items_page") => (&["cursor"], &["limit"]),
-        ("Query", "users") => (&[], &["emails", "ids", "limit", "name", "kind", "page"]),
-        ("Mutation", "create_item") => (
-            &["board_id", "item_name"],
-            &[
-                "column_values",
-                "create_labels_if_missing",
-                "group_id",
-                "position_relative_method",
-                "relative_to",
-            ],
-        ),
-        ("Mutation", "change_multiple_column_values") => (
-            &["board_id", "column_values"],
-            &["create_labels_if_missing", "item_id"],
-        ),
-        ("Mutation", "change_simple_column_value") => (
-            &["board_id", "column_id"],
-            &["create_labels_if_missing", "item_id", "value"],
-        ),
-        ("Mutation", "change_column_value") => (
-            &["board_id", "column_id", "value"],
-            &["create_labels_if_missing", "item_id"],
-        ),
-        ("Mutation", "archive_item") | ("Mutation", "delete_item") => (&[], &["item_id"]),
-        ("Mutation", "create_update") => (
-            &["body"],
-            &[
-                "item_id",
-                "parent_id",
-                "original_creation_date",
-                "mentions_list",
-                "use_app_info",
-            ],
-        ),
-        ("Mutation", "create_subitem") => (
-            &["item_name", "parent_item_id"],
-            &["column_values", "create_labels_if_missing"],
-        ),
-        ("Mutation", "add_file_to_column") => (&["column_id", "file", "item_id"], &[]),
-        ("Mutation", "move_item_to_group") => (&["group_id"], &["item_id"]),
-        ("Mutation", "create_or_get_tag") => (&[], &["tag_name", "board_id"]),
-        _ => return None,
+    let (required, optional) = SCHEMA.root_arguments.get(operation)?.get(field)?;
+    Some((required.as_slice(), optional.as_slice()))
+}
+
+/// Whether `name` is a value of monday's `ColumnType` enum (checked against the sandbox's own
+/// column types in seed.rs's tests; the sandbox serves nothing by it).
+#[cfg(test)]
+pub fn is_column_type(name: &str) -> bool {
+    let doc = parse_schema::<&str>(SDL).expect("graphql/schema.graphql parses");
+    doc.definitions.iter().any(|d| {
+        matches!(d, Definition::TypeDefinition(TypeDefinition::Enum(e))
+            if e.name == "ColumnType" && e.values.iter().any(|v| v.name == name))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_schema_parses() {
+        Schema::parse(SDL).expect("graphql/schema.graphql parses");
+    }
+
+    #[test]
+    fn fields_and_their_types() {
+        assert_eq!(
+            field_type("Item", "column_values"),
+            Some(FieldType::Object("ColumnValue"))
+        );
+        assert_eq!(field_type("Item", "name"), Some(FieldType::Leaf));
+        assert_eq!(field_type("StatusValue", "label"), Some(FieldType::Leaf));
+        assert_eq!(field_type("Item", "__typename"), Some(FieldType::Leaf));
+        assert_eq!(field_type("Item", "no_such_field"), None);
+        assert_eq!(field_type("NoSuchType", "id"), None);
+        assert!(fields("JSON").is_none(), "a scalar has no fields");
+        assert!(fields("ColumnType").is_none(), "an enum has no fields");
+    }
+
+    #[test]
+    fn fragments_apply_by_implementation() {
+        assert!(fragment_applies("ColumnValue", "StatusValue"));
+        assert!(fragment_applies("ColumnValue", "ColumnValue"));
+        // GraphQL allows the interface inside one of its implementations too.
+        assert!(fragment_applies("StatusValue", "ColumnValue"));
+        assert!(!fragment_applies("StatusValue", "TextValue"));
+        assert!(!fragment_applies("Item", "StatusValue"));
+        assert!(!fragment_applies("ColumnValue", "Item"));
+    }
+
+    #[test]
+    fn root_arguments_required_and_optional() {
+        let (required, optional) = root_arguments("Mutation", "create_item").unwrap();
+        assert_eq!(required, ["board_id", "item_name"]);
+        assert!(optional.contains(&"group_id"));
+        // `limit: Int! = 25` has a default, so it is optional.
+        let (required, optional) = root_arguments("Query", "next_items_page").unwrap();
+        assert_eq!((required, optional), (&["cursor"][..], &["limit"][..]));
+        assert_eq!(root_arguments("Query", "me"), Some((&[][..], &[][..])));
+        assert_eq!(root_arguments("Query", "create_item"), None);
+    }
+
+    #[test]
+    fn column_types_from_the_enum() {
+        assert!(is_column_type("status"));
+        assert!(is_column_type("board_relation"));
+        assert!(!is_column_type("Status"));
+    }
 }

@@ -249,6 +249,38 @@ fn validate_column(ctx: &str, column: &ColumnSeed) -> Result<(), SandboxError> {
 mod tests {
     use super::*;
 
+    /// The sandbox's column types are monday's: each name is a value of `ColumnType` in the
+    /// shared schema file, and each value type is an implementation of `ColumnValue` there.
+    #[test]
+    fn column_types_are_the_schemas() {
+        use crate::schema;
+        let all = [
+            ColumnType::Text,
+            ColumnType::LongText,
+            ColumnType::Numbers,
+            ColumnType::Status,
+            ColumnType::Dropdown,
+            ColumnType::Date,
+            ColumnType::Phone,
+            ColumnType::Email,
+            ColumnType::Link,
+            ColumnType::File,
+            ColumnType::Checkbox,
+            ColumnType::BoardRelation,
+            ColumnType::People,
+            ColumnType::Tags,
+        ];
+        for t in all {
+            assert!(schema::is_column_type(t.api_name()), "{t:?}");
+            let value = t.value_typename();
+            assert!(
+                schema::fields(value).is_some(),
+                "{value} is not in the schema"
+            );
+            assert!(schema::fragment_applies("ColumnValue", value), "{value}");
+        }
+    }
+
     #[test]
     fn shipped_seed_is_valid() {
         let boards = parse_seed(include_str!("../boards.toml")).unwrap();
