@@ -23,6 +23,8 @@ mod calls;
 mod chaos;
 #[path = "bridge/cli_edges.rs"]
 mod cli_edges;
+#[path = "bridge/compressed_day.rs"]
+mod compressed_day;
 #[path = "bridge/contacts.rs"]
 mod contacts;
 #[path = "bridge/corpus.rs"]
