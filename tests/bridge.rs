@@ -15,6 +15,8 @@ mod app;
 mod admin_exposure;
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/bench_table.rs"]
+mod bench_table;
 #[path = "bridge/budget.rs"]
 mod budget;
 #[path = "bridge/calls.rs"]
@@ -83,5 +85,8 @@ mod setup_commands;
 mod status_page;
 #[path = "bridge/sync_health.rs"]
 mod sync_health;
+// The benchmark table's code, for its quick mode (bench_table.rs).
+#[path = "../benches/table/mod.rs"]
+mod table;
 #[path = "bridge/tls.rs"]
 mod tls;
