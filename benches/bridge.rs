@@ -17,143 +17,69 @@
 
 #[path = "bridge/cards.rs"]
 mod cards;
+#[path = "../tests/bridge/compressed_day.rs"]
+mod compressed_day;
+#[path = "../tests/bridge/expected.rs"]
+mod expected;
 #[path = "../tests/bridge/helpers.rs"]
 mod helpers;
 #[path = "bridge/replicas.rs"]
 mod replicas;
+// The measurements this file shares with the one-table benchmark (benches/table.rs).
+#[path = "table/mod.rs"]
+mod table;
 
 use std::time::{Duration, Instant};
 
 use aircall_monday_bridge::demo::day::realistic_day;
 use helpers::*;
 use serde_json::{json, Value};
-
-pub(crate) const START_TS: i64 = 1_795_168_800;
-
-pub(crate) fn calls_in(day: &[Value]) -> usize {
-    let ids: std::collections::BTreeSet<u64> = day
-        .iter()
-        .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
-        .filter_map(|e| e["data"]["id"].as_u64())
-        .collect();
-    ids.len()
-}
-
-fn call_webhooks(day: &[Value]) -> usize {
-    day.iter()
-        .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
-        .count()
-}
-
-async fn monday_requests(sandbox: &Sandbox) -> u64 {
-    sandbox.stats().await["requests"]["requests_total"]
-        .as_u64()
-        .unwrap_or(0)
-}
-
-/// Calls only: contacts are left out so the figure is per call lifecycle.
-fn calls_only(day: Vec<Value>) -> Vec<Value> {
-    day.into_iter()
-        .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
-        .collect()
-}
+use table::drain::PlanLimits;
+use table::load::{cpu_time, noop_server, percentile, status_kib as rss_kib};
+use table::requests::START_TS;
 
 async fn requests_per_call_live() {
-    let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
-    let day = calls_only(realistic_day(AIRCALL_TOKEN, 21, 40, START_TS));
-    // Live: each webhook is handled before the next arrives, as during a normal day.
-    for envelope in &day {
-        bridge.deliver(std::slice::from_ref(envelope)).await;
-        bridge.drained().await;
-    }
-    let requests = monday_requests(&sandbox).await as f64;
-    let calls = calls_in(&day) as f64;
-    let baseline = call_webhooks(&day) as f64 / calls;
+    let live = table::requests::live(40).await;
     println!(
-        "requests per call, live:       {:>6.2}   (one per webhook: {baseline:.2}; ratio {:.2})",
-        requests / calls,
-        requests / calls / baseline
+        "requests per call, live:       {:>6.2}   (one per webhook: {:.2}; ratio {:.2}); a hold and an unhold: {} requests",
+        live.requests_per_call,
+        live.webhooks_per_call,
+        live.requests_per_call / live.webhooks_per_call,
+        live.for_unmapped_events
     );
 }
 
 async fn requests_per_call_backlog() {
-    let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
-    let day = calls_only(realistic_day(AIRCALL_TOKEN, 22, 200, START_TS));
-    sandbox.faults(json!({ "outage": true })).await;
-    bridge.deliver(&day).await;
-    let during_outage = monday_requests(&sandbox).await;
-    sandbox.faults(json!({ "outage": false })).await;
-    let started = Instant::now();
-    bridge.drained().await;
-    let took = started.elapsed();
-    let requests = (monday_requests(&sandbox).await - during_outage) as f64;
-    let calls = calls_in(&day) as f64;
-    let baseline = call_webhooks(&day) as f64 / calls;
+    let backlog = table::requests::backlog(200).await;
     println!(
-        "requests per call, backlog:    {:>6.3}   (one per webhook: {baseline:.2}; ratio {:.3}); {} calls drained in {:.2} s",
-        requests / calls,
-        requests / calls / baseline,
-        calls,
-        took.as_secs_f64()
+        "requests per call, backlog:    {:>6.3}   (one per webhook: {:.2}; ratio {:.3}); {} calls drained in {:.2} s",
+        backlog.requests_per_call,
+        backlog.webhooks_per_call,
+        backlog.requests_per_call / backlog.webhooks_per_call,
+        backlog.calls,
+        backlog.drained_in.as_secs_f64()
     );
 }
 
 async fn drain_under_rate_limit() {
-    let sandbox = Sandbox::start().await;
-    let (window, quota, budget) = (10u64, 30u64, 400_000u64);
-    sandbox
-        .set_limits(json!({ "minute_requests": quota, "minute_window_secs": window, "complexity_budget": budget, "complexity_window_secs": window }))
-        .await;
-    // The backlog builds up while monday cannot be reached at all (nothing reaches the
-    // sandbox, so its budgets are whole when the bridge comes back to it).
-    let mut bridge = Bridge::start(
-        &sandbox,
-        &[
-            ("BRIDGE__MONDAY__API_URL", "http://127.0.0.1:9/v2"),
-            ("BRIDGE__WORKER__RETRY_SCHEDULE", "1s"),
-            ("BRIDGE__WORKER__LEASE_SECS", "60"),
-        ],
-    )
-    .await;
-    let day = calls_only(realistic_day(AIRCALL_TOKEN, 23, 60, START_TS));
-    bridge.deliver(&day).await;
-    let api = sandbox.handle.api_url();
-    bridge
-        .restart_with(&[("BRIDGE__MONDAY__API_URL", &api)])
-        .await;
-    let started = Instant::now();
-    bridge.drained().await;
-    let took = started.elapsed().as_secs_f64();
-    if std::env::var_os("BENCH_LOG").is_some() {
-        eprintln!("{}", bridge.log());
-    }
-    let stats = sandbox.stats().await;
-    let complexity = stats["complexity_used"].as_u64().unwrap_or(0);
-    let requests = stats["requests"]["requests_total"].as_u64().unwrap_or(0);
-    let limited: u64 = stats["requests"]["rate_limited"]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0);
-    // The fastest any client could go: spend the budget at once, then wait a whole window for
-    // every further budget's worth (the sandbox's windows slide per request).
-    let ideal = window as f64 * ((complexity.max(1) - 1) / budget) as f64;
+    // A small budget: 30 requests and 400,000 complexity points per 10 s, about 60 calls.
+    let limits = PlanLimits {
+        name: "small",
+        window_secs: 10,
+        requests: 30,
+        complexity: 400_000,
+    };
+    let d = table::drain::run(370, limits).await;
     println!(
         "rate-limited drain:            {:>6.2} s for {} calls (fastest possible under the budget: {:.0} s; ratio {:.2}); {} complexity points, {} requests, {} answered 429",
-        took,
-        calls_in(&day),
-        ideal,
-        ideal / took,
-        complexity,
-        requests,
-        limited
+        d.took.as_secs_f64(),
+        d.calls,
+        d.ideal.as_secs_f64(),
+        d.ideal.as_secs_f64() / d.took.as_secs_f64(),
+        d.complexity,
+        d.requests,
+        d.answered_429
     );
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 /// Posts `bodies` with `concurrency` clients, client i to `urls[i % urls.len()]` (replicas
@@ -192,52 +118,6 @@ pub(crate) async fn blast(
     (rate, all)
 }
 
-/// A bare actix endpoint that answers 200 and stores nothing: the floor for HTTP here.
-async fn bare_endpoint() -> String {
-    use actix_web::{web, App, HttpResponse, HttpServer};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = HttpServer::new(|| {
-        App::new().route(
-            "/",
-            web::post().to(|body: web::Bytes| async move {
-                let _: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                HttpResponse::Ok().json(json!({ "status": "stored" }))
-            }),
-        )
-    })
-    .workers(2)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    format!("http://{addr}/")
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time the process has used so far (user + system), from /proc.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; in ticks.
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 /// One build of the bridge under the ingest load: acks/s, latencies, CPU per webhook, memory.
 struct IngestRun {
     rate: f64,
@@ -271,7 +151,7 @@ async fn ingest_run(binary: Option<&str>, day: &[Value]) -> IngestRun {
 /// (baseline, this one, baseline, this one) and compared.
 async fn ingest_throughput_and_latency() {
     let day = realistic_day(AIRCALL_TOKEN, 24, 1500, START_TS);
-    let bare = bare_endpoint().await;
+    let bare = format!("http://{}/", noop_server());
     let (bare_rate, bare_lat) = blast(&[bare], &day, 16).await;
     let baseline = std::env::var("BENCH_BASELINE_BIN").ok();
     let mut ours = Vec::new();

@@ -15,6 +15,8 @@ mod app;
 mod admin_exposure;
 #[path = "bridge/bad_input.rs"]
 mod bad_input;
+#[path = "bridge/bench_table.rs"]
+mod bench_table;
 #[path = "bridge/budget.rs"]
 mod budget;
 #[path = "bridge/calls.rs"]
@@ -23,6 +25,8 @@ mod calls;
 mod chaos;
 #[path = "bridge/cli_edges.rs"]
 mod cli_edges;
+#[path = "bridge/compressed_day.rs"]
+mod compressed_day;
 #[path = "bridge/contacts.rs"]
 mod contacts;
 #[path = "bridge/corpus.rs"]
@@ -81,5 +85,8 @@ mod setup_commands;
 mod status_page;
 #[path = "bridge/sync_health.rs"]
 mod sync_health;
+// The benchmark table's code, for its quick mode (bench_table.rs).
+#[path = "../benches/table/mod.rs"]
+mod table;
 #[path = "bridge/tls.rs"]
 mod tls;

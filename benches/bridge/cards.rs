@@ -12,7 +12,7 @@ use aircall_sandbox::{sample_insights, AircallSandboxConfig, AircallSandboxHandl
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::START_TS;
+use crate::table::requests::START_TS;
 
 const API_ID: &str = "bench-api-id";
 const API_TOKEN: &str = "bench-api-token";

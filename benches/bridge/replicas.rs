@@ -8,8 +8,9 @@ use std::time::Instant;
 use aircall_monday_bridge::demo::day::realistic_day;
 use serde_json::{json, Value};
 
+use crate::blast;
 use crate::helpers::*;
-use crate::{blast, calls_in, START_TS};
+use crate::table::requests::{calls_in, START_TS};
 
 struct Run {
     acks_per_sec: f64,
