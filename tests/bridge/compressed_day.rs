@@ -1,7 +1,8 @@
-//! A compressed day for the daily-budget governor, shared by its tests (tests/bridge/budget.rs)
-//! and the benchmark table (benches/table/budget.rs): the sandbox's day and the bridge's budget
-//! day both last a few real seconds (aligned on the epoch), and calls arrive over it with a
-//! morning peak.
+//! A compressed day for the daily-budget governor, for the benchmark table
+//! (benches/table/budget.rs): the sandbox's day and the bridge's budget day both last a few
+//! real seconds (aligned on the epoch), and calls arrive over it with a morning peak. The tests
+//! (tests/bridge/budget.rs) run a whole simulated day instead, on clocks they move, with the
+//! same schedule of calls.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
@@ -77,7 +78,7 @@ fn next_day(lengths: RangeInclusive<u64>) -> (u64, i64) {
 
 /// Calls of the day without recording links (nothing to download), spread over the first
 /// 70 % of the day with a peak at a third of it; each call's events keep their order.
-fn schedule(day_ms: i64, seed: u64, calls: usize) -> (Vec<(i64, Value)>, Vec<Value>) {
+pub fn schedule(day_ms: i64, seed: u64, calls: usize) -> (Vec<(i64, Value)>, Vec<Value>) {
     let mut envelopes: Vec<Value> = realistic_day(AIRCALL_TOKEN, seed, calls, 1_795_168_800)
         .into_iter()
         .filter(|e| e["event"].as_str().unwrap_or("").starts_with("call."))
