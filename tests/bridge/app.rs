@@ -180,26 +180,13 @@ impl App {
 
     /// What /readyz answers (its JSON body).
     pub async fn ready(&self) -> Value {
-        self.http
-            .get(format!("http://{}/readyz", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let body = get_text(&self.http, &format!("http://{}/readyz", self.admin)).await;
+        serde_json::from_str(&body).unwrap()
     }
 
     /// The status page's HTML.
     pub async fn status_page(&self) -> String {
-        self.http
-            .get(format!("http://{}/", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        get_text(&self.http, &format!("http://{}/", self.admin)).await
     }
 
     /// Waits until an attempt has failed and left the events pending with a retry due later.
@@ -247,25 +234,22 @@ impl App {
 
     /// The admin listener's /metrics page.
     pub async fn metrics(&self) -> String {
-        self.http
-            .get(format!("http://{}/metrics", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        get_text(&self.http, &format!("http://{}/metrics", self.admin)).await
     }
 
     /// A metric from the admin listener: the sum over every series whose line starts with
     /// `prefix`.
     pub async fn metric(&self, prefix: &str) -> f64 {
-        self.metrics()
+        series_sum(&self.metrics().await, prefix)
+    }
+
+    /// Items of a sandbox board whose Aircall id column holds `aircall_id`.
+    pub async fn items_for(&self, board: &str, aircall_id: u64) -> Vec<Value> {
+        self.items(board)
             .await
-            .lines()
-            .filter(|l| l.starts_with(prefix))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+            .into_iter()
+            .filter(|i| text(i, "aircall_id") == Some(aircall_id.to_string()))
+            .collect()
     }
 
     /// Stops taking webhooks, lets the worker finish, and waits for the bridge to stop.

@@ -54,13 +54,7 @@ async fn simulated_day(limit: u64, calls: usize, other_integration: Option<u64>,
         .await;
     // The next UTC midnight, on both clocks; the sandbox's moves only when the test moves it.
     let midnight = (time::OffsetDateTime::now_utc().unix_timestamp() * 1000 / DAY_MS + 1) * DAY_MS;
-    let rfc3339 = time::OffsetDateTime::from_unix_timestamp(midnight / 1000)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    sandbox
-        .set_clock(json!({ "freeze": true, "set": rfc3339 }))
-        .await;
+    freeze_sandbox_clock(&sandbox, midnight).await;
     let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
     let app = spawn_app_at(
         &sandbox,

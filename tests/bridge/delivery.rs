@@ -217,12 +217,8 @@ async fn the_daily_limit_pauses_sending_but_not_intake_and_resumes_after_the_res
     let today = time::OffsetDateTime::now_utc().date();
     let before_midnight =
         today.next_day().unwrap().midnight().assume_utc() - time::Duration::seconds(60);
-    let rfc3339 = before_midnight
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    sandbox
-        .set_clock(json!({ "freeze": true, "set": rfc3339 }))
-        .await;
+    let before_midnight_ms = before_midnight.unix_timestamp() * 1000;
+    freeze_sandbox_clock(&sandbox, before_midnight_ms).await;
     // The governor would fit the day into 3 calls by holding changes back; this is the safety
     // net for when nothing fits (or another integration takes the rest): without it.
     let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
@@ -230,7 +226,7 @@ async fn the_daily_limit_pauses_sending_but_not_intake_and_resumes_after_the_res
         &sandbox,
         &example,
         &[("BRIDGE__MONDAY__GOVERNOR", "false")],
-        before_midnight.unix_timestamp() * 1000,
+        before_midnight_ms,
     )
     .await;
     let day = realistic_day(AIRCALL_TOKEN, 9, 12, 1_795_168_800);

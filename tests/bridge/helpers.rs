@@ -285,6 +285,31 @@ pub fn sqlite_only(what: &str) -> bool {
     skip
 }
 
+/// A GET's body as text.
+pub async fn get_text(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The sum over every series of a /metrics page whose line starts with `prefix`.
+pub fn series_sum(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Stands the sandbox's clock still at `at_ms` (UTC): it moves only when the test moves it.
+pub async fn freeze_sandbox_clock(sandbox: &Sandbox, at_ms: i64) {
+    let at = time::OffsetDateTime::from_unix_timestamp(at_ms / 1000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    sandbox
+        .set_clock(json!({ "freeze": true, "set": at }))
+        .await;
+}
+
 /// The settings every test bridge runs with (on top of its configuration file), in process
 /// or not: pointed at `sandbox`, its store in `dir`, random ports, fast polls and retries.
 pub fn test_env(sandbox: &Sandbox, dir: &Path) -> Vec<(String, String)> {
@@ -572,24 +597,12 @@ impl Bridge {
     }
 
     pub async fn metrics(&self) -> String {
-        self.http
-            .get(format!("http://{}/metrics", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        get_text(&self.http, &format!("http://{}/metrics", self.admin)).await
     }
 
     /// A metric's value: the sum over every series whose line starts with `prefix`.
     pub async fn metric(&self, prefix: &str) -> f64 {
-        self.metrics()
-            .await
-            .lines()
-            .filter(|l| l.starts_with(prefix))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+        series_sum(&self.metrics().await, prefix)
     }
 
     /// Waits until no event is pending; on time-out, shows the metrics and the store's state.

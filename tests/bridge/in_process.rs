@@ -23,12 +23,7 @@ async fn a_call_delivered_twice_and_shuffled_is_one_item_with_its_final_state() 
     app.drain().await;
 
     let id = events[0]["data"]["id"].as_u64().unwrap();
-    let items: Vec<_> = app
-        .items(CALLS_BOARD)
-        .await
-        .into_iter()
-        .filter(|i| text(i, "aircall_id") == Some(id.to_string()))
-        .collect();
+    let items = app.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
     assert_eq!(text(&items[0], "status").as_deref(), Some("Answered"));
     assert!(app.dead_letters().await.is_empty());
@@ -77,12 +72,7 @@ async fn a_retry_goes_out_when_the_bridge_clock_reaches_its_due_time_and_not_bef
     app.clock.advance(1_000);
     app.drain().await;
     let id = events[0]["data"]["id"].as_u64().unwrap();
-    let items: Vec<_> = app
-        .items(CALLS_BOARD)
-        .await
-        .into_iter()
-        .filter(|i| text(i, "aircall_id") == Some(id.to_string()))
-        .collect();
+    let items = app.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1);
     app.stop().await;
 }
