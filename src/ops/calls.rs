@@ -1,6 +1,9 @@
 //! `calls show ID` and `calls find PHONE|NAME`: a call explained from the store alone. Its
 //! events, the state they fold into, what each call board's `when` and routes made of it, its
 //! items with their links, its last error and next retry.
+//!
+//! Long on purpose: `calls show` and `calls find` read the same trace of a call; one file keeps
+//! that trace one.
 
 use std::fmt::Write;
 

@@ -1,6 +1,8 @@
 //! The store's behaviour, one test list run on both backends: every test below the macro
 //! runs once on a SQLite file and once on a scratch PostgreSQL database. The last tests are
 //! SQLite's own (its file lock and reopening the file).
+//!
+//! Long on purpose: the one list of store tests that the macro below runs on both backends.
 
 use super::*;
 

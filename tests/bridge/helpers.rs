@@ -1,5 +1,8 @@
 //! Test harness: a sandbox (in this process) with the example boards, and the bridge binary
 //! started on random ports with the example configuration pointed at that sandbox.
+//!
+//! Long on purpose: the process harness (sandbox, bridge child process, CLI, load senders) every
+//! process test uses; the in-process harness is app.rs.
 
 #![allow(dead_code)]
 

@@ -2,6 +2,9 @@
 //! linked, the last call) within a second of the webhook; unknown and anonymous callers get
 //! none (or the unknown-caller card when configured); duplicates, replays and a restart send
 //! nothing more; a slow, failing or rate-limiting Aircall never delays or fails the 200.
+//!
+//! Long on purpose: the insight-card scenarios the issue lists, one test each, sharing the set-up
+//! at the top.
 
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,9 @@
 //! resource fetched once from Aircall's stand-in; the summary, sentiment and topics land in
 //! columns, the transcript and the action items in updates posted once, whatever the order,
 //! duplicates, replays, crashes and the stand-in's 404, 403 and 429 answers.
+//!
+//! Long on purpose: the AI-insight scenarios (each event, orders, duplicates), sharing the set-up
+//! at the top.
 
 use std::time::Duration;
 

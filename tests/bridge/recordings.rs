@@ -1,5 +1,8 @@
 //! Recordings uploaded into a file column: once per call, through a fresh link from Aircall's
 //! API when the one in the events has expired.
+//!
+//! Long on purpose: every recording and voicemail path (link, upload, expiry, crash windows) in one
+//! place.
 
 use std::time::Duration;
 

@@ -3,6 +3,8 @@
 //! swapped and reloaded on SIGHUP while a client keeps posting (every post answered 200 on the
 //! connection it had, new connections get the new certificate); a bad pair refused by `check`
 //! and at start, naming the file and the key, and kept out by a reload.
+//!
+//! Long on purpose: HTTPS served, reloaded and refused, with the certificate fixtures they share.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,5 +1,8 @@
 //! Aircall's payloads disagree with its docs and with themselves (aircall.md §2, §6, §8). Each
 //! test pins one quirk with a plain assert that fails if the mapping stops handling it.
+//!
+//! Long on purpose: one test per quirk of Aircall's payloads, each short, listed together as
+//! aircall.md lists them.
 
 use aircall_monday_bridge::config::Entity;
 use aircall_monday_bridge::mapping::{self, FieldValue, MondayCommand, Observed, SyncedItem};

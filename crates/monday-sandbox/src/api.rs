@@ -1,5 +1,8 @@
 //! The `/v2` request pipeline, independent of actix: auth, version, parse, faults,
 //! concurrency, limits, idempotency, execution, and the monday-shaped reply.
+//!
+//! Long on purpose: the request pipeline in its order (auth, version, parse, faults, limits,
+//! execute, headers); cut, the order would no longer read top to bottom.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

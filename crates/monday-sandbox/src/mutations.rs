@@ -1,5 +1,8 @@
 //! Mutation root fields. Every write validates everything first and applies nothing on error,
 //! like monday: a bad column value leaves the item untouched.
+//!
+//! Long on purpose: one function per mutation root field, each validate-then-apply; they share the
+//! validation helpers at the top.
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};

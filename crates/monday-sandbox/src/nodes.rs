@@ -1,5 +1,8 @@
 //! Field resolution for the object types (Board, Item, ColumnValue, ...): each node reads the
 //! state lazily, so a selection only costs what it asks for. IDs always come out as strings.
+//!
+//! Long on purpose: one resolver per object type of the schema, read side by side with
+//! graphql/schema.graphql.
 
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;

@@ -2,6 +2,9 @@
 //! the JSON form (inside `column_values` / `change_column_value`) or the simple string form
 //! (`change_simple_column_value`, or a string mixed into `column_values`). Output is what
 //! monday stores and returns: `value` JSON and display `text`.
+//!
+//! Long on purpose: one validator per column type, in one table-like file, so that monday.md §3 can
+//! be read against it type by type.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;

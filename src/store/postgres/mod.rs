@@ -6,6 +6,9 @@
 //! tokio-postgres with deadpool: a small, well-kept async driver without compile-time query
 //! macros (no database needed to build), and a pool that hands out a fresh connection after
 //! the server restarts.
+//!
+//! Long on purpose: it is the one `impl Backend` for PostgreSQL (the trait's every method, each a
+//! short delegation); split, the implementation would be scattered.
 
 mod budget;
 mod callers;

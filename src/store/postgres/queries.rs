@@ -1,5 +1,8 @@
 //! The queue's SQL on PostgreSQL: append, claim, checkpoint and complete. Each function runs
 //! on a pooled connection or inside the caller's transaction.
+//!
+//! Long on purpose: append, claim, checkpoint and complete share their lease check and link/intent
+//! writes, which must stay side by side with the queries that rely on them.
 
 use super::words::word;
 use crate::store::Entity;

@@ -1,5 +1,8 @@
 //! SQLite behind the store's interface: one file in WAL mode, one writer thread that commits
 //! in groups (see `writer`), one read connection. The default backend: one bridge per file.
+//!
+//! Long on purpose: it is the one `impl Backend` for SQLite, each method a thin wrapper over the
+//! writer or the reader; split, the trait's implementation would be scattered.
 
 mod callers;
 mod health;
