@@ -288,6 +288,12 @@ pub fn sqlite_only(what: &str) -> bool {
     skip
 }
 
+/// Held by the tests that must not share the machine with each other: the whole simulated
+/// days of the budget governor keep both cores busy for a minute, and the replicas test holds
+/// three bridges to a real-time quota with half a second of margin. Run side by side (the
+/// suite runs two tests at once), the quota test met 429s (2 over 50 in one run of the suite).
+pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A GET's body as text.
 pub async fn get_text(http: &reqwest::Client, url: &str) -> String {
     http.get(url).send().await.unwrap().text().await.unwrap()

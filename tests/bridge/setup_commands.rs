@@ -180,8 +180,10 @@ fn final_calls(days: i64, per_day: usize) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn backfill_pages_through_history_within_the_rate_limit_and_resumes() {
     let calls = final_calls(3, 60);
-    // Three requests per two seconds: the backfill must wait and go on, not fail.
-    let api = aircall(calls.clone(), 3, 2).await;
+    // Two requests per five seconds: the backfill must wait and go on, not fail. Four pages
+    // meet the limit unless five seconds pass between the first and the third; with three per
+    // two seconds a machine slowed by other work spread them out and met none.
+    let api = aircall(calls.clone(), 2, 5).await;
     let dir = tempfile::tempdir().unwrap();
     let mut env = api_env(&api, &dir, 6000);
     // On PostgreSQL the backfill and the bridge after it share one scratch database.
