@@ -41,14 +41,10 @@ struct Budget {
 /// The account's minute window, kept where every replica sees it.
 #[async_trait::async_trait]
 pub trait SharedWindow: Send + Sync {
-    /// Takes one of `quota` requests per `window` at `now_ms` for this replica: `None` when
+    /// Takes one of `quota` requests per `window` now, for this replica: `None` when
     /// taken, else how long until one frees. Without a quota (this replica has not heard
     /// monday state it yet), the one another replica last reported counts.
-    async fn reserve(
-        &self,
-        now_ms: i64,
-        quota: Option<(u64, Duration)>,
-    ) -> Result<Option<Duration>, String>;
+    async fn reserve(&self, quota: Option<(u64, Duration)>) -> Result<Option<Duration>, String>;
 }
 
 pub struct Throttle {
@@ -165,9 +161,9 @@ impl Throttle {
         let margin =
             |w: Duration| (w / 10).clamp(Duration::from_millis(500), Duration::from_secs(1));
         let quota = self.quota().map(|(q, w)| (q, w + margin(w)));
-        // The minute quota is real time counted across replicas: the system clock, which the
-        // replicas share, not the bridge's own (a test's may stand still).
-        match shared.reserve(crate::clock::now_ms(), quota).await {
+        // The minute quota is real time counted across replicas: the store stamps the request
+        // with one clock for all of them (not the bridge's own, which a test's may stop).
+        match shared.reserve(quota).await {
             Ok(wait) => wait,
             Err(error) => {
                 tracing::warn!(%error, "cannot share monday's minute quota through the store; counting this replica's requests only");

@@ -7,7 +7,7 @@
 //! store knows nothing of calls, mappings or monday: observed state, synced values and
 //! requests are opaque JSON owned by `mapping` and `worker`.
 
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 mod types;
 
@@ -200,13 +200,10 @@ pub trait Backend: Send + Sync {
 
     /// Takes one monday request of the account's `quota` (requests, window in ms), across
     /// the replicas on this store: `None` when taken, else the milliseconds until one frees.
-    /// The quota is remembered for a replica that has not learnt it yet (`None`). Always
-    /// `None` on a store one process has to itself (its own count is exact).
-    async fn reserve_request(
-        &self,
-        now_ms: i64,
-        quota: Option<(u64, i64)>,
-    ) -> Result<Option<i64>, StoreError>;
+    /// The quota is remembered for a replica that has not learnt it yet (`None`). The request
+    /// is counted from the store's own clock once it is the replicas' turn. Always `None` on
+    /// a store one process has to itself (its own count is exact).
+    async fn reserve_request(&self, quota: Option<(u64, i64)>) -> Result<Option<i64>, StoreError>;
 }
 
 /// The account's minute window for monday's client, kept in the store.
@@ -214,12 +211,11 @@ pub trait Backend: Send + Sync {
 impl crate::monday::SharedWindow for Store {
     async fn reserve(
         &self,
-        now_ms: i64,
         quota: Option<(u64, std::time::Duration)>,
     ) -> Result<Option<std::time::Duration>, String> {
         let quota = quota.map(|(q, w)| (q, w.as_millis() as i64));
         let wait = self
-            .reserve_request(now_ms, quota)
+            .reserve_request(quota)
             .await
             .map_err(|e| e.to_string())?;
         Ok(wait.map(|ms| std::time::Duration::from_millis(ms.max(1) as u64)))

@@ -457,6 +457,84 @@ mod postgres_replicas {
     }
 }
 
+/// PostgreSQL's own: the account's minute window shared by replicas.
+mod postgres_window {
+    use super::*;
+    use crate::store::postgres::budget::WINDOW_LOCK;
+
+    /// The database's clock, in milliseconds.
+    async fn db_now_ms(client: &tokio_postgres::Client) -> i64 {
+        client
+            .query_one(
+                "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// A replica that waits for the window's lock counts its request from when it got the
+    /// lock, not from when it began to wait. Stamped with the earlier time, the request would
+    /// leave the window early and let one more through than monday allows: three replicas
+    /// under a full quota queue on this lock, and met monday's 429 at the window's edge.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_request_is_counted_from_when_the_window_lock_is_taken() {
+        let Some((db, store)) = postgres_store().await else {
+            return;
+        };
+        let (holder, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        // Another replica is inside the window's lock.
+        holder.batch_execute("BEGIN").await.unwrap();
+        holder
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&WINDOW_LOCK])
+            .await
+            .unwrap();
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.reserve_request(Some((2, 1_000))).await }
+        });
+        // Until the request waits on the lock (an event PostgreSQL shows, not a guess).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let waiters: i64 = holder
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if waiters > 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the request never waited"
+            );
+            tokio::task::yield_now().await;
+        }
+        // The other replica's turn takes a while (a slow commit under load).
+        holder.execute("SELECT pg_sleep(0.2)", &[]).await.unwrap();
+        let released = db_now_ms(&holder).await;
+        holder.batch_execute("COMMIT").await.unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap(), None, "a slot was free");
+        let stamped: i64 = holder
+            .query_one("SELECT MAX(sent_ms) FROM monday_requests", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(
+            stamped >= released,
+            "counted from {stamped}, {} ms before the lock was free at {released}",
+            released - stamped
+        );
+    }
+}
+
 /// A row whose kind is not one the bridge writes (a hand edit, a newer version's row) is an
 /// error at the boundary: before the kinds were typed it came out as a claim of kind
 /// "calls", which the worker then took for a call.

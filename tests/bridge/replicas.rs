@@ -52,8 +52,6 @@ fn deliveries(seed: u64) -> (Vec<Value>, Vec<Value>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_replicas_share_one_queue_and_one_quota_through_kills_and_faults() {
-    // Not beside a simulated budget day: its minute quota is real time (helpers::HEAVY).
-    let _alone = HEAVY.lock().await;
     let Some(db) = test_support::scratch_postgres().await else {
         return;
     };
@@ -105,15 +103,15 @@ async fn three_replicas_share_one_queue_and_one_quota_through_kills_and_faults()
     assert_boards_match(&sandbox, &day).await;
 
     let stats = sandbox.stats().await;
-    // The replicas count one quota with half a second of margin on real time: at a window's
-    // edge a request or two may still meet monday's 429 (retried, not counted against the
-    // schedule). Today's runs met 0, 2 and 2 of 124-171; more than 2 % is a broken share.
     let limited = stats["requests"]["rate_limited"]["RATE_LIMIT_EXCEEDED"]
         .as_u64()
         .unwrap_or(0);
     let total = stats["requests"]["requests_total"].as_u64().unwrap_or(0);
-    assert!(
-        limited * 50 <= total,
+    eprintln!("replicas: {total} requests to monday, {limited} met the minute quota's 429");
+    // Every request is counted in one window, stamped by the database's clock once it is the
+    // replica's turn (a stamp taken before waiting for that turn let 2 of 124 through).
+    assert_eq!(
+        limited, 0,
         "the replicas together went over the account's quota: {stats:#}"
     );
     // Each replica leaves half a second of margin on the window (a tenth of it here), so the

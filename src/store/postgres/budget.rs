@@ -1,8 +1,10 @@
 //! monday's minute quota is the account's, not a replica's: every request of every replica
 //! is counted in one table, under one advisory lock, so together they send no more than the
 //! quota in any window. The quota monday last stated is kept beside it, for a replica that
-//! has just started and not heard it yet. Replicas' clocks are compared here: keep them in
-//! step (NTP).
+//! has just started and not heard it yet. A request is stamped with the database's clock
+//! once the lock is held: one clock for every replica, and never the time a replica began to
+//! wait (a stamp from before a queue on the lock leaves the window early, and one more request
+//! than monday allows gets through).
 
 use deadpool_postgres::Client;
 
@@ -10,18 +12,25 @@ use super::db_err;
 use crate::store::StoreError;
 
 /// The advisory lock that orders replicas taking a request slot ("monday").
-const WINDOW_LOCK: i64 = 0x6d6f_6e64_6179; // "monday"
+pub(crate) const WINDOW_LOCK: i64 = 0x6d6f_6e64_6179; // "monday"
 const QUOTA_KEY: &str = "monday_minute_quota";
 
 pub(super) async fn reserve_request(
     client: &mut Client,
-    now_ms: i64,
     quota: Option<(u64, i64)>,
 ) -> Result<Option<i64>, StoreError> {
     let tx = client.transaction().await.map_err(db_err)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WINDOW_LOCK])
         .await
         .map_err(db_err)?;
+    let now_ms: i64 = tx
+        .query_one(
+            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+            &[],
+        )
+        .await
+        .map_err(db_err)?
+        .get(0);
     let stored: Option<String> = tx
         .query_opt("SELECT value FROM meta WHERE key = $1", &[&QUOTA_KEY])
         .await

@@ -10,7 +10,7 @@
 //! Long on purpose: it is the one `impl Backend` for PostgreSQL (the trait's every method, each a
 //! short delegation); split, the implementation would be scattered.
 
-mod budget;
+pub(crate) mod budget;
 mod callers;
 mod journal;
 mod queries;
@@ -377,12 +377,8 @@ impl Backend for PgStore {
         true
     }
 
-    async fn reserve_request(
-        &self,
-        now_ms: i64,
-        quota: Option<(u64, i64)>,
-    ) -> Result<Option<i64>, StoreError> {
+    async fn reserve_request(&self, quota: Option<(u64, i64)>) -> Result<Option<i64>, StoreError> {
         let mut client = self.client().await?;
-        budget::reserve_request(&mut client, now_ms, quota).await
+        budget::reserve_request(&mut client, quota).await
     }
 }

@@ -433,11 +433,7 @@ impl Backend for SqliteStore {
         false
     }
 
-    async fn reserve_request(
-        &self,
-        _now_ms: i64,
-        _quota: Option<(u64, i64)>,
-    ) -> Result<Option<i64>, StoreError> {
+    async fn reserve_request(&self, _quota: Option<(u64, i64)>) -> Result<Option<i64>, StoreError> {
         Ok(None)
     }
 }
