@@ -182,10 +182,7 @@ impl Drop for Open {
         if self.requests.load(Ordering::Relaxed) > 0 {
             return;
         }
-        // actix's head timer fires at the timeout, and the connection closes after its 408:
-        // a tenth of slack covers timer and scheduling without taking in clients that left.
-        let lived = self.since.elapsed();
-        if lived + count.header_timeout / 10 >= count.header_timeout {
+        if timed_out(self.since.elapsed(), count.header_timeout) {
             count
                 .metrics
                 .inc(LIMIT_HITS, &[("limit", "header_timeout")]);
@@ -195,9 +192,30 @@ impl Drop for Open {
     }
 }
 
+/// Whether a connection that closed without a request after `lived` was actix's 408. actix
+/// sets its head timer from a clock it refreshes every 500 ms (actix-http's `DateService`), so
+/// the 408 can come up to half a second before `timeout` has passed (seen: a 1 s timeout
+/// counted as a client that left); a tenth more covers scheduling. A client that leaves
+/// within that last stretch of the timeout is counted as a timeout: near enough.
+fn timed_out(lived: Duration, timeout: Duration) -> bool {
+    const ACTIX_CLOCK_STEP: Duration = Duration::from_millis(500);
+    lived + ACTIX_CLOCK_STEP + timeout / 10 >= timeout
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_408_up_to_half_a_second_early_is_a_header_timeout_and_a_quick_exit_is_not() {
+        let timeout = Duration::from_secs(1);
+        assert!(timed_out(Duration::from_millis(520), timeout));
+        assert!(timed_out(Duration::from_millis(1_000), timeout));
+        assert!(!timed_out(Duration::from_millis(5), timeout));
+        let default = Duration::from_secs(5);
+        assert!(timed_out(Duration::from_millis(4_500), default));
+        assert!(!timed_out(Duration::from_millis(3_000), default));
+    }
 
     #[test]
     fn a_need_under_the_current_limit_changes_nothing() {
