@@ -59,7 +59,7 @@ pub async fn spawn_app_at(
     changes: &[(&str, &str)],
     start_ms: i64,
 ) -> App {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = memory_backed_dir();
     let config = dir.path().join("bridge.toml");
     std::fs::write(&config, toml).unwrap();
     let mut env = test_env(sandbox, dir.path());

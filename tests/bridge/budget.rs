@@ -48,7 +48,6 @@ fn final_statuses(envelopes: &[Value]) -> BTreeMap<u64, Option<String>> {
 }
 
 async fn simulated_day(limit: u64, calls: usize, other_integration: Option<u64>, seed: u64) -> Day {
-    let _alone = HEAVY.lock().await;
     let sandbox = Sandbox::start().await;
     sandbox
         .set_limits(json!({ "daily_requests": limit, "day_secs": DAY_MS / 1000 }))

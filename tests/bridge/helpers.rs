@@ -288,12 +288,6 @@ pub fn sqlite_only(what: &str) -> bool {
     skip
 }
 
-/// Held by the tests that must not share the machine with each other: the whole simulated
-/// days of the budget governor keep both cores busy for a minute, and the replicas test holds
-/// three bridges to a real-time quota with half a second of margin. Run side by side (the
-/// suite runs two tests at once), the quota test met 429s (2 over 50 in one run of the suite).
-pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// A GET's body as text.
 pub async fn get_text(http: &reqwest::Client, url: &str) -> String {
     http.get(url).send().await.unwrap().text().await.unwrap()
@@ -852,4 +846,22 @@ pub fn update_bodies(item: &Value) -> Vec<String> {
         .iter()
         .map(|u| u["body"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// A scratch directory on a RAM filesystem (`/dev/shm`) where the machine has one, else the
+/// usual temporary directory. For the bridges built in process: they test what the bridge does,
+/// not the disk, and a simulated day's tens of thousands of commits would otherwise spend most of
+/// their time in fsync (a budget day took 100 s on disk, 26 s here). Tests of crashes, full disks
+/// and read-only filesystems keep their stores on disk (the process harness, `disk.rs`).
+pub fn memory_backed_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::Builder::new()
+            .prefix("bridge-test-")
+            .tempdir_in(shm)
+        {
+            return dir;
+        }
+    }
+    tempfile::tempdir().unwrap()
 }
