@@ -56,5 +56,7 @@ sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" \
 
 mkdir -p "$out"
 deb="$out/${name}_${version}_${arch}.deb"
-dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
+# gzip, not dpkg-deb's default xz: 3 s instead of 48 s here for a package 1.5x the size
+# (10 MB against 7 MB from the debug binary), which every dpkg and apt reads.
+dpkg-deb --root-owner-group -Zgzip --build "$root" "$deb" >/dev/null
 echo "$deb"
