@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(20);
+/// For Chromium to come up and say its debugging port.
+const START_WAIT: Duration = Duration::from_secs(60);
 
 /// A headless Chromium with its own throw-away profile; killed on drop.
 pub(crate) struct Chromium {
@@ -22,7 +24,10 @@ pub(crate) struct Chromium {
 impl Chromium {
     pub(crate) fn start() -> Chromium {
         let profile = tempfile::tempdir().unwrap();
-        let child = Command::new("chromium")
+        // Beside the profile, not in it: what Chromium says when it does not come up.
+        let log_path = profile.path().with_extension("stderr");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut child = Command::new("chromium")
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -39,7 +44,7 @@ impl Chromium {
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
@@ -47,22 +52,35 @@ impl Chromium {
                      `apt-get install -y chromium` (.ci/run does this when it is missing)"
                 )
             });
-        // With port 0, Chromium picks one and writes it to DevToolsActivePort.
+        // With port 0, Chromium picks one and writes it to DevToolsActivePort: the port, then
+        // the browser's path, so a file with both lines is whole. A first start on a loaded
+        // machine (a build beside the suite) took over 20 s once.
         let file: PathBuf = profile.path().join("DevToolsActivePort");
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + START_WAIT;
         let port = loop {
-            if let Some(port) = std::fs::read_to_string(&file)
-                .ok()
-                .and_then(|t| t.lines().next()?.trim().parse().ok())
-            {
-                break port;
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let mut lines = text.lines();
+            if let (Some(port), Some(_path)) = (lines.next(), lines.next()) {
+                break port
+                    .trim()
+                    .parse()
+                    .expect("DevToolsActivePort starts with a port");
+            }
+            let said = || std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "chromium exited ({status}) before opening its debugging port:\n{}",
+                    said()
+                );
             }
             assert!(
                 Instant::now() < deadline,
-                "chromium did not open its debugging port"
+                "chromium did not open its debugging port within {START_WAIT:?}:\n{}",
+                said()
             );
             std::thread::sleep(Duration::from_millis(50));
         };
+        let _ = std::fs::remove_file(&log_path);
         Chromium {
             child,
             _profile: profile,
