@@ -3,6 +3,7 @@
 
 mod calls_page;
 mod guard;
+mod pages;
 mod readiness;
 mod status_page;
 mod sync_health;
