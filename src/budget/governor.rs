@@ -10,11 +10,19 @@
 //!   pressure, so answer, hang-up and end go out as one write and several calls share a request;
 //! - **final state only**: a call goes out once it is final, flushed with others on a grid.
 //!
+//! What the bridge spends beyond what the modes explain (look-ups, reads of `platform_api`,
+//! flushes of more than one batch) is measured (`spend`) and projected on top of every mode.
 //! A reserve of the budget is only ever spent by the final-state mode, so the day's last calls
 //! still land. Going less live happens at once; going more live needs the projection to fit
 //! with a margin and the current mode to have run for a while, so the mode does not oscillate.
+//!
+//! Long on purpose: `decide` is one projection and the three modes in the order they are
+//! tried; cut, the margins and the excess taken off each would no longer read together.
 
 use super::Share;
+use spend::Spend;
+
+mod spend;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -145,6 +153,7 @@ pub struct Governor {
     mode: Mode,
     since_ms: i64,
     rate: Rate,
+    spend: Spend,
 }
 
 impl Governor {
@@ -154,6 +163,7 @@ impl Governor {
             mode: Mode::Live,
             since_ms: i64::MIN,
             rate: Rate::default(),
+            spend: Spend::default(),
         }
     }
 
@@ -179,6 +189,7 @@ impl Governor {
                 day_start_ms: start,
                 ..Rate::default()
             };
+            self.spend = Spend::default();
         }
         let horizon = now_ms - recent_ms(day_ms);
         self.rate
@@ -211,6 +222,13 @@ impl Governor {
         let left = budget.left();
         let reserve = (budget.cap() as f64 * t.reserve).ceil();
         let spendable = (left as f64 - reserve).max(0.0);
+        // What the bridge spends beyond its modes goes on whatever the mode: taken off first.
+        let beyond = self.spend.observe(
+            now_ms,
+            budget.own_used,
+            bucket_ms(day_ms),
+            recent_ms(day_ms),
+        ) * time_left;
 
         let need_live = (calls_left + open) * t.live_cost;
         let need_coalescing = (calls_left + open) * t.coalescing_cost;
@@ -229,7 +247,7 @@ impl Governor {
             }
         };
         let per_hour = rate * day_ms as f64 / 24.0;
-        let (mode, projected, reason) = if need_live <= spendable * margin(Mode::Live) {
+        let (mode, projected, reason) = if need_live + beyond <= spendable * margin(Mode::Live) {
             (
                 Mode::Live,
                 need_live,
@@ -238,10 +256,10 @@ impl Governor {
                     calls_left, need_live, left
                 ),
             )
-        } else if need_coalescing <= spendable * margin(Mode::Coalescing { hold_ms: 0 }) {
+        } else if need_coalescing + beyond <= spendable * margin(Mode::Coalescing { hold_ms: 0 }) {
             // The window grows with how far live would overshoot: from a minute to a quarter
             // of an hour of the day.
-            let pressure = (need_live / spendable.max(1.0)).clamp(1.0, 16.0);
+            let pressure = ((need_live + beyond) / spendable.max(1.0)).clamp(1.0, 16.0);
             let hold_ms = ((day_ms / 1440) as f64 * pressure).min((day_ms / 96) as f64) as i64;
             (
                 Mode::Coalescing {
@@ -260,7 +278,7 @@ impl Governor {
             // Flushes spaced so that the rest of the day fits what is left (reserve included),
             // no closer than a minute of the day, no further than an hour.
             // The reserve stays for what the projection missed.
-            let usable = (left as f64 - reserve).max(1.0);
+            let usable = (left as f64 - reserve - beyond).max(1.0);
             let flush = (time_left * t.requests_per_flush / usable)
                 .max((day_ms / 1440) as f64)
                 .min((day_ms / 24) as f64) as i64;
@@ -283,6 +301,18 @@ impl Governor {
             self.since_ms = now_ms;
         }
         self.mode = mode;
+        if time_left > 0.0 {
+            self.spend.predict(now_ms, projected / time_left);
+        }
+        let reason = if beyond >= 1.0 {
+            format!(
+                "{reason}; about {:.0} more for requests beyond the mode's writes (look-ups, reads)",
+                beyond
+            )
+        } else {
+            reason
+        };
+        let projected = projected + beyond;
         let fits = projected <= left as f64 + 0.5;
         let pace = if time_left > 0.0 {
             projected / time_left

@@ -226,3 +226,42 @@ fn rand_like(t: i64) -> f64 {
         .wrapping_add(1442695040888963407);
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
+
+/// Requests the modes do not explain (look-ups of users, reads of `platform_api`, flushes of
+/// more than one batch) are measured against the bridge's own count: a bridge spending 40 an
+/// hour beyond its mode's writes goes tighter than the same day spending what the mode says.
+#[test]
+fn spending_beyond_the_modes_writes_is_measured_and_tightens_the_mode() {
+    let day = |beyond_per_hour: f64| {
+        let mut g = Governor::new(Tuning::default());
+        let step = HOUR / 10;
+        let mut t = 6 * HOUR;
+        arrivals(&mut g, 120, 6, t);
+        let mut own = 60.0_f64;
+        let mut d = g.decide(t, &budget(1_000, own as u64, 0, t));
+        while t < 9 * HOUR {
+            t += step;
+            // 20 calls an hour, each charged what the mode in force says it costs.
+            g.call_arrived(t - step / 2, DAY);
+            g.call_arrived(t - 1, DAY);
+            own += beyond_per_hour / 10.0
+                + match d.mode {
+                    Mode::Live => 2.0 * 4.0,
+                    Mode::Coalescing { .. } => 2.0 * 1.6,
+                    Mode::FinalOnly { flush_ms } => 2.0 * step as f64 / flush_ms as f64,
+                };
+            d = g.decide(t, &budget(1_000, own as u64, 0, t));
+        }
+        d
+    };
+    let modelled = day(0.0);
+    let beyond = day(40.0);
+    assert!(
+        matches!(modelled.mode, Mode::Coalescing { .. }),
+        "{modelled:?}"
+    );
+    assert!(!modelled.reason.contains("beyond"), "{}", modelled.reason);
+    assert!(beyond.mode.rank() > modelled.mode.rank(), "{beyond:?}");
+    // And the status page says why.
+    assert!(beyond.reason.contains("beyond"), "{}", beyond.reason);
+}
