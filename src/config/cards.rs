@@ -69,6 +69,18 @@ impl Settings {
                 "expected 1 ms to 10 s: the card is only useful while the call rings".into(),
             );
         }
+        // A pruned claim is safe only because a delivery that old is dropped as late first.
+        if card.max_age > self.store.keep_done {
+            return err(
+                "max_age",
+                format!(
+                    "{} is longer than store.keep_done ({}): card claims are pruned with the \
+                     retention, so a delivery older than that could get a second card",
+                    humantime::format_duration(card.max_age),
+                    humantime::format_duration(self.store.keep_done)
+                ),
+            );
+        }
         if card.unknown_caller && card.unknown_caller_title.trim().is_empty() {
             return err("unknown_caller_title", "expected a title".into());
         }
