@@ -11,6 +11,9 @@ mod helpers;
 #[path = "bridge/app.rs"]
 mod app;
 
+#[path = "bridge/aircall_api.rs"]
+mod aircall_api;
+
 #[path = "bridge/admin_exposure.rs"]
 mod admin_exposure;
 #[path = "bridge/bad_input.rs"]
