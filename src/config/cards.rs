@@ -18,6 +18,11 @@ pub const MAX_CARD_LINES: usize = 6;
 pub struct CardSettings {
     /// Push a card on each inbound call (off by default: it needs Aircall API credentials).
     pub enabled: bool,
+    /// A card on outbound calls too: the callee's context for the agent who dials. Aircall
+    /// sends `call.created` for outbound calls and shows cards in the in-call view of agents
+    /// "making or receiving calls" (reference §3.3); off by default, as the ring pop-up the
+    /// card is made for is an inbound one and the dialling agent chose the number already.
+    pub outbound: bool,
     /// How many of the caller's earlier calls the card lists (date and outcome), newest first.
     pub recent_calls: usize,
     /// A card for a number no mirrored contact has ("Unknown caller", with earlier calls).
