@@ -24,6 +24,12 @@ impl BoardRule {
                 || self
                     .columns
                     .values()
-                    .any(|c| c.field.as_deref().is_some_and(|f| AI_FIELDS.contains(&f))))
+                    .any(|c| c.field.as_deref().is_some_and(is_ai_field)))
     }
+}
+
+/// An AI field, or one result of one (`custom_summary.<name>`).
+fn is_ai_field(field: &str) -> bool {
+    let base = crate::mapping::fields::split_named(field).map_or(field, |(base, _)| base);
+    AI_FIELDS.contains(&base)
 }
