@@ -93,3 +93,5 @@ mod sync_health;
 mod table;
 #[path = "bridge/tls.rs"]
 mod tls;
+#[path = "bridge/transcript_file.rs"]
+mod transcript_file;

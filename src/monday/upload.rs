@@ -72,7 +72,7 @@ fn form(
     );
     let file = Part::bytes(bytes)
         .file_name(file_name.to_string())
-        .mime_str("audio/mpeg")
+        .mime_str(mime_of(file_name))
         .map_err(|e| MondayError::Decode(e.to_string()))?;
     Ok(Form::new()
         .text("query", query)
@@ -88,5 +88,14 @@ mod tests {
     fn refuses_an_item_id_that_is_not_digits() {
         assert!(form("12a", "files", "x.mp3", vec![1]).is_err());
         assert!(form("123", "fi\"les", "x.mp3", vec![1]).is_ok());
+    }
+}
+
+/// What the file is, by the name the planner gave it: a transcript (`.txt`) or audio.
+fn mime_of(file_name: &str) -> &'static str {
+    if file_name.ends_with(".txt") {
+        "text/plain; charset=utf-8"
+    } else {
+        "audio/mpeg"
     }
 }

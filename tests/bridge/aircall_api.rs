@@ -93,15 +93,18 @@ pub(crate) async fn last_error(bridge: &Bridge, id: u64) -> String {
     entity.unwrap().unwrap().last_error.unwrap()
 }
 
-/// config/example.toml with one of its commented blocks switched on: `block` is the block as
-/// it stands there, each line starting with "# ".
-pub(crate) fn example_with(block: &str) -> String {
-    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
-    let on: Vec<&str> = block
-        .lines()
-        .map(|l| l.strip_prefix("# ").unwrap_or(l))
-        .collect();
-    let config = example.replace(block, &on.join("\n"));
-    assert_ne!(config, example, "the example shows {block:?}");
+/// config/example.toml with some of its commented blocks switched on: each block as it
+/// stands there, each line starting with "# ".
+pub(crate) fn example_with(blocks: &[&str]) -> String {
+    let mut config = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
+    for block in blocks {
+        let on: Vec<&str> = block
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .collect();
+        let before = config.clone();
+        config = config.replace(block, &on.join("\n"));
+        assert_ne!(config, before, "the example shows {block:?}");
+    }
     config
 }

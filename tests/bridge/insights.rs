@@ -63,9 +63,13 @@ pub(crate) async fn seed(api: &AircallSandboxHandle, call_id: u64, only: Option<
     assert!(answer.status().is_success());
 }
 
-/// The example configuration with its commented topics column (monday tags) switched on.
+/// The commented topics column (monday tags) of the example configuration.
+pub(crate) const TOPICS: &str =
+    "# [boards.columns.topics]\n# type = \"tags\"\n# field = \"topics\"";
+
+/// The example configuration with its commented topics column switched on.
 pub(crate) fn with_topics() -> String {
-    example_with("# [boards.columns.topics]\n# type = \"tags\"\n# field = \"topics\"")
+    example_with(&[TOPICS])
 }
 
 /// The requests the stand-in received for one call's insight resource.

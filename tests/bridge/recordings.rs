@@ -15,9 +15,9 @@ use crate::helpers::*;
 
 /// The example configuration with its commented file column switched on.
 pub fn with_file_column() -> String {
-    crate::aircall_api::example_with(
+    crate::aircall_api::example_with(&[
         "# [boards.columns.recording_file]\n# type = \"file\"\n# upload = \"recording\"",
-    )
+    ])
 }
 
 /// The answered outbound call, its recording link expired ten seconds ago; and Aircall's
