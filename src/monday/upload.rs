@@ -80,6 +80,15 @@ fn form(
         .part(PART, file))
 }
 
+/// What the file is, by the name the planner gave it: a transcript (`.txt`) or audio.
+fn mime_of(file_name: &str) -> &'static str {
+    if file_name.ends_with(".txt") {
+        "text/plain; charset=utf-8"
+    } else {
+        "audio/mpeg"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,14 +97,5 @@ mod tests {
     fn refuses_an_item_id_that_is_not_digits() {
         assert!(form("12a", "files", "x.mp3", vec![1]).is_err());
         assert!(form("123", "fi\"les", "x.mp3", vec![1]).is_ok());
-    }
-}
-
-/// What the file is, by the name the planner gave it: a transcript (`.txt`) or audio.
-fn mime_of(file_name: &str) -> &'static str {
-    if file_name.ends_with(".txt") {
-        "text/plain; charset=utf-8"
-    } else {
-        "audio/mpeg"
     }
 }

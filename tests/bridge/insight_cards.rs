@@ -113,6 +113,17 @@ async fn known_caller(bridge: &Bridge) {
     bridge.drained().await;
 }
 
+/// The monday and Aircall stand-ins, and a bridge with cards on that knows the caller.
+async fn with_a_known_caller() -> (Sandbox, AircallSandboxHandle, Bridge) {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let bridge =
+        Bridge::start_with_config(&sandbox, &config(""), &with_api(&api_url, API_TOKEN)).await;
+    known_caller(&bridge).await;
+    (sandbox, api, bridge)
+}
+
 /// Posts `envelope` and says how long the 200 took.
 async fn acknowledged(bridge: &Bridge, envelope: &Value) -> Duration {
     let started = Instant::now();
@@ -132,12 +143,7 @@ fn line<'a>(card: &'a Value, label: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_known_caller_gets_one_card_linking_the_item_with_the_last_call_within_a_second() {
-    let sandbox = Sandbox::start().await;
-    let api = aircall(1000, 60).await;
-    let api_url = api.api_url();
-    let mut bridge =
-        Bridge::start_with_config(&sandbox, &config(""), &with_api(&api_url, API_TOKEN)).await;
-    known_caller(&bridge).await;
+    let (sandbox, api, mut bridge) = with_a_known_caller().await;
     let contact_item = sandbox.items(CONTACTS_BOARD).await.remove(0);
 
     let id = 1_930_000_002;
@@ -205,12 +211,8 @@ async fn a_known_caller_gets_one_card_linking_the_item_with_the_last_call_within
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_anonymous_and_late_callers_get_no_card_unless_unknown_callers_are_asked_for() {
-    let sandbox = Sandbox::start().await;
-    let api = aircall(1000, 60).await;
+    let (sandbox, api, bridge) = with_a_known_caller().await;
     let api_url = api.api_url();
-    let bridge =
-        Bridge::start_with_config(&sandbox, &config(""), &with_api(&api_url, API_TOKEN)).await;
-    known_caller(&bridge).await;
     // The earlier call's own ringing events came at fixture time: late already.
     let late_before = bridge
         .metric("bridge_insight_cards_skipped_total{reason=\"late\"}")
@@ -361,12 +363,7 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_outbound_call_gets_the_callee_s_card_only_when_outbound_cards_are_on() {
-    let sandbox = Sandbox::start().await;
-    let api = aircall(1000, 60).await;
-    let api_url = api.api_url();
-    let mut bridge =
-        Bridge::start_with_config(&sandbox, &config(""), &with_api(&api_url, API_TOKEN)).await;
-    known_caller(&bridge).await;
+    let (_sandbox, api, mut bridge) = with_a_known_caller().await;
     let off = dialling(1_933_000_001, KNOWN);
     knows(&api, &off).await;
     acknowledged(&bridge, &off).await;
