@@ -2,14 +2,12 @@
 //! transcript updates: uploaded once, whatever replays and a crash between monday applying the
 //! upload and the bridge hearing of it.
 
-use std::time::Duration;
-
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::aircall_api::*;
 use crate::helpers::*;
-use crate::insights::{ai_events, call, seed, transcript_updates, TOPICS};
+use crate::insights::{ai_events, call, transcript_updates, TOPICS};
+use crate::insights_trouble::crashed_after;
 
 /// The example with its commented transcript file column on (its topics column too, as the
 /// other AI tests have it).
@@ -24,36 +22,18 @@ fn files(item: &serde_json::Value) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_transcript_file_is_uploaded_once_across_a_crash_and_replays() {
-    let sandbox = Sandbox::start().await;
-    let api = aircall(1000, 60).await;
-    let api_url = api.api_url();
-    let env = with_api(&api_url, API_TOKEN);
-    let mut bridge = Bridge::start_with_config(&sandbox, &with_transcript_file(), &env).await;
     let id = 1_950_000_001;
-    seed(&api, id, None).await;
-    bridge.deliver(&call(id)).await;
-    bridge.drained().await;
-    // monday applies the upload and the bridge dies before it hears so.
-    sandbox
-        .faults(json!({
-            "queue": [{"kind": "apply_then_hold", "ms": 60_000}],
-            "queue_field": "add_file_to_column",
-        }))
-        .await;
     let ts = 1_795_168_900;
-    bridge.deliver(&ai_events(id, ts)).await;
-    eventually(
-        Duration::from_secs(20),
-        "the transcript file on the item, its answer held",
-        || async {
-            let held = sandbox.stats().await["faults_served"]["apply_then_hold"] == 1;
-            let items = sandbox.items_for(CALLS_BOARD, id).await;
-            (held && items.first().is_some_and(|i| files(i).len() == 1)).then_some(())
-        },
+    // monday applies the upload and the bridge dies before it hears so.
+    let one_file = |i: &serde_json::Value| files(i).len() == 1;
+    let (sandbox, api, bridge) = crashed_after(
+        &with_transcript_file(),
+        id,
+        "add_file_to_column",
+        &[],
+        one_file,
     )
     .await;
-    bridge.kill_and_restart().await;
-    bridge.drained().await;
 
     // Replays of the call and of its AI events (newer, so each resource is fetched again).
     bridge.deliver(&call(id)).await;
