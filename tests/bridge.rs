@@ -11,6 +11,9 @@ mod helpers;
 #[path = "bridge/app.rs"]
 mod app;
 
+#[path = "bridge/aircall_api.rs"]
+mod aircall_api;
+
 #[path = "bridge/admin_exposure.rs"]
 mod admin_exposure;
 #[path = "bridge/bad_input.rs"]
@@ -90,3 +93,5 @@ mod sync_health;
 mod table;
 #[path = "bridge/tls.rs"]
 mod tls;
+#[path = "bridge/transcript_file.rs"]
+mod transcript_file;

@@ -40,6 +40,7 @@ pub struct Cards {
     api: Arc<AircallApi>,
     metrics: Arc<Metrics>,
     layout: Layout,
+    outbound: bool,
     board_id: Option<String>,
     columns: Vec<CardColumn>,
     item_link: String,
@@ -111,6 +112,7 @@ impl Cards {
                     .unknown_caller
                     .then(|| card.unknown_caller_title.clone()),
             },
+            outbound: card.outbound,
             board_id: settings.card_board().map(|b| b.board_id.clone()),
             columns: card.columns.clone(),
             item_link: settings.server.item_link.clone(),
@@ -171,8 +173,10 @@ impl Cards {
     }
 
     async fn push(&self, id: u64, call: &Call, timestamp: i64) -> Result<Outcome, Failed> {
-        if call.direction.as_deref() != Some("inbound") {
-            return Ok(Outcome::Skipped(Skip::Outbound));
+        match call.direction.as_deref() {
+            Some("inbound") => {}
+            Some("outbound") if self.outbound => {}
+            _ => return Ok(Outcome::Skipped(Skip::Outbound)),
         }
         if ended(call) || self.too_old(timestamp) {
             return Ok(Outcome::Skipped(Skip::Late));

@@ -77,6 +77,11 @@ fn card_columns_must_be_mapped_columns_of_the_card_s_contact_board() {
     );
     let err = card("timeout = \"30s\"").unwrap_err().to_string();
     assert!(err.contains("insight_card.timeout"), "{err}");
+    let err = card("max_age = \"40d\"").unwrap_err().to_string();
+    assert!(
+        err.contains("insight_card.max_age") && err.contains("store.keep_done"),
+        "{err}"
+    );
     let err = card("colour = \"red\"").unwrap_err().to_string();
     assert!(err.contains("colour"), "{err}");
 }

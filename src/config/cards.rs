@@ -18,6 +18,11 @@ pub const MAX_CARD_LINES: usize = 6;
 pub struct CardSettings {
     /// Push a card on each inbound call (off by default: it needs Aircall API credentials).
     pub enabled: bool,
+    /// A card on outbound calls too: the callee's context for the agent who dials. Aircall
+    /// sends `call.created` for outbound calls and shows cards in the in-call view of agents
+    /// "making or receiving calls" (reference §3.3); off by default, as the ring pop-up the
+    /// card is made for is an inbound one and the dialling agent chose the number already.
+    pub outbound: bool,
     /// How many of the caller's earlier calls the card lists (date and outcome), newest first.
     pub recent_calls: usize,
     /// A card for a number no mirrored contact has ("Unknown caller", with earlier calls).
@@ -67,6 +72,18 @@ impl Settings {
             return err(
                 "timeout",
                 "expected 1 ms to 10 s: the card is only useful while the call rings".into(),
+            );
+        }
+        // A pruned claim is safe only because a delivery that old is dropped as late first.
+        if card.max_age > self.store.keep_done {
+            return err(
+                "max_age",
+                format!(
+                    "{} is longer than store.keep_done ({}): card claims are pruned with the \
+                     retention, so a delivery older than that could get a second card",
+                    humantime::format_duration(card.max_age),
+                    humantime::format_duration(self.store.keep_done)
+                ),
             );
         }
         if card.unknown_caller && card.unknown_caller_title.trim().is_empty() {

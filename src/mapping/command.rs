@@ -55,8 +55,8 @@ pub enum MondayCommand {
         item_name: String,
         idempotency_key: String,
     },
-    /// The call's recording or voicemail as a file in a file column: the worker downloads
-    /// `url` (fetching the call again from Aircall for a fresh link when it expired) and
+    /// The call's recording, voicemail or transcript as a file in a file column: the worker
+    /// uploads `text` when the bridge made the file, else downloads `url` (fetching the call again from Aircall for a fresh link when it expired) and
     /// uploads it to `/v2/file`. Never batched: it is a multipart request of its own.
     AddFile {
         board_id: String,
@@ -66,6 +66,10 @@ pub enum MondayCommand {
         call_id: String,
         source: UploadSource,
         url: String,
+        /// The file's content when the bridge makes it (the transcript): nothing to download.
+        /// Absent from intents written before transcripts could be files.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
         file_name: String,
         idempotency_key: String,
     },

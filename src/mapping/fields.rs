@@ -23,6 +23,9 @@ pub enum FieldValue {
     /// Several names (tags): a dropdown column takes them all, a status column the first that
     /// has a label, text reads them comma separated.
     List(Vec<String>),
+    /// Results by name, in Aircall's order (custom summaries by template insight name): the
+    /// whole reads "name: content" lines, `field.<name>` picks one (see [`lookup`]).
+    Named(Vec<(String, String)>),
 }
 
 impl FieldValue {
@@ -37,7 +40,50 @@ impl FieldValue {
                 .unwrap_or_default(),
             FieldValue::Phone(p) => p.e164.clone(),
             FieldValue::List(items) => items.join(", "),
+            FieldValue::Named(results) => {
+                let lines: Vec<String> = results.iter().map(|(n, c)| format!("{n}: {c}")).collect();
+                lines.join("\n")
+            }
         }
+    }
+
+    /// The result named `name` of a named field. Names are matched as the operator is likely
+    /// to type them from Aircall's template editor: trimmed, and in any case when no result
+    /// has the exact name.
+    pub fn named(&self, name: &str) -> Option<&str> {
+        let FieldValue::Named(results) = self else {
+            return None;
+        };
+        let name = name.trim();
+        let exact = results.iter().find(|(n, _)| n.trim() == name);
+        exact
+            .or_else(|| {
+                results
+                    .iter()
+                    .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            })
+            .map(|(_, content)| content.as_str())
+    }
+}
+
+/// The fields that hold results by name, so that `<field>.<name>` is a field of its own.
+pub const NAMED_FIELDS: &[&str] = &["custom_summary"];
+
+/// `custom_summary.Budget` → `("custom_summary", "Budget")`: a named field and the result's
+/// name (which may itself hold dots or spaces). `None` for a plain field name.
+pub fn split_named(field: &str) -> Option<(&str, &str)> {
+    let (base, name) = field.split_once('.')?;
+    NAMED_FIELDS.contains(&base).then_some((base, name))
+}
+
+/// A configured field's value: a plain field, or one result of a named field.
+pub fn lookup(fields: &Fields, field: &str) -> Option<FieldValue> {
+    match split_named(field) {
+        Some((base, name)) => {
+            let content = fields.get(base)?.named(name)?;
+            Some(FieldValue::Text(content.to_string()))
+        }
+        None => fields.get(field).cloned(),
     }
 }
 
@@ -83,7 +129,7 @@ pub const CALL_FIELDS: &[(&str, &str)] = &[
     ("teams", "teams the call was routed to, comma separated"),
     ("comments_count", "number of notes on the call"),
     ("summary", "Aircall's AI call summary (AI Assist; fetched after summary.created)"),
-    ("custom_summary", "the custom summary results (AI Assist Pro), \"name: content\" lines"),
+    ("custom_summary", "the custom summary results (AI Assist Pro), \"name: content\" lines; `custom_summary.<template insight name>` is one result (a column's field, or `{{ custom_summary[\"Next steps\"] }}` in a template)"),
     ("sentiment", "the caller's sentiment: positive, neutral or negative (AI Assist)"),
     ("topics", "the call's AI topics (a list, like tags: every topic in a dropdown or tags column, comma separated in text)"),
     ("action_items", "the AI action items, one per line (AI Assist)"),

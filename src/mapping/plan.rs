@@ -10,7 +10,7 @@ use super::boards::ColumnKind;
 use super::boards::{BoardRule, Entity};
 use super::columns::{encode, truncate};
 use super::command::{idempotency_key, ColumnValues, MondayCommand};
-use super::fields::{call_fields, contact_fields, FieldValue, Fields};
+use super::fields::{call_fields, contact_fields, lookup, FieldValue, Fields};
 use super::known::Known;
 use super::observed::Observed;
 use super::routing::{plan_move, route};
@@ -115,7 +115,7 @@ pub fn desired_with(
         .filter(|(_, s)| s.kind != ColumnKind::File)
     {
         let value = match (&spec.field, &spec.template) {
-            (Some(field), _) => fields.get(field.as_str()).cloned(),
+            (Some(field), _) => lookup(&fields, field),
             (None, Some(_)) => {
                 let key = format!("boards[{index}].columns.{column}.template");
                 Some(FieldValue::Text(rules.render(&key, &fields, entity)?))

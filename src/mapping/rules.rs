@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use minijinja::{Environment, Value as TemplateValue};
 
 use super::boards::{BoardRule, Entity, DEFAULT_COMMENT_TEMPLATE};
-use super::fields::{FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
+use super::fields::{split_named, FieldValue, Fields, CALL_FIELDS, CONTACT_FIELDS};
 use super::updates::COMMENT_FIELDS;
 use super::MappingError;
 
@@ -85,6 +85,21 @@ impl Rules {
                     add(format!("{key}.template"), template)?;
                 }
                 if let Some(field) = &spec.field {
+                    if let Some((base, name)) = split_named(field) {
+                        // The template names live in Aircall's settings, which its API does
+                        // not list: only the shape can be checked here.
+                        if !entity_fields.contains(&base) || name.trim().is_empty() {
+                            return Err(config_error(
+                                &format!("{key}.field"),
+                                format!(
+                                    "`{field}`: expected {base}.<template insight name> on a \
+                                     call board, e.g. \"{base}.Next steps\" (the name as \
+                                     Aircall's custom summary template spells it)"
+                                ),
+                            ));
+                        }
+                        continue;
+                    }
                     if !entity_fields.contains(&field.as_str()) {
                         return Err(config_error(
                             &format!("{key}.field"),
@@ -127,6 +142,9 @@ impl Rules {
             .map(|name| {
                 let value = match fields.get(name) {
                     Some(FieldValue::Number(n)) => TemplateValue::from(*n),
+                    Some(FieldValue::Named(results)) => {
+                        TemplateValue::from_object(NamedResults(results.clone()))
+                    }
                     Some(other) => TemplateValue::from(other.to_text()),
                     None => TemplateValue::from(""),
                 };
@@ -156,5 +174,23 @@ fn config_error(key: &str, message: String) -> MappingError {
     MappingError::Config {
         key: key.to_string(),
         message,
+    }
+}
+
+/// A named field in a template: `{{ custom_summary }}` reads its "name: content" lines,
+/// `{{ custom_summary["Next steps"] }}` (or `.Budget`) one result, matched as
+/// [`FieldValue::named`] does; a name Aircall did not send reads as empty.
+#[derive(Debug)]
+struct NamedResults(Vec<(String, String)>);
+
+impl minijinja::value::Object for NamedResults {
+    fn get_value(self: &std::sync::Arc<Self>, key: &TemplateValue) -> Option<TemplateValue> {
+        let named = FieldValue::Named(self.0.clone());
+        let content = named.named(key.as_str()?).unwrap_or_default();
+        Some(TemplateValue::from(content))
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&FieldValue::Named(self.0.clone()).to_text())
     }
 }

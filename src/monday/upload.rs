@@ -72,12 +72,21 @@ fn form(
     );
     let file = Part::bytes(bytes)
         .file_name(file_name.to_string())
-        .mime_str("audio/mpeg")
+        .mime_str(mime_of(file_name))
         .map_err(|e| MondayError::Decode(e.to_string()))?;
     Ok(Form::new()
         .text("query", query)
         .text("map", format!("{{\"{PART}\":\"variables.file\"}}"))
         .part(PART, file))
+}
+
+/// What the file is, by the name the planner gave it: a transcript (`.txt`) or audio.
+fn mime_of(file_name: &str) -> &'static str {
+    if file_name.ends_with(".txt") {
+        "text/plain; charset=utf-8"
+    } else {
+        "audio/mpeg"
+    }
 }
 
 #[cfg(test)]

@@ -194,6 +194,11 @@ pub trait Backend: Send + Sync {
     /// the card's request leaves, so a card goes out at most once, crashes included.
     async fn claim_card(&self, call_id: &str, now_ms: i64) -> Result<bool, StoreError>;
 
+    /// Deletes card claims made before `before_ms`, a batch at a time (the retention of done
+    /// events). A `call.created` that old is refused by `insight_card.max_age` before any
+    /// claim is looked at, so a pruned claim can never let a second card out.
+    async fn prune_card_claims(&self, before_ms: i64, batch: usize) -> Result<usize, StoreError>;
+
     /// Whether several bridge processes may share this store (replicas): what one of them
     /// learns of monday's budgets must then be shared through it.
     fn is_shared(&self) -> bool;

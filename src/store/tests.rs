@@ -48,6 +48,7 @@ on_both_backends!(
     a_checkpoint_of_a_lost_claim_is_refused_and_writes_nothing,
     entities_are_found_by_number_newest_first,
     a_call_s_card_is_claimed_once,
+    old_card_claims_go_with_the_retention,
 );
 
 /// A store on a scratch PostgreSQL database (dropped with the first half).

@@ -1,7 +1,7 @@
-//! Uploads a call's recording or voicemail into a file column. The file is downloaded (see
-//! `aircall::download`) as soon as the call is reconciled, while its pre-signed link is fresh;
-//! a download that fails is retried on the worker's schedule before the call moves to the
-//! dead letter.
+//! Uploads a call's recording, voicemail or transcript into a file column. An audio file is
+//! downloaded (see `aircall::download`) as soon as the call is reconciled, while its
+//! pre-signed link is fresh; a download that fails is retried on the worker's schedule before
+//! the call moves to the dead letter. A transcript comes with the command: nothing to fetch.
 
 use super::job::{Failure, Job};
 use super::{Planned, Worker};
@@ -14,6 +14,7 @@ impl Worker {
             call_id,
             source,
             url,
+            text,
             idempotency_key,
             ..
         } = &p.step.command
@@ -22,7 +23,11 @@ impl Worker {
         };
         let key = idempotency_key.clone();
         let rule = &rules.boards()[jobs[p.job].boards[p.board].index];
-        let bytes = match self.recordings.fetch(call_id, *source, url).await {
+        let fetched = match text {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => self.recordings.fetch(call_id, *source, url).await,
+        };
+        let bytes = match fetched {
             Ok(bytes) => bytes,
             Err(error) => {
                 tracing::warn!(%call_id, board = %rule.name, %error, "cannot get the file to upload");

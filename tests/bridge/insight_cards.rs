@@ -1,7 +1,8 @@
 //! Insight cards against the Aircall stand-in: a known caller gets one card (the contact item
 //! linked, the last call) within a second of the webhook; unknown and anonymous callers get
 //! none (or the unknown-caller card when configured); duplicates, replays and a restart send
-//! nothing more; a slow, failing or rate-limiting Aircall never delays or fails the 200.
+//! nothing more; a slow, failing or rate-limiting Aircall never delays or fails the 200; an
+//! outbound call gets the callee's card only with `outbound = true`.
 //!
 //! Long on purpose: the insight-card scenarios the issue lists, one test each, sharing the set-up
 //! at the top.
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 use aircall_sandbox::AircallSandboxHandle;
 use serde_json::{json, Value};
 
+use crate::aircall_api::*;
 use crate::helpers::*;
-use crate::insights::{aircall, with_api, API_TOKEN};
 
 /// Thomas Girard's number (tests/fixtures/aircall/contact_lifecycle.json).
 const KNOWN: &str = "+33 6 98 76 54 32";
@@ -51,15 +52,19 @@ fn ringing(id: u64, number: &str) -> Value {
     created
 }
 
+/// The `call.created` of the outbound call `id` to `number`, sent now (the callee's phone
+/// rings).
+fn dialling(id: u64, number: &str) -> Value {
+    let mut created = fixture("outbound_answered").remove(0);
+    created["data"]["id"] = id.into();
+    created["data"]["raw_digits"] = number.into();
+    created["timestamp"] = now_s().into();
+    created
+}
+
 /// Aircall knows the call (the stand-in answers 404 for a card on a call it does not know).
-async fn aircall_knows(api: &AircallSandboxHandle, created: &Value) {
-    let answer = reqwest::Client::new()
-        .post(format!("http://{}/_aircall/calls", api.addr()))
-        .json(&json!([created["data"]]))
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success());
+async fn knows(api: &AircallSandboxHandle, created: &Value) {
+    aircall_knows(api, std::slice::from_ref(&created["data"])).await;
 }
 
 async fn cards(api: &AircallSandboxHandle, call_id: u64) -> Vec<Value> {
@@ -74,15 +79,7 @@ async fn cards(api: &AircallSandboxHandle, call_id: u64) -> Vec<Value> {
 }
 
 async fn card_requests(api: &AircallSandboxHandle, call_id: u64) -> usize {
-    let all: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let path = format!("/v1/calls/{call_id}/insight_cards");
-    let requests = all["requests"].as_array().unwrap().iter();
-    requests.filter(|r| r["path"] == path.as_str()).count()
+    requests_at(api, &format!("/v1/calls/{call_id}/insight_cards")).await
 }
 
 async fn faults(api: &AircallSandboxHandle, body: Value) {
@@ -116,6 +113,17 @@ async fn known_caller(bridge: &Bridge) {
     bridge.drained().await;
 }
 
+/// The monday and Aircall stand-ins, and a bridge with cards on that knows the caller.
+async fn with_a_known_caller() -> (Sandbox, AircallSandboxHandle, Bridge) {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let bridge =
+        Bridge::start_with_config(&sandbox, &config(""), &with_api(&api_url, API_TOKEN)).await;
+    known_caller(&bridge).await;
+    (sandbox, api, bridge)
+}
+
 /// Posts `envelope` and says how long the 200 took.
 async fn acknowledged(bridge: &Bridge, envelope: &Value) -> Duration {
     let started = Instant::now();
@@ -135,17 +143,12 @@ fn line<'a>(card: &'a Value, label: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_known_caller_gets_one_card_linking_the_item_with_the_last_call_within_a_second() {
-    let sandbox = Sandbox::start().await;
-    let api = aircall(1000, 60).await;
-    let api_url = api.api_url();
-    let mut bridge =
-        Bridge::start_with_config(&sandbox, &config(""), &with_api(&api_url, API_TOKEN)).await;
-    known_caller(&bridge).await;
+    let (sandbox, api, mut bridge) = with_a_known_caller().await;
     let contact_item = sandbox.items(CONTACTS_BOARD).await.remove(0);
 
     let id = 1_930_000_002;
     let created = ringing(id, KNOWN);
-    aircall_knows(&api, &created).await;
+    knows(&api, &created).await;
     let sent_ms = now_ms();
     acknowledged(&bridge, &created).await;
     let card = eventually(Duration::from_secs(10), "the card", || async {
@@ -208,12 +211,8 @@ async fn a_known_caller_gets_one_card_linking_the_item_with_the_last_call_within
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_anonymous_and_late_callers_get_no_card_unless_unknown_callers_are_asked_for() {
-    let sandbox = Sandbox::start().await;
-    let api = aircall(1000, 60).await;
+    let (sandbox, api, bridge) = with_a_known_caller().await;
     let api_url = api.api_url();
-    let bridge =
-        Bridge::start_with_config(&sandbox, &config(""), &with_api(&api_url, API_TOKEN)).await;
-    known_caller(&bridge).await;
     // The earlier call's own ringing events came at fixture time: late already.
     let late_before = bridge
         .metric("bridge_insight_cards_skipped_total{reason=\"late\"}")
@@ -225,7 +224,7 @@ async fn unknown_anonymous_and_late_callers_get_no_card_unless_unknown_callers_a
     // Fixture time: a delivery that old is about a call that has ended.
     let late_call = call(late, KNOWN).remove(0);
     for created in [&unknown_call, &anonymous_call, &late_call] {
-        aircall_knows(&api, created).await;
+        knows(&api, created).await;
     }
     bridge
         .deliver(&[unknown_call.clone(), anonymous_call.clone(), late_call])
@@ -265,8 +264,8 @@ async fn unknown_anonymous_and_late_callers_get_no_card_unless_unknown_callers_a
     let (unknown, anonymous) = (1_931_000_011, 1_931_000_012);
     let unknown_call = ringing(unknown, "+44 20 7946 0958");
     let anonymous_call = ringing(anonymous, "anonymous");
-    aircall_knows(&api, &unknown_call).await;
-    aircall_knows(&api, &anonymous_call).await;
+    knows(&api, &unknown_call).await;
+    knows(&api, &anonymous_call).await;
     bridge.deliver(&[unknown_call, anonymous_call]).await;
     let card = eventually(
         Duration::from_secs(10),
@@ -299,7 +298,7 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
     // Slow: Aircall answers after 5 s, the card gives up after 1 s; the 200 came first.
     faults(&api, json!({ "delay_ms": 5000 })).await;
     let slow = ringing(1_932_000_001, KNOWN);
-    aircall_knows(&api, &slow).await;
+    knows(&api, &slow).await;
     acknowledged(&bridge, &slow).await;
     assert_eq!(
         bridge.metric("bridge_insight_cards_failed_total").await,
@@ -316,7 +315,7 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
     // Failing: a 500 is counted, not retried.
     faults(&api, json!({ "status": 500 })).await;
     let failing = ringing(1_932_000_002, KNOWN);
-    aircall_knows(&api, &failing).await;
+    knows(&api, &failing).await;
     acknowledged(&bridge, &failing).await;
     counted(
         &bridge,
@@ -329,7 +328,7 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
     // dropped without a request.
     faults(&api, json!({ "status": 429 })).await;
     let limited = ringing(1_932_000_003, KNOWN);
-    aircall_knows(&api, &limited).await;
+    knows(&api, &limited).await;
     acknowledged(&bridge, &limited).await;
     counted(
         &bridge,
@@ -339,7 +338,7 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
     .await;
     faults(&api, json!({})).await;
     let held = ringing(1_932_000_004, KNOWN);
-    aircall_knows(&api, &held).await;
+    knows(&api, &held).await;
     acknowledged(&bridge, &held).await;
     counted(
         &bridge,
@@ -360,4 +359,53 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
     // The calls themselves still reach monday.
     bridge.drained().await;
     assert_eq!(sandbox.items_for(CALLS_BOARD, 1_932_000_004).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outbound_call_gets_the_callee_s_card_only_when_outbound_cards_are_on() {
+    let (_sandbox, api, mut bridge) = with_a_known_caller().await;
+    let off = dialling(1_933_000_001, KNOWN);
+    knows(&api, &off).await;
+    acknowledged(&bridge, &off).await;
+    counted(
+        &bridge,
+        "bridge_insight_cards_skipped_total{reason=\"outbound\"}",
+        1.0,
+    )
+    .await;
+    assert_eq!(
+        card_requests(&api, 1_933_000_001).await,
+        0,
+        "off by default"
+    );
+
+    bridge
+        .restart_with(&[("BRIDGE__INSIGHT_CARD__OUTBOUND", "true")])
+        .await;
+    let id = 1_933_000_002;
+    let on = dialling(id, KNOWN);
+    knows(&api, &on).await;
+    acknowledged(&bridge, &on).await;
+    let card = eventually(Duration::from_secs(10), "the callee's card", || async {
+        cards(&api, id).await.pop()
+    })
+    .await;
+    assert_eq!(card["contents"][0]["text"], "Thomas Girard", "{card:#}");
+    assert_eq!(
+        line(&card, "Company"),
+        Some("Atelier Girard SARL"),
+        "{card:#}"
+    );
+    assert!(line(&card, "Last call").is_some(), "{card:#}");
+    // Once per call, as inbound.
+    let mut again = on.clone();
+    again["timestamp"] = (now_s() + 1).into();
+    bridge.deliver(&[again]).await;
+    counted(
+        &bridge,
+        "bridge_insight_cards_skipped_total{reason=\"duplicate\"}",
+        1.0,
+    )
+    .await;
+    assert_eq!(card_requests(&api, id).await, 1);
 }

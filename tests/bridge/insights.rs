@@ -8,13 +8,11 @@
 
 use std::time::Duration;
 
-use aircall_sandbox::{sample_insights, AircallSandboxConfig, AircallSandboxHandle};
+use aircall_sandbox::{sample_insights, AircallSandboxHandle};
 use serde_json::{json, Value};
 
+pub(crate) use crate::aircall_api::*;
 use crate::helpers::*;
-
-const API_ID: &str = "ai-api-id";
-pub(crate) const API_TOKEN: &str = "ai-api-token";
 
 /// The AI events of a call, as Aircall sends them (`call_id` a string on `summary.created`).
 pub(crate) fn ai_events(call_id: u64, ts: i64) -> Vec<Value> {
@@ -49,20 +47,6 @@ pub(crate) fn call(id: u64) -> Vec<Value> {
     events
 }
 
-pub(crate) async fn aircall(per_minute: u32, window_secs: u64) -> AircallSandboxHandle {
-    aircall_sandbox::spawn(AircallSandboxConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        api_id: API_ID.into(),
-        api_token: API_TOKEN.into(),
-        per_minute,
-        window_secs,
-        calls: Vec::new(),
-        contacts: Vec::new(),
-    })
-    .await
-    .unwrap()
-}
-
 pub(crate) async fn seed(api: &AircallSandboxHandle, call_id: u64, only: Option<&str>) {
     let entries: Vec<Value> = sample_insights(call_id)
         .into_iter()
@@ -79,41 +63,18 @@ pub(crate) async fn seed(api: &AircallSandboxHandle, call_id: u64, only: Option<
     assert!(answer.status().is_success());
 }
 
-/// The example configuration with its commented topics column (monday tags) switched on.
-pub(crate) fn with_topics() -> String {
-    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
-    let config = example.replace(
-        "# [boards.columns.topics]\n# type = \"tags\"\n# field = \"topics\"",
-        "[boards.columns.topics]\ntype = \"tags\"\nfield = \"topics\"",
-    );
-    assert_ne!(config, example, "the example shows the topics column");
-    config
-}
+/// The commented topics column (monday tags) of the example configuration.
+pub(crate) const TOPICS: &str =
+    "# [boards.columns.topics]\n# type = \"tags\"\n# field = \"topics\"";
 
-pub(crate) fn with_api<'a>(api_url: &'a str, token: &'a str) -> Vec<(&'static str, &'a str)> {
-    vec![
-        ("BRIDGE__AIRCALL__API_URL", api_url),
-        ("BRIDGE__AIRCALL__API_ID", API_ID),
-        ("BRIDGE__AIRCALL__API_TOKEN", token),
-        ("BRIDGE__AIRCALL__API_REQUESTS_PER_MINUTE", "6000"),
-    ]
+/// The example configuration with its commented topics column switched on.
+pub(crate) fn with_topics() -> String {
+    example_with(&[TOPICS])
 }
 
 /// The requests the stand-in received for one call's insight resource.
 pub(crate) async fn fetches(api: &AircallSandboxHandle, call_id: u64, resource: &str) -> usize {
-    let all: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let path = format!("/v1/calls/{call_id}/{resource}");
-    all["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["path"] == path.as_str())
-        .count()
+    requests_at(api, &format!("/v1/calls/{call_id}/{resource}")).await
 }
 
 /// `bridge_ai_fetches_total` of one outcome, over every resource.
@@ -326,12 +287,7 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
         (bad.metric("bridge_dead_events").await >= 1.0).then_some(())
     })
     .await;
-    let entity = bad
-        .store()
-        .await
-        .entity(aircall_monday_bridge::store::Entity::Call, &id.to_string())
-        .await;
-    let error = entity.unwrap().unwrap().last_error.unwrap();
+    let error = last_error(&bad, id).await;
     assert!(
         error.contains("AI insights") && error.contains("credentials"),
         "{error}"

@@ -59,12 +59,33 @@ async fn an_action_item_subitem_that_landed_just_before_a_crash_is_made_once() {
 }
 
 async fn crash_after(id: u64, field: &str, extra: &[(&'static str, &str)]) {
+    let landed = |i: &Value| {
+        let subitems = i["subitems"].as_array().is_some_and(|s| !s.is_empty());
+        !update_bodies(i).is_empty() || subitems
+    };
+    let (sandbox, _api, _bridge) = crashed_after(&with_topics(), id, field, extra, landed).await;
+    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
+    assert_eq!(transcript_updates(&item), 1, "{item:#}");
+    assert_eq!(action_item_updates(&item), 1, "{item:#}");
+    assert_eq!(sandbox.items_for(CALLS_BOARD, id).await.len(), 1);
+}
+
+/// The stand-ins and a bridge on `config` that synced call `id`; then its AI events, until
+/// monday applied the `field` request (`landed` says so of the item) and holds its answer,
+/// and the bridge killed and restarted in that window and drained. Returns all three.
+pub(crate) async fn crashed_after(
+    config: &str,
+    id: u64,
+    field: &str,
+    extra: &[(&'static str, &str)],
+    landed: impl Fn(&Value) -> bool,
+) -> (Sandbox, aircall_sandbox::AircallSandboxHandle, Bridge) {
     let sandbox = Sandbox::start().await;
     let api = aircall(1000, 60).await;
     let api_url = api.api_url();
     let mut env = with_api(&api_url, API_TOKEN);
     env.extend_from_slice(extra);
-    let mut bridge = Bridge::start_with_config(&sandbox, &with_topics(), &env).await;
+    let mut bridge = Bridge::start_with_config(&sandbox, config, &env).await;
     seed(&api, id, None).await;
     bridge.deliver(&call(id)).await;
     bridge.drained().await;
@@ -81,20 +102,13 @@ async fn crash_after(id: u64, field: &str, extra: &[(&'static str, &str)]) {
         || async {
             let held = sandbox.stats().await["faults_served"]["apply_then_hold"] == 1;
             let items = sandbox.items_for(CALLS_BOARD, id).await;
-            let landed = items.first().is_some_and(|i| {
-                let subitems = i["subitems"].as_array().is_some_and(|s| !s.is_empty());
-                !update_bodies(i).is_empty() || subitems
-            });
-            (held && landed).then_some(())
+            (held && items.first().is_some_and(&landed)).then_some(())
         },
     )
     .await;
     bridge.kill_and_restart().await;
     bridge.drained().await;
-    let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
-    assert_eq!(transcript_updates(&item), 1, "{item:#}");
-    assert_eq!(action_item_updates(&item), 1, "{item:#}");
-    assert_eq!(sandbox.items_for(CALLS_BOARD, id).await.len(), 1);
+    (sandbox, api, bridge)
 }
 
 /// A call's AI events within `worker.insights_debounce` of each other cost one fetch per

@@ -6,26 +6,18 @@
 
 use std::time::Duration;
 
-use aircall_sandbox::{
-    self, recording_bytes, recording_url, AircallSandboxConfig, AircallSandboxHandle,
-};
+use aircall_sandbox::{recording_bytes, recording_url, AircallSandboxHandle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::aircall_api::{aircall_knowing, last_error, requests_to, API_TOKEN};
 use crate::helpers::*;
-
-const API_ID: &str = "rec-api-id";
-const API_TOKEN: &str = "rec-api-token";
 
 /// The example configuration with its commented file column switched on.
 pub fn with_file_column() -> String {
-    let example = std::fs::read_to_string(repo_path("config/example.toml")).unwrap();
-    let config = example.replace(
+    crate::aircall_api::example_with(&[
         "# [boards.columns.recording_file]\n# type = \"file\"\n# upload = \"recording\"",
-        "[boards.columns.recording_file]\ntype = \"file\"\nupload = \"recording\"",
-    );
-    assert_ne!(config, example, "the example shows the file column");
-    config
+    ])
 }
 
 /// The answered outbound call, its recording link expired ten seconds ago; and Aircall's
@@ -34,17 +26,7 @@ async fn expired_call() -> (Vec<Value>, u64, AircallSandboxHandle) {
     let mut events = fixture("outbound_answered");
     let id = events[0]["data"]["id"].as_u64().unwrap();
     let last = events.last().unwrap()["data"].clone();
-    let api = aircall_sandbox::spawn(AircallSandboxConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        api_id: API_ID.into(),
-        api_token: API_TOKEN.into(),
-        per_minute: 100,
-        window_secs: 60,
-        calls: vec![last],
-        contacts: Vec::new(),
-    })
-    .await
-    .unwrap();
+    let api = aircall_knowing(100, 60, vec![last]).await;
     let expired = time::OffsetDateTime::now_utc().unix_timestamp() - 10;
     let url = recording_url(&format!("http://{}", api.addr()), id, false, expired);
     for e in &mut events {
@@ -57,26 +39,7 @@ async fn expired_call() -> (Vec<Value>, u64, AircallSandboxHandle) {
 
 /// The bridge's settings for Aircall's stand-in at `api_url` (fresh recording links).
 fn with_api(api_url: &str) -> Vec<(&'static str, &str)> {
-    vec![
-        ("BRIDGE__AIRCALL__API_URL", api_url),
-        ("BRIDGE__AIRCALL__API_ID", API_ID),
-        ("BRIDGE__AIRCALL__API_TOKEN", API_TOKEN),
-    ]
-}
-
-async fn requests_to(api: &AircallSandboxHandle, prefix: &str) -> usize {
-    let all: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    all["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["path"].as_str().unwrap().starts_with(prefix))
-        .count()
+    crate::aircall_api::with_api(api_url, API_TOKEN)
 }
 
 fn files(item: &Value) -> Vec<Value> {
@@ -132,12 +95,7 @@ async fn without_aircall_credentials_an_expired_recording_ends_in_the_dead_lette
         (bridge.metric("bridge_dead_events").await >= 1.0).then_some(())
     })
     .await;
-    let entity = bridge
-        .store()
-        .await
-        .entity(aircall_monday_bridge::store::Entity::Call, &id.to_string())
-        .await;
-    let error = entity.unwrap().unwrap().last_error.unwrap();
+    let error = last_error(&bridge, id).await;
     assert!(
         error.contains("expired") && error.contains("aircall.api_id"),
         "{error}"

@@ -88,12 +88,15 @@ pub fn closed_values(field: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// Which of the call's audio files a file column receives.
+/// Which of the call's files a file column receives: its audio, or its AI transcript as text.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UploadSource {
     Recording,
     Voicemail,
+    /// The transcript's "Agent/Caller: text" lines as a `.txt` file (AI Assist), made by the
+    /// bridge rather than downloaded.
+    Transcript,
 }
 
 impl UploadSource {
@@ -101,6 +104,7 @@ impl UploadSource {
         match self {
             UploadSource::Recording => "recording",
             UploadSource::Voicemail => "voicemail",
+            UploadSource::Transcript => "transcript",
         }
     }
 }
@@ -131,7 +135,7 @@ pub struct ColumnSpec {
     /// when no monday user has the agent's email.
     #[serde(default)]
     pub fallback_text_column: Option<String>,
-    /// File columns: the call's `recording` or `voicemail`, uploaded once.
+    /// File columns: the call's `recording`, `voicemail` or `transcript`, uploaded once.
     #[serde(default)]
     pub upload: Option<UploadSource>,
 }
@@ -153,7 +157,8 @@ impl ColumnSpec {
         if (self.kind == ColumnKind::File) != self.upload.is_some() {
             return Err((
                 format!("{key}.upload"),
-                "a file column takes upload = \"recording\" or \"voicemail\" (and only it does)"
+                "a file column takes upload = \"recording\", \"voicemail\" or \"transcript\" (and \
+                 only it does)"
                     .into(),
             ));
         }

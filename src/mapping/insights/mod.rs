@@ -224,4 +224,6 @@ pub(crate) use render::{fields, updates};
 use render::{split, TRANSCRIPT_UPDATE_CHARS};
 
 #[cfg(test)]
+mod named_tests;
+#[cfg(test)]
 mod tests;

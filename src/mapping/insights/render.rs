@@ -13,12 +13,6 @@ pub(crate) fn fields(f: &mut Fields, ai: &Insights) {
         }
     };
     text("summary", ai.summary.clone().unwrap_or_default());
-    let custom: Vec<String> = ai
-        .custom_summary
-        .iter()
-        .map(|(name, content)| format!("{name}: {content}"))
-        .collect();
-    text("custom_summary", custom.join("\n"));
     text("sentiment", ai.sentiment.clone().unwrap_or_default());
     let items: Vec<&str> = ai
         .action_item_list()
@@ -38,6 +32,10 @@ pub(crate) fn fields(f: &mut Fields, ai: &Insights) {
         "not_generated"
     };
     text("insights", status.to_string());
+    if !ai.custom_summary.is_empty() {
+        let named = FieldValue::Named(ai.custom_summary.clone());
+        f.insert("custom_summary", named);
+    }
     if !ai.topics.is_empty() {
         f.insert("topics", FieldValue::List(ai.topics.clone()));
     }

@@ -103,3 +103,19 @@ pub(super) async fn claim_card(
         .map_err(db_err)?;
     Ok(inserted == 1)
 }
+
+pub(super) async fn prune_card_claims(
+    c: &impl GenericClient,
+    before_ms: i64,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    let n = c
+        .execute(
+            "DELETE FROM insight_cards WHERE call_id IN (
+                SELECT call_id FROM insight_cards WHERE claimed_ms < $1 LIMIT $2)",
+            &[&before_ms, &(batch as i64)],
+        )
+        .await
+        .map_err(db_err)?;
+    Ok(n as usize)
+}

@@ -373,6 +373,10 @@ impl Backend for PgStore {
         callers::claim_card(&self.client().await?, call_id, now_ms).await
     }
 
+    async fn prune_card_claims(&self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
+        callers::prune_card_claims(&self.client().await?, before_ms, batch).await
+    }
+
     fn is_shared(&self) -> bool {
         true
     }

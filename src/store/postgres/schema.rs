@@ -100,6 +100,10 @@ const MIGRATIONS: &[&str] = &[
         claimed_ms BIGINT NOT NULL
     );
     "#,
+    // Maintenance prunes claims by age (`prune_card_claims`): without this it reads them all.
+    r#"
+    CREATE INDEX insight_cards_by_age ON insight_cards (claimed_ms);
+    "#,
 ];
 
 pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {

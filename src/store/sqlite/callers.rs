@@ -81,3 +81,15 @@ pub(super) fn claim_card(c: &Connection, call_id: &str, now_ms: i64) -> Result<b
         .execute(params![call_id, now_ms])?;
     Ok(inserted == 1)
 }
+
+pub(super) fn prune_card_claims(
+    c: &Connection,
+    before_ms: i64,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    Ok(c.prepare_cached(
+        "DELETE FROM insight_cards WHERE call_id IN (
+            SELECT call_id FROM insight_cards WHERE claimed_ms < ?1 LIMIT ?2)",
+    )?
+    .execute(params![before_ms, batch as i64])?)
+}

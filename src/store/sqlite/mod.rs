@@ -429,6 +429,12 @@ impl Backend for SqliteStore {
             .await
     }
 
+    async fn prune_card_claims(&self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |c| callers::prune_card_claims(c, before_ms, batch))
+            .await
+    }
+
     fn is_shared(&self) -> bool {
         false
     }

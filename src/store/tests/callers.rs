@@ -66,3 +66,24 @@ pub(super) async fn a_call_s_card_is_claimed_once(store: Store) {
     );
     assert!(store.claim_card("43", 2_000).await.unwrap());
 }
+
+pub(super) async fn old_card_claims_go_with_the_retention(store: Store) {
+    for (call, at) in [("1", 1_000), ("2", 2_000), ("3", 9_000)] {
+        assert!(store.claim_card(call, at).await.unwrap());
+    }
+    assert_eq!(
+        store.prune_card_claims(5_000, 1).await.unwrap(),
+        1,
+        "a batch"
+    );
+    assert_eq!(store.prune_card_claims(5_000, 10).await.unwrap(), 1);
+    assert_eq!(store.prune_card_claims(5_000, 10).await.unwrap(), 0);
+    assert!(
+        !store.claim_card("3", 10_000).await.unwrap(),
+        "a claim inside the retention stays"
+    );
+    assert!(
+        store.claim_card("1", 10_000).await.unwrap(),
+        "a pruned claim is gone"
+    );
+}
