@@ -36,7 +36,10 @@ async fn main() {
         .map(|list| list.split(',').map(str::to_string).collect())
         .unwrap_or_default();
     if let Some(unknown) = only.iter().find(|o| !table::SECTIONS.contains(&o.as_str())) {
-        eprintln!("unknown section {unknown}; the sections: {:?}", table::SECTIONS);
+        eprintln!(
+            "unknown section {unknown}; the sections: {:?}",
+            table::SECTIONS
+        );
         std::process::exit(2);
     }
     let scale = if quick { Scale::quick() } else { Scale::full() };

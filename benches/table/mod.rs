@@ -82,7 +82,9 @@ impl Scale {
 }
 
 /// The sections `--only` can name, in the order they run.
-pub const SECTIONS: [&str; 6] = ["ingest", "latency", "requests", "drain", "pending", "budget"];
+pub const SECTIONS: [&str; 6] = [
+    "ingest", "latency", "requests", "drain", "pending", "budget",
+];
 
 /// Every figure of the sections `only` names (all of them when it is empty), in the issue's
 /// order. A change is measured on the rows it moves without waiting for the whole table.
