@@ -18,6 +18,7 @@ use crate::store::{Appended, NewEvent, StoreError};
 
 type Finisher = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type Closure = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finisher) + Send>;
+type AppendReply = oneshot::Sender<Result<Appended, StoreError>>;
 
 enum Job {
     Append(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>),
@@ -125,7 +126,7 @@ enum Reply {
 /// under its own. An `Err` breaks the transaction.
 fn appends(
     conn: &Connection,
-    events: Vec<(Box<NewEvent>, oneshot::Sender<Result<Appended, StoreError>>)>,
+    events: Vec<(Box<NewEvent>, AppendReply)>,
     replies: &mut Vec<Reply>,
 ) -> Result<(), StoreError> {
     let together = in_savepoint(conn, "appends", || {
