@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --bench table              # the figures, several minutes
 //!     cargo bench --bench table -- --quick   # under a minute: checks it works, not its figures
+//!     cargo bench --bench table -- --only ingest,pending   # some sections (table::SECTIONS)
 //!
 //! Prints a Markdown table: each figure, its baseline from the same run, the ratio, the
 //! issue's target and whether it was met.
@@ -28,9 +29,22 @@ async fn main() {
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
+    let only: Vec<String> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    if let Some(unknown) = only.iter().find(|o| !table::SECTIONS.contains(&o.as_str())) {
+        eprintln!(
+            "unknown section {unknown}; the sections: {:?}",
+            table::SECTIONS
+        );
+        std::process::exit(2);
+    }
     let scale = if quick { Scale::quick() } else { Scale::full() };
     let started = Instant::now();
-    let rows = table::run(&scale).await;
+    let rows = table::run(&scale, &only).await;
     println!(
         "aircall-monday-bridge benchmark table{} ({})",
         if quick {

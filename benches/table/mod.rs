@@ -81,22 +81,44 @@ impl Scale {
     }
 }
 
-/// Every figure, in the order.
-pub async fn run(scale: &Scale) -> Vec<Row> {
+/// The sections `--only` can name, in the order they run.
+pub const SECTIONS: [&str; 6] = [
+    "ingest", "latency", "requests", "drain", "pending", "budget",
+];
+
+/// Every figure of the sections `only` names (all of them when it is empty), in the issue's
+/// order. A change is measured on the rows it moves without waiting for the whole table.
+pub async fn run(scale: &Scale, only: &[String]) -> Vec<Row> {
     let mut rows = Vec::new();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let section = |name: &str| eprintln!("bench: {name}");
-    section("1, 2, 6: acknowledgements and memory under the load");
-    ingest::figures(scale, &mut rows).await;
-    section("3: end-to-end latency");
-    latency::figures(scale.e2e_calls, &mut rows).await;
-    section("4: requests per call");
-    let live = requests::figures(scale.live_calls, scale.backlog_calls, &mut rows).await;
-    section("5: rate-limited drain");
-    drain::figures(scale.drain_events, scale.drain_limits, &mut rows).await;
-    section("6, 7, 8: a store with a backlog");
-    pending::figures(scale.pending, &mut rows).await;
-    section("15: the daily budget");
-    budget::figures(scale.quick, live.requests_per_call, &mut rows).await;
+    if wanted("ingest") {
+        section("1, 2, 6: acknowledgements and memory under the load");
+        ingest::figures(scale, &mut rows).await;
+    }
+    if wanted("latency") {
+        section("3: end-to-end latency");
+        latency::figures(scale.e2e_calls, &mut rows).await;
+    }
+    // The budget's rows compare against the live requests per call, so they need this section.
+    let live = if wanted("requests") || wanted("budget") {
+        section("4: requests per call");
+        Some(requests::figures(scale.live_calls, scale.backlog_calls, &mut rows).await)
+    } else {
+        None
+    };
+    if wanted("drain") {
+        section("5: rate-limited drain");
+        drain::figures(scale.drain_events, scale.drain_limits, &mut rows).await;
+    }
+    if wanted("pending") {
+        section("6, 7, 8: a store with a backlog");
+        pending::figures(scale.pending, &mut rows).await;
+    }
+    if let (true, Some(live)) = (wanted("budget"), live) {
+        section("15: the daily budget");
+        budget::figures(scale.quick, live.requests_per_call, &mut rows).await;
+    }
     rows
 }
 

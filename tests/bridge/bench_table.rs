@@ -13,7 +13,7 @@ async fn quick_mode_fills_every_row() {
     if sqlite_only("the benchmark table") {
         return;
     }
-    let rows = run(&Scale::quick()).await;
+    let rows = run(&Scale::quick(), &[]).await;
     println!("{}", report::render(&rows));
     for figure in ["1", "2", "3", "4", "5", "6", "7", "8", "15"] {
         assert!(

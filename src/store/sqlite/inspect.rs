@@ -49,7 +49,7 @@ pub(super) fn entity_events(
     let rows = stmt
         .query_map(params![kind, id], |r| {
             Ok(EventRow {
-                data: r.get(9)?,
+                data: Some(r.get::<_, super::payload::Payload>(9)?.0),
                 ..journal::row(r)?
             })
         })?

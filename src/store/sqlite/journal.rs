@@ -65,7 +65,7 @@ pub(super) fn show(c: &Connection, id: i64) -> Result<Option<EventRow>, StoreErr
             [id],
             |r| {
                 let mut e = row(r)?;
-                e.data = Some(r.get(9)?);
+                e.data = Some(r.get::<_, super::payload::Payload>(9)?.0);
                 Ok(e)
             },
         )

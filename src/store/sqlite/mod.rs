@@ -5,10 +5,12 @@
 //! writer or the reader; split, the trait's implementation would be scattered.
 
 mod callers;
+mod checkpointer;
 mod health;
 mod inspect;
 mod intents;
 mod journal;
+mod payload;
 mod queries;
 mod schema;
 mod words;
@@ -65,8 +67,10 @@ impl SqliteStore {
         reader
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(|e| open_err(e.to_string()))?;
+        let checkpointer =
+            checkpointer::Checkpointer::start(path).map_err(|e| open_err(e.to_string()))?;
         Ok(SqliteStore {
-            writer: writer::Writer::start(conn),
+            writer: writer::Writer::start(conn, checkpointer),
             reader: Arc::new(Mutex::new(reader)),
             path: path.to_path_buf(),
             _owner: None,
@@ -137,7 +141,7 @@ impl Backend for SqliteStore {
     /// Stores one verified event; a delivery seen before is `Duplicate` and stores nothing.
     /// Returns once the event is committed to disk.
     async fn append(&self, event: NewEvent) -> Result<Appended, StoreError> {
-        self.writer.write(move |c| queries::append(c, &event)).await
+        self.writer.append(event).await
     }
 
     /// Reserves the entity whose pending events are due first, for `lease_ms`.
@@ -488,6 +492,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // survive a power cut, and group commit keeps that affordable.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Checkpoints run on their own thread (`checkpointer`), not inside a commit.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     // Every statement the writer runs stays prepared (the default keeps 16).
     conn.set_prepared_statement_cache_capacity(64);
     conn.pragma_update(None, "foreign_keys", "ON")?;
