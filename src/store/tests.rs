@@ -536,6 +536,80 @@ mod postgres_window {
     }
 }
 
+mod postgres_lock_order {
+    use super::*;
+
+    /// Statements that lock several entity rows take them in id order, so two never wait on
+    /// each other in a ring. Here another transaction holds the lower row; a batch completion
+    /// given the rows the other way round must wait for it holding nothing, so the other
+    /// transaction can still take the higher row. Locked in the order given, the completion
+    /// held the higher row while waiting for the lower: PostgreSQL found the ring and aborted
+    /// one side (any append queued on those rows could be that side, answered 503).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_batch_completion_locks_its_rows_in_id_order() {
+        let Some((db, store)) = postgres_store().await else {
+            return;
+        };
+        store.append(event("1", "a", 10)).await.unwrap();
+        store.append(event("2", "b", 10)).await.unwrap();
+        let mut claims = store.claim_many(20_000, 60_000, "w", 2).await.unwrap();
+        claims.sort_by_key(|c| c.row);
+        let [low, high] = &claims[..] else {
+            panic!("two claims: {claims:?}")
+        };
+        let (other, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        other
+            .batch_execute("BEGIN; SET LOCAL lock_timeout = '5s'")
+            .await
+            .unwrap();
+        other
+            .execute(
+                "SELECT 1 FROM entities WHERE id = $1 FOR UPDATE",
+                &[&low.row],
+            )
+            .await
+            .unwrap();
+        let completing = tokio::spawn({
+            let store = store.clone();
+            let batch = vec![synced(high), synced(low)];
+            async move { store.complete_many(batch, 20_001).await }
+        });
+        // Until the completion waits on a row lock (an event PostgreSQL shows, not a guess).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let waiters: i64 = other
+                .query_one("SELECT COUNT(*) FROM pg_locks WHERE NOT granted", &[])
+                .await
+                .unwrap()
+                .get(0);
+            if waiters > 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the completion never waited"
+            );
+            tokio::task::yield_now().await;
+        }
+        let took_high = other
+            .execute(
+                "SELECT 1 FROM entities WHERE id = $1 FOR UPDATE",
+                &[&high.row],
+            )
+            .await;
+        other.batch_execute("COMMIT").await.ok();
+        let completed = completing.await.unwrap();
+        assert!(
+            took_high.is_ok(),
+            "the completion held the higher row while it waited: {took_high:?}"
+        );
+        assert_eq!(completed.unwrap(), 0, "both claims were still the worker's");
+    }
+}
+
 /// A row whose kind is not one the bridge writes (a hand edit, a newer version's row) is an
 /// error at the boundary: before the kinds were typed it came out as a claim of kind
 /// "calls", which the worker then took for a call.

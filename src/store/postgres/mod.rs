@@ -40,12 +40,15 @@ pub(super) struct PgStore {
 }
 
 /// A driver error: unavailable when the connection is gone (the database restarted or is
-/// unreachable), a database error otherwise.
+/// unreachable), a database error otherwise. The server's words and SQLSTATE go into the text:
+/// the driver's own `Display` is only "db error", which says nothing in a log.
 pub(super) fn db_err(e: tokio_postgres::Error) -> StoreError {
-    if e.is_closed() || e.as_db_error().is_none() {
-        StoreError::Unavailable(format!("PostgreSQL: {e}"))
-    } else {
-        StoreError::Db(e.to_string())
+    match e.as_db_error() {
+        Some(db) if !e.is_closed() => {
+            StoreError::Db(format!("PostgreSQL {db} (SQLSTATE {})", db.code().code()))
+        }
+        Some(db) => StoreError::Unavailable(format!("PostgreSQL: {db}")),
+        None => StoreError::Unavailable(format!("PostgreSQL: {e}")),
     }
 }
 
@@ -155,9 +158,13 @@ impl Backend for PgStore {
         until_ms: i64,
     ) -> Result<usize, StoreError> {
         let client = self.client().await?;
+        // Rows are locked in id order, as every statement that locks several entities does.
         let stmt = client
             .prepare_cached(
-                "UPDATE entities SET lease_until_ms = $1 WHERE id = ANY($2) AND lease_owner = $3",
+                "WITH mine AS (
+                    SELECT id FROM entities WHERE id = ANY($2) AND lease_owner = $3
+                     ORDER BY id FOR UPDATE)
+                 UPDATE entities e SET lease_until_ms = $1 FROM mine WHERE e.id = mine.id",
             )
             .await
             .map_err(db_err)?;
@@ -170,9 +177,10 @@ impl Backend for PgStore {
 
     async fn checkpoint(
         &self,
-        checkpoints: Vec<Checkpoint>,
+        mut checkpoints: Vec<Checkpoint>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        checkpoints.sort_by_key(|cp| cp.row);
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
         for cp in &checkpoints {
@@ -196,9 +204,13 @@ impl Backend for PgStore {
 
     async fn complete_many(
         &self,
-        completions: Vec<Completion>,
+        mut completions: Vec<Completion>,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
+        // In the order the calls finished, two batches could each hold a row the other wants;
+        // PostgreSQL then aborts whichever statement found the ring, even a webhook's append
+        // queued behind one of them (the likely cause of a 503 in a three-replica CI run).
+        completions.sort_by_key(|done| done.row);
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
         let mut lost = 0;
