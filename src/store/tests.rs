@@ -459,6 +459,21 @@ mod postgres_replicas {
 }
 
 /// PostgreSQL's own: the account's minute window shared by replicas.
+/// Returns once some session waits for a lock matching `which` (a `pg_locks` condition): an
+/// event PostgreSQL shows, not a guess at how long the other side takes to get there.
+async fn until_a_lock_is_awaited(client: &tokio_postgres::Client, which: &str, never: &str) {
+    let query = format!("SELECT COUNT(*) FROM pg_locks WHERE NOT granted AND {which}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiters: i64 = client.query_one(&query, &[]).await.unwrap().get(0);
+        if waiters > 0 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{never}");
+        tokio::task::yield_now().await;
+    }
+}
+
 mod postgres_window {
     use super::*;
     use crate::store::postgres::budget::WINDOW_LOCK;
@@ -498,26 +513,7 @@ mod postgres_window {
             let store = store.clone();
             async move { store.reserve_request(Some((2, 1_000))).await }
         });
-        // Until the request waits on the lock (an event PostgreSQL shows, not a guess).
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let waiters: i64 = holder
-                .query_one(
-                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-                    &[],
-                )
-                .await
-                .unwrap()
-                .get(0);
-            if waiters > 0 {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the request never waited"
-            );
-            tokio::task::yield_now().await;
-        }
+        until_a_lock_is_awaited(&holder, "locktype = 'advisory'", "the request never waited").await;
         // The other replica's turn takes a while (a slow commit under load).
         holder.execute("SELECT pg_sleep(0.2)", &[]).await.unwrap();
         let released = db_now_ms(&holder).await;
@@ -577,23 +573,7 @@ mod postgres_lock_order {
             let batch = vec![synced(high), synced(low)];
             async move { store.complete_many(batch, 20_001).await }
         });
-        // Until the completion waits on a row lock (an event PostgreSQL shows, not a guess).
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let waiters: i64 = other
-                .query_one("SELECT COUNT(*) FROM pg_locks WHERE NOT granted", &[])
-                .await
-                .unwrap()
-                .get(0);
-            if waiters > 0 {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the completion never waited"
-            );
-            tokio::task::yield_now().await;
-        }
+        until_a_lock_is_awaited(&other, "TRUE", "the completion never waited").await;
         let took_high = other
             .execute(
                 "SELECT 1 FROM entities WHERE id = $1 FOR UPDATE",
