@@ -459,6 +459,15 @@ mod postgres_replicas {
 }
 
 /// PostgreSQL's own: the account's minute window shared by replicas.
+/// A second session on the store's database, as another replica or an operator would have.
+async fn another_session(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
 /// Returns once some session waits for a lock matching `which` (a `pg_locks` condition): an
 /// event PostgreSQL shows, not a guess at how long the other side takes to get there.
 async fn until_a_lock_is_awaited(client: &tokio_postgres::Client, which: &str, never: &str) {
@@ -499,10 +508,7 @@ mod postgres_window {
         let Some((db, store)) = postgres_store().await else {
             return;
         };
-        let (holder, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
+        let holder = another_session(&db.url).await;
         // Another replica is inside the window's lock.
         holder.batch_execute("BEGIN").await.unwrap();
         holder
@@ -553,10 +559,7 @@ mod postgres_lock_order {
         let [low, high] = &claims[..] else {
             panic!("two claims: {claims:?}")
         };
-        let (other, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
+        let other = another_session(&db.url).await;
         other
             .batch_execute("BEGIN; SET LOCAL lock_timeout = '5s'")
             .await
@@ -618,10 +621,7 @@ mod unreadable_rows {
             return;
         };
         store.append(event("1", "a", 10)).await.unwrap();
-        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
+        let client = another_session(&db.url).await;
         client
             .batch_execute("UPDATE entities SET kind = 'calls'")
             .await

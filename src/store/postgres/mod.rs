@@ -158,7 +158,7 @@ impl Backend for PgStore {
         until_ms: i64,
     ) -> Result<usize, StoreError> {
         let client = self.client().await?;
-        // Rows are locked in id order, as every statement that locks several entities does.
+        // Rows are locked in id order, as the batch completions and checkpoints lock them.
         let stmt = client
             .prepare_cached(
                 "WITH mine AS (
