@@ -16,6 +16,10 @@ pub struct AfterFailure {
     pub reason: &'static str,
 }
 
+/// The most a wait monday asked for is lengthened, so that replicas and loops told the same
+/// wait do not all come back in the same millisecond.
+const HINT_SPREAD: Duration = Duration::from_millis(250);
+
 /// `attempt` counts from 1 (this attempt included); `jitter` is a fraction in [0, 0.2).
 pub fn after_failure(
     error: &MondayError,
@@ -60,11 +64,19 @@ pub fn after_failure(
                     reason: "",
                 };
             }
-            let base = match hint {
-                Some(h) => h.clamp(Duration::from_millis(50), Duration::from_secs(3600)),
-                None => schedule[(attempt - 1).min(schedule.len().saturating_sub(1))],
+            let delay = match hint {
+                // Spread by a fixed quarter second at most, not in proportion: the throttle
+                // paces what goes out once the wait is over, and a fifth of a minute's wait
+                // let a backlog come back one call at a time over 12 s.
+                Some(h) => {
+                    h.clamp(Duration::from_millis(50), Duration::from_secs(3600))
+                        + HINT_SPREAD.mul_f64(jitter.clamp(0.0, 0.2) / 0.2)
+                }
+                None => {
+                    let base = schedule[(attempt - 1).min(schedule.len().saturating_sub(1))];
+                    base + base.mul_f64(jitter.clamp(0.0, 0.2))
+                }
             };
-            let delay = base + base.mul_f64(jitter.clamp(0.0, 0.2));
             AfterFailure {
                 outcome: Outcome::Retry {
                     due_ms: now_ms + delay.as_millis() as i64,
@@ -189,6 +201,25 @@ mod tests {
         assert_eq!(due(&a), 43_000);
         assert!(matches!(a.outcome, Outcome::Retry { counts: false, .. }));
         assert_eq!(a.reason, "rate_limited");
+    }
+
+    /// Failed before: a wait of 55 s became up to 66 s (a fifth more), so the calls a full
+    /// complexity budget held back came due spread over 11 s, and a drain that could go on
+    /// at once went on one claim at a time.
+    #[test]
+    fn a_wait_monday_asked_for_is_spread_by_a_quarter_second_at_most() {
+        let throttled = MondayError::Throttled {
+            wait: Duration::from_secs(55),
+        };
+        for jitter in [0.0, 0.1, 0.199] {
+            let a = after_failure(&throttled, "x".into(), 1, SCHEDULE, 1_000, jitter);
+            let due = due(&a);
+            assert!(
+                (56_000..=56_250).contains(&due),
+                "jitter {jitter}: due {due}"
+            );
+            assert!(matches!(a.outcome, Outcome::Retry { counts: false, .. }));
+        }
     }
 
     #[test]
