@@ -7,6 +7,7 @@ mod context;
 mod error;
 mod lookup;
 mod ops;
+mod outage;
 mod platform;
 mod throttle;
 mod transport;

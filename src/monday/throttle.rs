@@ -16,6 +16,8 @@ use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use super::outage::Outage;
+
 #[derive(Debug, Default)]
 struct Budget {
     /// Requests we sent, for a local sliding window over the minute quota.
@@ -36,6 +38,8 @@ struct Budget {
     complexity_seen: Option<u64>,
     /// Nothing goes out before this (set from 429 hints).
     blocked_until: Option<Instant>,
+    /// While monday does not answer, one probe at a time.
+    outage: Outage,
 }
 
 /// The account's minute window, kept where every replica sees it.
@@ -55,6 +59,8 @@ pub struct Throttle {
     global: Arc<Semaphore>,
     per_board_limit: usize,
     boards: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Wakes the requests held by an outage when a probe gets an answer.
+    answered_again: tokio::sync::Notify,
 }
 
 /// Held while a request is in flight.
@@ -81,13 +87,14 @@ impl Throttle {
             global: Arc::new(Semaphore::new(max_in_flight.max(1))),
             per_board_limit: per_board.max(1),
             boards: Mutex::new(HashMap::new()),
+            answered_again: tokio::sync::Notify::new(),
         }
     }
 
     /// Waits for a slot (overall and on `board`) and for the budgets to allow one more request.
-    /// A wait longer than `max_wait` is not slept through: the caller gets it back as `Err`
-    /// and reschedules its work, so no claim (lease) is held and no heartbeat goes stale while
-    /// monday's budget refills.
+    /// Waits that add up to more than `max_wait` are not slept through: the caller gets the
+    /// rest back as `Err` and reschedules its work, so no claim (lease) is held and no
+    /// heartbeat goes stale while monday's budget refills or monday is down.
     pub async fn acquire(
         &self,
         boards: &[&str],
@@ -120,10 +127,21 @@ impl Throttle {
             Some(_) if self.quota().is_none() => Some(self.learning.clone().lock_owned().await),
             _ => None,
         };
+        let give_up = Instant::now() + max_wait;
         loop {
-            match self.wait_needed(Instant::now(), commands.max(1) as u64) {
-                Some(d) if d > max_wait => return Err(d),
-                Some(d) => tokio::time::sleep(d).await,
+            // Registered before the look, so an answer between the two is not missed.
+            let answered = self.answered_again.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            let now = Instant::now();
+            match self.wait_needed(now, commands.max(1) as u64) {
+                Some(d) if now + d > give_up => return Err(d),
+                Some(d) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(d) => {}
+                        _ = &mut answered => {}
+                    }
+                }
                 None => match self.wait_shared().await {
                     None => break,
                     Some(d) => {
@@ -216,6 +234,10 @@ impl Throttle {
                 return Some(reset - now);
             }
         }
+        // Last: a request held by any other rule must not take the probe's turn.
+        if let Some(wait) = b.outage.wait(now) {
+            return Some(wait);
+        }
         // Optimistically count this request against what is left, until the answer says more.
         b.sent.push_back(now);
         b.minute_left = b.minute_left.map(|l| l.saturating_sub(1));
@@ -272,6 +294,24 @@ impl Throttle {
         Snapshot {
             minute_left: b.minute_left,
             complexity_left: b.complexity_left,
+        }
+    }
+
+    /// Whether a request reached monday: `false` for no answer or an unavailable edge
+    /// (502/503/504). A few of those in a row hold every request but one probe at a time
+    /// (`outage`); the first answer after them lets the held ones go.
+    pub fn reached(&self, reached: bool) {
+        let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        if reached {
+            if b.outage.answered() {
+                drop(b);
+                tracing::info!("monday answers again; sending what was held");
+                self.answered_again.notify_waiters();
+            }
+        } else if b.outage.failed(Instant::now()) {
+            tracing::warn!(
+                "monday is not answering: holding requests, one probe at a time until it does"
+            );
         }
     }
 
@@ -425,6 +465,57 @@ mod tests {
             .unwrap();
         assert!(err > Duration::from_secs(590), "{err:?}");
         assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    /// Failed before: nothing held a request after monday stopped answering, so each call of
+    /// a backlog sent its own retry into the outage.
+    #[tokio::test(start_paused = true)]
+    async fn an_outage_holds_requests_until_a_probe_gets_an_answer() {
+        let t = Arc::new(Throttle::new(8, 8));
+        for _ in 0..3 {
+            drop(t.acquire(&[], 1, LONG).await.unwrap());
+            t.reached(false);
+        }
+        let start = Instant::now();
+        let probe = t.acquire(&[], 1, LONG).await.unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_secs(1),
+            "the probe waits a second"
+        );
+        let held = tokio::spawn({
+            let t = t.clone();
+            async move { t.acquire(&[], 1, LONG).await.map(drop) }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!held.is_finished(), "held while the probe is out");
+        let answered_at = Instant::now();
+        t.reached(true);
+        drop(probe);
+        held.await.unwrap().unwrap();
+        assert!(
+            answered_at.elapsed() < Duration::from_millis(10),
+            "released by the answer, not by a timer: {:?}",
+            answered_at.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_that_add_up_past_the_limit_are_handed_back() {
+        let t = Throttle::new(8, 8);
+        for _ in 0..3 {
+            drop(t.acquire(&[], 1, LONG).await.unwrap());
+            t.reached(false);
+        }
+        // The probe fails too: the next one in a second. A 429 meanwhile says wait half of
+        // it. A caller allowed 750 ms in all sleeps through the 429's wait and is handed the
+        // rest of the probe's back.
+        drop(t.acquire(&[], 1, LONG).await.unwrap());
+        t.reached(false);
+        t.back_off(Duration::from_millis(500));
+        let start = Instant::now();
+        let err = t.acquire(&[], 1, Duration::from_millis(750)).await.err();
+        assert_eq!(err, Some(Duration::from_millis(500)));
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
     }
 
     #[tokio::test(start_paused = true)]

@@ -86,6 +86,18 @@ impl MondayClient {
             .map_err(|wait| MondayError::Throttled { wait })?;
         let started = Instant::now();
         let result = self.transmit(body, idempotency_key, commands).await;
+        self.throttle.reached(!matches!(
+            &result,
+            Err(MondayError::Transport { .. })
+                | Err(MondayError::Http {
+                    status: 502..=504,
+                    ..
+                })
+                | Ok(Answer {
+                    status: 502..=504,
+                    ..
+                })
+        ));
         // As monday counts against the daily limit: a rate-limited request costs 0.1 call, one
         // that never left costs nothing, anything else (failed ones too) a whole call.
         let tenths = match &result {
