@@ -83,7 +83,48 @@ pub async fn run(events: usize, plan: PlanLimits) -> Drain {
     let limited_before = answered_429(&sandbox.stats().await);
     sandbox.faults(json!({ "outage": false })).await;
     let started = Instant::now();
+    let tracing = std::env::var_os("BENCH_TRACE").is_some().then(|| {
+        let (stats_url, metrics) = (
+            format!("http://{}/_sandbox/stats", sandbox.handle.addr()),
+            bridge.admin,
+        );
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            loop {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let stats: Value = http
+                    .get(&stats_url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let text = get_text(&http, &format!("http://{metrics}/metrics")).await;
+                eprintln!(
+                    "drain {:>5.1} s: complexity {} requests {} pending {}",
+                    started.elapsed().as_secs_f64(),
+                    stats["complexity_used"],
+                    stats["requests"]["requests_total"],
+                    series_sum(&text, "bridge_queue_pending_events ")
+                );
+            }
+        })
+    });
     drained_within(&bridge, Duration::from_secs(600)).await;
+    if let Some(t) = tracing {
+        t.abort();
+        for line in bridge.metrics().await.lines() {
+            if line.starts_with("bridge_monday_requests_total")
+                || line.starts_with("bridge_monday_request_seconds_sum")
+                || line.starts_with("bridge_monday_request_seconds_count")
+                || line.starts_with("bridge_retries_total")
+                || line.starts_with("bridge_reconciles_total")
+            {
+                eprintln!("{line}");
+            }
+        }
+    }
     let took = started.elapsed();
     if std::env::var_os("BENCH_LOG").is_some() {
         eprintln!("{}", bridge.log());

@@ -23,6 +23,29 @@ fn store_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
+/// Where the bytes are: each file's size, and each table's and index's pages (`dbstat`).
+fn trace_store(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        eprintln!(
+            "store file {:?}: {} B",
+            e.file_name(),
+            e.metadata().unwrap().len()
+        );
+    }
+    let out = Command::new("sqlite3")
+        .arg(dir.join("bridge.db"))
+        .arg("SELECT name, count(*), sum(pgsize), sum(unused) FROM dbstat GROUP BY name ORDER BY 3 DESC")
+        .output();
+    match out {
+        Ok(o) => eprintln!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => eprintln!("sqlite3: {e}"),
+    }
+}
+
 /// The binary started for nothing but `--version`: what any start-up costs here.
 fn bare_start() -> Duration {
     let bin = bridge_command(&[]).get_program().to_owned();
@@ -57,6 +80,9 @@ pub async fn figures(pending: u64, rows: &mut Vec<Row>) {
     let per_event = (store_bytes(bridge.dir.path()) - before) as f64 / pending as f64;
     let body = bodies.body_len() as f64;
     let in_store = bridge.metric("bridge_queue_pending_events ").await as u64;
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        trace_store(bridge.dir.path());
+    }
 
     let posting_peak = load::status_kib(bridge.pid(), "VmHWM:");
     // kill -9 and start again on the same store, monday still unreachable.
