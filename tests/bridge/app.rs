@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use aircall_monday_bridge::clock::{Clock, ManualClock, SystemClock};
 use aircall_monday_bridge::config::{Settings, StoreSettings};
@@ -111,9 +110,16 @@ impl App {
 
     /// As [`App::post_webhook`], the whole response.
     pub async fn post(&self, envelope: &Value) -> reqwest::Response {
+        self.post_raw("/webhooks/aircall", envelope.to_string().into_bytes())
+            .await
+    }
+
+    /// Posts `body` as JSON to `path` on the public listener, whatever the bytes are.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
         self.http
-            .post(format!("http://{}/webhooks/aircall", self.public))
-            .json(envelope)
+            .post(format!("http://{}{path}", self.public))
+            .header("content-type", "application/json")
+            .body(body)
             .send()
             .await
             .unwrap()
@@ -122,60 +128,17 @@ impl App {
     /// Posts every envelope and checks each was acknowledged.
     pub async fn deliver(&self, envelopes: &[Value]) {
         for e in envelopes {
-            assert_eq!(self.post_webhook(e).await, StatusCode::OK, "{}", e["event"]);
+            assert_acknowledged(self.post(e).await, e).await;
         }
+    }
+
+    /// The store, opened beside the bridge as an operator command would.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub async fn stats(&self) -> QueueStats {
         self.store.stats(self.clock.now_ms()).await.unwrap()
-    }
-
-    /// Waits until no event is pending: the queue is read from the store itself. Only work
-    /// that is due by the bridge's clock is done meanwhile (advance it for a retry).
-    pub async fn drain(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let stats = self.stats().await;
-            if stats.pending_events == 0 {
-                return;
-            }
-            if Instant::now() > deadline {
-                let mut waiting = Vec::new();
-                for e in self.store.recent_entities(100).await.unwrap() {
-                    if e.state == "pending" {
-                        waiting.push(self.store.entity(e.kind, &e.entity_id).await.unwrap());
-                    }
-                }
-                let now = self.clock.now_ms();
-                panic!("the queue did not drain by {now}: {stats:?}\n{waiting:#?}");
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// Waits until the worker has done everything that is due by the bridge's clock: what is
-    /// left pending waits for a later due time (a retry, a call the budget holds back), or
-    /// for the end of a pause in sending (monday's daily limit).
-    pub async fn settle(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let stats = self.stats().await;
-            if stats.due_entities == 0 {
-                return;
-            }
-            let paused_until = self.ready().await["sending_paused_until_ms"]
-                .as_i64()
-                .unwrap_or(0);
-            if paused_until > self.clock.now_ms() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the worker did not get through what is due at {}: {stats:?}",
-                self.clock.now_ms()
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
     }
 
     /// What /readyz answers (its JSON body).
@@ -187,22 +150,6 @@ impl App {
     /// The status page's HTML.
     pub async fn status_page(&self) -> String {
         get_text(&self.http, &format!("http://{}/", self.admin)).await
-    }
-
-    /// Waits until an attempt has failed and left the events pending with a retry due later.
-    pub async fn until_retry_is_scheduled(&self) -> i64 {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let pending = self.store.recent_entities(100).await.unwrap();
-            for e in pending.iter().filter(|e| e.state == "pending") {
-                let detail = self.store.entity(e.kind, &e.entity_id).await.unwrap();
-                if let Some(d) = detail.filter(|d| d.attempts > 0 && d.last_error.is_some()) {
-                    return d.due_ms;
-                }
-            }
-            assert!(Instant::now() < deadline, "no attempt failed");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
     }
 
     /// The journal's events in `state`, newest first.
