@@ -4,10 +4,12 @@
 //! spawned and no time passes that the test did not ask for: a retry becomes due when the test
 //! advances the clock, not after a sleep.
 //!
-//! What needs a real process (SIGKILL, SIGTERM, SIGHUP, sd_notify, the CLI, the log) is
-//! `helpers::Bridge`.
+//! What needs a real process (SIGKILL, SIGTERM, SIGHUP, sd_notify, the bridge's log) is
+//! `helpers::Bridge`. An operator command (`App::cli`) is a process of its own beside this
+//! bridge, as it is beside the service.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use aircall_monday_bridge::clock::{Clock, ManualClock, SystemClock};
@@ -31,6 +33,9 @@ pub struct App {
     running: tokio::task::JoinHandle<std::io::Result<()>>,
     http: reqwest::Client,
     sandbox_url: String,
+    /// The settings it was built with, for an operator command beside it.
+    env: Vec<(String, String)>,
+    config: PathBuf,
     _dir: tempfile::TempDir,
     _db: Option<test_support::ScratchDatabase>,
 }
@@ -70,7 +75,7 @@ pub async fn spawn_app_at(
     if let Some(db) = &db {
         env.push(("BRIDGE__STORE__URL".into(), db.url.clone()));
     }
-    let settings = Settings::load_with_env(Some(&config), env)
+    let settings = Settings::load_with_env(Some(&config), env.clone())
         .and_then(|s| s.require_secrets().map(|()| s))
         .expect("the test configuration is valid");
     let sqlite_path = settings.store.path.clone();
@@ -97,6 +102,8 @@ pub async fn spawn_app_at(
         running,
         http: reqwest::Client::new(),
         sandbox_url: format!("http://{}", sandbox.handle.addr()),
+        env,
+        config,
         _dir: dir,
         _db: db,
     }
@@ -135,6 +142,17 @@ impl App {
     /// The store, opened beside the bridge as an operator command would.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The configuration file the bridge was built from (what `--config` names).
+    pub fn config_path(&self) -> &std::path::Path {
+        &self.config
+    }
+
+    /// Runs an operator command with the bridge's settings, so `--config` finds the same store
+    /// and sandbox. Returns (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        cli(&self.env, args)
     }
 
     pub async fn stats(&self) -> QueueStats {

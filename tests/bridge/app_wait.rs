@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use aircall_monday_bridge::clock::Clock;
+use aircall_monday_bridge::store::EventRow;
 
 use crate::app::App;
 use crate::helpers::describe_pending;
@@ -67,5 +68,58 @@ impl App {
             assert!(Instant::now() < deadline, "no attempt failed");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Lets the worker retry until at least `n` events are dead letters: each time it has
+    /// done what is due, the clock moves to the next retry's due time. The dead letters.
+    pub async fn retry_until_dead(&self, n: usize) -> Vec<EventRow> {
+        self.retry_until("dead letters", || async {
+            let dead = self.dead_letters().await;
+            (dead.len() >= n).then_some(dead)
+        })
+        .await
+    }
+
+    /// Polls `done` until it answers; whenever nothing is due by the bridge's clock, moves
+    /// the clock to the earliest due time of what is pending. Fails after 120 s of real time,
+    /// saying what is still pending.
+    async fn retry_until<T, F, Fut>(&self, what: &str, mut done: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(v) = done().await {
+                return v;
+            }
+            if self.stats().await.due_entities == 0 {
+                if let Some(next) = self.next_due_ms().await {
+                    let now = self.clock.now_ms();
+                    if next > now {
+                        self.clock.advance(next - now);
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                let pending = describe_pending(self.store()).await;
+                panic!("timed out waiting for {what}: {pending:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// The earliest due time of the pending calls and contacts, if any is pending.
+    async fn next_due_ms(&self) -> Option<i64> {
+        let mut next = None;
+        for e in self.store().recent_entities(1_000).await.unwrap() {
+            if e.state != "pending" {
+                continue;
+            }
+            if let Some(d) = self.store().entity(e.kind, &e.entity_id).await.unwrap() {
+                next = Some(next.map_or(d.due_ms, |n: i64| n.min(d.due_ms)));
+            }
+        }
+        next
     }
 }
