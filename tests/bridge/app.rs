@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use aircall_monday_bridge::clock::{Clock, ManualClock, SystemClock};
 use aircall_monday_bridge::config::{Settings, StoreSettings};
+use aircall_monday_bridge::reload::SharedRules;
 use aircall_monday_bridge::startup::Application;
 use aircall_monday_bridge::store::{EventFilter, EventRow, EventState, QueueStats, Role, Store};
 use reqwest::StatusCode;
@@ -36,6 +37,7 @@ pub struct App {
     /// The settings it was built with, for an operator command beside it.
     env: Vec<(String, String)>,
     config: PathBuf,
+    rules: SharedRules,
     _dir: tempfile::TempDir,
     _db: Option<test_support::ScratchDatabase>,
 }
@@ -83,7 +85,7 @@ pub async fn spawn_app_at(
     let app = Application::build_with_clock(settings, clock.clone())
         .await
         .expect("the bridge starts");
-    let (public, admin) = (app.public_addr(), app.admin_addr());
+    let (public, admin, rules) = (app.public_addr(), app.admin_addr(), app.rules());
     let stop = CancellationToken::new();
     let stopped = stop.clone();
     let running = tokio::spawn(app.run_until(async move { stopped.cancelled().await }));
@@ -104,6 +106,7 @@ pub async fn spawn_app_at(
         sandbox_url: format!("http://{}", sandbox.handle.addr()),
         env,
         config,
+        rules,
         _dir: dir,
         _db: db,
     }
@@ -153,6 +156,14 @@ impl App {
     /// and sandbox. Returns (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
         cli(&self.env, args)
+    }
+
+    /// Writes `config` and reloads the board mappings from it, as SIGHUP does in the service
+    /// (the same `reload::reload`); fails if the reload is refused.
+    pub fn reload(&self, config: &str) {
+        std::fs::write(&self.config, config).unwrap();
+        let reloaded = aircall_monday_bridge::reload::reload(Some(&self.config), &self.rules, None);
+        assert!(reloaded, "the reload of the board mappings failed");
     }
 
     pub async fn stats(&self) -> QueueStats {
