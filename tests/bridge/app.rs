@@ -37,9 +37,10 @@ pub struct App {
     /// The settings it was built with, for an operator command beside it.
     env: Vec<(String, String)>,
     config: PathBuf,
+    sqlite_path: PathBuf,
     rules: SharedRules,
     _dir: tempfile::TempDir,
-    _db: Option<test_support::ScratchDatabase>,
+    db: Option<test_support::ScratchDatabase>,
 }
 
 /// The bridge with config/example.toml, in process, pointed at `sandbox`.
@@ -106,9 +107,10 @@ pub async fn spawn_app_at(
         sandbox_url: format!("http://{}", sandbox.handle.addr()),
         env,
         config,
+        sqlite_path,
         rules,
         _dir: dir,
-        _db: db,
+        db,
     }
 }
 
@@ -164,6 +166,11 @@ impl App {
         std::fs::write(&self.config, config).unwrap();
         let reloaded = aircall_monday_bridge::reload::reload(Some(&self.config), &self.rules, None);
         assert!(reloaded, "the reload of the board mappings failed");
+    }
+
+    /// Runs SQL on the bridge's database behind its back; see [`execute_sql`].
+    pub async fn execute_sql(&self, sqlite: &str, postgres: &str) -> u64 {
+        execute_sql(self.db.as_ref(), &self.sqlite_path, sqlite, postgres).await
     }
 
     pub async fn stats(&self) -> QueueStats {
