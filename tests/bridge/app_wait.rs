@@ -80,6 +80,16 @@ impl App {
         .await
     }
 
+    /// Waits until no event is pending, as [`App::drain`], moving the clock to each retry's
+    /// (or wait's) due time whenever the worker has done all that is due: for tests where
+    /// monday fails on purpose and the retries are part of the story.
+    pub async fn drain_through_retries(&self) {
+        self.retry_until("the queue to drain", || async {
+            (self.stats().await.pending_events == 0).then_some(())
+        })
+        .await
+    }
+
     /// Polls `done` until it answers; whenever nothing is due by the bridge's clock, moves
     /// the clock to the earliest due time of what is pending. Fails after 120 s of real time,
     /// saying what is still pending.
