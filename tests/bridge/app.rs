@@ -241,3 +241,19 @@ impl App {
         self.running.await.unwrap().unwrap();
     }
 }
+
+/// For helpers shared with tests on the process harness.
+impl Webhooks for App {
+    async fn post(&self, envelope: &Value) -> reqwest::Response {
+        App::post(self, envelope).await
+    }
+    async fn deliver(&self, envelopes: &[Value]) {
+        App::deliver(self, envelopes).await
+    }
+    async fn metric(&self, prefix: &str) -> f64 {
+        App::metric(self, prefix).await
+    }
+    async fn drain(&self) {
+        App::drain(self).await
+    }
+}

@@ -621,6 +621,31 @@ impl Drop for Bridge {
     }
 }
 
+/// What a test does with a bridge, whichever harness runs it: for helpers shared by tests in
+/// process and tests that need the process (a kill -9 among the rest of a file).
+#[allow(async_fn_in_trait)] // Only these tests implement it; no Send bound needed.
+pub trait Webhooks {
+    async fn post(&self, envelope: &Value) -> reqwest::Response;
+    async fn deliver(&self, envelopes: &[Value]);
+    async fn metric(&self, prefix: &str) -> f64;
+    async fn drain(&self);
+}
+
+impl Webhooks for Bridge {
+    async fn post(&self, envelope: &Value) -> reqwest::Response {
+        Bridge::post(self, envelope).await
+    }
+    async fn deliver(&self, envelopes: &[Value]) {
+        Bridge::deliver(self, envelopes).await
+    }
+    async fn metric(&self, prefix: &str) -> f64 {
+        Bridge::metric(self, prefix).await
+    }
+    async fn drain(&self) {
+        Bridge::drained(self).await
+    }
+}
+
 /// Checks the receiver acknowledged `envelope` (200); else fails saying which event and what
 /// the receiver answered. Both harnesses' `deliver`.
 pub async fn assert_acknowledged(response: reqwest::Response, envelope: &Value) {
