@@ -114,6 +114,8 @@ fn token_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A process of its own: the binary must refuse to start without a token, and the token must
+/// stay out of its log.
 #[tokio::test(flavor = "multi_thread")]
 async fn off_loopback_the_admin_listener_needs_a_bearer_token_except_for_healthz() {
     // Without a token it does not start, and says which key is missing.

@@ -279,6 +279,8 @@ async fn slow_recording_server(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reconcile_that_outlives_its_lease_keeps_its_call_and_uploads_once() {
+    // A process of its own: the lease is renewed on a timer in real time and expires by the
+    // bridge's clock, so in process, with the clock standing still, it could never run out.
     // The download takes longer than the lease: the worker's other loop must not take the
     // call over while the first still works it (its lease is renewed), so the recording is
     // fetched and uploaded once. Before leases were renewed and owned per claim, the second
