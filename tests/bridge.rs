@@ -10,6 +10,8 @@ mod helpers;
 
 #[path = "bridge/app.rs"]
 mod app;
+#[path = "bridge/app_wait.rs"]
+mod app_wait;
 
 #[path = "bridge/aircall_api.rs"]
 mod aircall_api;

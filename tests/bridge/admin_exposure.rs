@@ -5,22 +5,22 @@
 
 use std::time::Duration;
 
+use crate::app::*;
 use crate::helpers::*;
 use crate::raw::{self, request};
 
 const EVIL: &str = "rebind.evil.example";
 
 /// A bridge with one dead letter, so the status page carries its replay forms.
-async fn bridge_with_a_dead_letter(sandbox: &Sandbox) -> Bridge {
-    let bridge = Bridge::start_with_config(sandbox, &example_with_a_missing_label(), &[]).await;
+async fn bridge_with_a_dead_letter(sandbox: &Sandbox) -> App {
+    let bridge = spawn_app_with_config(sandbox, &example_with_a_missing_label(), &[]).await;
     let voicemail = fixture("inbound_missed_voicemail");
     bridge
         .deliver(std::slice::from_ref(voicemail.last().unwrap()))
         .await;
-    eventually(Duration::from_secs(30), "the dead letter", || async {
-        (bridge.metric("bridge_dead_events ").await == 1.0).then_some(())
-    })
-    .await;
+    let dead = bridge.retry_until_dead(1).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(bridge.metric("bridge_dead_events ").await, 1.0);
     bridge
 }
 
@@ -114,6 +114,8 @@ fn token_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A process of its own: the binary must refuse to start without a token, and the token must
+/// stay out of its log.
 #[tokio::test(flavor = "multi_thread")]
 async fn off_loopback_the_admin_listener_needs_a_bearer_token_except_for_healthz() {
     // Without a token it does not start, and says which key is missing.

@@ -2,6 +2,7 @@
 //! told which calls it knows, and asked what it was asked. One copy for the AI-insight,
 //! insight-card and recording tests, which used to carry one each.
 
+use aircall_monday_bridge::store::Store;
 use aircall_sandbox::{AircallSandboxConfig, AircallSandboxHandle};
 use serde_json::Value;
 
@@ -83,11 +84,9 @@ pub(crate) async fn requests_to(api: &AircallSandboxHandle, prefix: &str) -> usi
     paths.iter().filter(|p| p.starts_with(prefix)).count()
 }
 
-/// The error the bridge last recorded for call `id` (it must have one).
-pub(crate) async fn last_error(bridge: &Bridge, id: u64) -> String {
-    let entity = bridge
-        .store()
-        .await
+/// The error the bridge last recorded in `store` for call `id` (it must have one).
+pub(crate) async fn last_error(store: &Store, id: u64) -> String {
+    let entity = store
         .entity(aircall_monday_bridge::store::Entity::Call, &id.to_string())
         .await;
     entity.unwrap().unwrap().last_error.unwrap()

@@ -4,15 +4,17 @@
 //! spawned and no time passes that the test did not ask for: a retry becomes due when the test
 //! advances the clock, not after a sleep.
 //!
-//! What needs a real process (SIGKILL, SIGTERM, SIGHUP, sd_notify, the CLI, the log) is
-//! `helpers::Bridge`.
+//! What needs a real process (SIGKILL, SIGTERM, SIGHUP, sd_notify, the bridge's log) is
+//! `helpers::Bridge`. An operator command (`App::cli`) is a process of its own beside this
+//! bridge, as it is beside the service.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use aircall_monday_bridge::clock::{Clock, ManualClock, SystemClock};
 use aircall_monday_bridge::config::{Settings, StoreSettings};
+use aircall_monday_bridge::reload::SharedRules;
 use aircall_monday_bridge::startup::Application;
 use aircall_monday_bridge::store::{EventFilter, EventRow, EventState, QueueStats, Role, Store};
 use reqwest::StatusCode;
@@ -32,8 +34,13 @@ pub struct App {
     running: tokio::task::JoinHandle<std::io::Result<()>>,
     http: reqwest::Client,
     sandbox_url: String,
+    /// The settings it was built with, for an operator command beside it.
+    env: Vec<(String, String)>,
+    config: PathBuf,
+    sqlite_path: PathBuf,
+    rules: SharedRules,
     _dir: tempfile::TempDir,
-    _db: Option<test_support::ScratchDatabase>,
+    db: Option<test_support::ScratchDatabase>,
 }
 
 /// The bridge with config/example.toml, in process, pointed at `sandbox`.
@@ -71,7 +78,7 @@ pub async fn spawn_app_at(
     if let Some(db) = &db {
         env.push(("BRIDGE__STORE__URL".into(), db.url.clone()));
     }
-    let settings = Settings::load_with_env(Some(&config), env)
+    let settings = Settings::load_with_env(Some(&config), env.clone())
         .and_then(|s| s.require_secrets().map(|()| s))
         .expect("the test configuration is valid");
     let sqlite_path = settings.store.path.clone();
@@ -79,7 +86,7 @@ pub async fn spawn_app_at(
     let app = Application::build_with_clock(settings, clock.clone())
         .await
         .expect("the bridge starts");
-    let (public, admin) = (app.public_addr(), app.admin_addr());
+    let (public, admin, rules) = (app.public_addr(), app.admin_addr(), app.rules());
     let stop = CancellationToken::new();
     let stopped = stop.clone();
     let running = tokio::spawn(app.run_until(async move { stopped.cancelled().await }));
@@ -98,8 +105,12 @@ pub async fn spawn_app_at(
         running,
         http: reqwest::Client::new(),
         sandbox_url: format!("http://{}", sandbox.handle.addr()),
+        env,
+        config,
+        sqlite_path,
+        rules,
         _dir: dir,
-        _db: db,
+        db,
     }
 }
 
@@ -111,9 +122,16 @@ impl App {
 
     /// As [`App::post_webhook`], the whole response.
     pub async fn post(&self, envelope: &Value) -> reqwest::Response {
+        self.post_raw("/webhooks/aircall", envelope.to_string().into_bytes())
+            .await
+    }
+
+    /// Posts `body` as JSON to `path` on the public listener, whatever the bytes are.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
         self.http
-            .post(format!("http://{}/webhooks/aircall", self.public))
-            .json(envelope)
+            .post(format!("http://{}{path}", self.public))
+            .header("content-type", "application/json")
+            .body(body)
             .send()
             .await
             .unwrap()
@@ -122,60 +140,41 @@ impl App {
     /// Posts every envelope and checks each was acknowledged.
     pub async fn deliver(&self, envelopes: &[Value]) {
         for e in envelopes {
-            assert_eq!(self.post_webhook(e).await, StatusCode::OK, "{}", e["event"]);
+            assert_acknowledged(self.post(e).await, e).await;
         }
+    }
+
+    /// The store, opened beside the bridge as an operator command would.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The configuration file the bridge was built from (what `--config` names).
+    pub fn config_path(&self) -> &std::path::Path {
+        &self.config
+    }
+
+    /// Runs an operator command with the bridge's settings, so `--config` finds the same store
+    /// and sandbox. Returns (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        cli(&self.env, args)
+    }
+
+    /// Writes `config` and reloads the board mappings from it, as SIGHUP does in the service
+    /// (the same `reload::reload`); fails if the reload is refused.
+    pub fn reload(&self, config: &str) {
+        std::fs::write(&self.config, config).unwrap();
+        let reloaded = aircall_monday_bridge::reload::reload(Some(&self.config), &self.rules, None);
+        assert!(reloaded, "the reload of the board mappings failed");
+    }
+
+    /// Runs SQL on the bridge's database behind its back; see [`execute_sql`].
+    pub async fn execute_sql(&self, sqlite: &str, postgres: &str) -> u64 {
+        execute_sql(self.db.as_ref(), &self.sqlite_path, sqlite, postgres).await
     }
 
     pub async fn stats(&self) -> QueueStats {
         self.store.stats(self.clock.now_ms()).await.unwrap()
-    }
-
-    /// Waits until no event is pending: the queue is read from the store itself. Only work
-    /// that is due by the bridge's clock is done meanwhile (advance it for a retry).
-    pub async fn drain(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let stats = self.stats().await;
-            if stats.pending_events == 0 {
-                return;
-            }
-            if Instant::now() > deadline {
-                let mut waiting = Vec::new();
-                for e in self.store.recent_entities(100).await.unwrap() {
-                    if e.state == "pending" {
-                        waiting.push(self.store.entity(e.kind, &e.entity_id).await.unwrap());
-                    }
-                }
-                let now = self.clock.now_ms();
-                panic!("the queue did not drain by {now}: {stats:?}\n{waiting:#?}");
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// Waits until the worker has done everything that is due by the bridge's clock: what is
-    /// left pending waits for a later due time (a retry, a call the budget holds back), or
-    /// for the end of a pause in sending (monday's daily limit).
-    pub async fn settle(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let stats = self.stats().await;
-            if stats.due_entities == 0 {
-                return;
-            }
-            let paused_until = self.ready().await["sending_paused_until_ms"]
-                .as_i64()
-                .unwrap_or(0);
-            if paused_until > self.clock.now_ms() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the worker did not get through what is due at {}: {stats:?}",
-                self.clock.now_ms()
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
     }
 
     /// What /readyz answers (its JSON body).
@@ -187,22 +186,6 @@ impl App {
     /// The status page's HTML.
     pub async fn status_page(&self) -> String {
         get_text(&self.http, &format!("http://{}/", self.admin)).await
-    }
-
-    /// Waits until an attempt has failed and left the events pending with a retry due later.
-    pub async fn until_retry_is_scheduled(&self) -> i64 {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let pending = self.store.recent_entities(100).await.unwrap();
-            for e in pending.iter().filter(|e| e.state == "pending") {
-                let detail = self.store.entity(e.kind, &e.entity_id).await.unwrap();
-                if let Some(d) = detail.filter(|d| d.attempts > 0 && d.last_error.is_some()) {
-                    return d.due_ms;
-                }
-            }
-            assert!(Instant::now() < deadline, "no attempt failed");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
     }
 
     /// The journal's events in `state`, newest first.
@@ -256,5 +239,21 @@ impl App {
     pub async fn stop(self) {
         self.stop.cancel();
         self.running.await.unwrap().unwrap();
+    }
+}
+
+/// For helpers shared with tests on the process harness.
+impl Webhooks for App {
+    async fn post(&self, envelope: &Value) -> reqwest::Response {
+        App::post(self, envelope).await
+    }
+    async fn deliver(&self, envelopes: &[Value]) {
+        App::deliver(self, envelopes).await
+    }
+    async fn metric(&self, prefix: &str) -> f64 {
+        App::metric(self, prefix).await
+    }
+    async fn drain(&self) {
+        App::drain(self).await
     }
 }

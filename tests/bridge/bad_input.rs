@@ -4,6 +4,7 @@ use std::process::Command;
 
 use serde_json::json;
 
+use crate::app::*;
 use crate::helpers::*;
 
 fn envelope(event: &str, token: &str) -> serde_json::Value {
@@ -14,7 +15,7 @@ fn envelope(event: &str, token: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_receiver_answers_each_kind_of_bad_input_as_documented() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[("BRIDGE__SERVER__BODY_LIMIT_BYTES", "4096")]).await;
+    let bridge = spawn_app_with(&sandbox, &[("BRIDGE__SERVER__BODY_LIMIT_BYTES", "4096")]).await;
 
     let truncated = std::fs::read(repo_path("tests/fixtures/aircall/bad/not_json.txt")).unwrap();
     let r = bridge.post_raw("/webhooks/aircall", truncated).await;
@@ -60,7 +61,7 @@ async fn the_receiver_answers_each_kind_of_bad_input_as_documented() {
         again.json::<serde_json::Value>().await.unwrap()["status"],
         "duplicate"
     );
-    bridge.drained().await;
+    bridge.drain().await;
     let metrics = bridge.metrics().await;
     for line in [
         "bridge_webhooks_total{event=\"-\",outcome=\"malformed\"} 3",
@@ -78,7 +79,7 @@ async fn the_receiver_answers_each_kind_of_bad_input_as_documented() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_url_secret_is_required_when_configured() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[("BRIDGE__AIRCALL__URL_SECRET", "s3cret")]).await;
+    let bridge = spawn_app_with(&sandbox, &[("BRIDGE__AIRCALL__URL_SECRET", "s3cret")]).await;
     let body = envelope("call.created", AIRCALL_TOKEN)
         .to_string()
         .into_bytes();
@@ -115,7 +116,7 @@ async fn a_url_secret_is_required_when_configured() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_that_cannot_commit_gets_503_with_retry_after() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     // Another connection makes every insert fail, as a full disk would.
     bridge
         .execute_sql(

@@ -1,5 +1,6 @@
 //! `calls show` and `calls find`: a call explained from the store, as an operator asks after it.
 
+use crate::app::*;
 use crate::helpers::*;
 
 /// config/example.toml plus a third call board that mirrors outbound calls only.
@@ -15,11 +16,11 @@ fn config_with_an_outbound_board() -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_show_explains_each_board_and_links_the_item() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start_with_config(&sandbox, &config_with_an_outbound_board(), &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &config_with_an_outbound_board(), &[]).await;
     let voicemail = fixture("inbound_missed_voicemail");
     let id = voicemail[0]["data"]["id"].as_u64().unwrap();
     bridge.deliver(&voicemail).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, id).await[0]["id"]
         .as_str()
         .unwrap()
@@ -50,16 +51,11 @@ async fn calls_show_explains_each_board_and_links_the_item() {
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_show_names_the_last_error_of_a_dead_letter() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start_with_config(&sandbox, &example_with_a_missing_label(), &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &example_with_a_missing_label(), &[]).await;
     let voicemail = fixture("inbound_missed_voicemail");
     let id = voicemail[0]["data"]["id"].as_u64().unwrap().to_string();
     bridge.deliver(&voicemail).await;
-    eventually(
-        std::time::Duration::from_secs(20),
-        "the dead letter",
-        || async { (bridge.metric("bridge_dead_events ").await >= 1.0).then_some(()) },
-    )
-    .await;
+    bridge.retry_until_dead(1).await;
     let config = bridge.config_path().display().to_string();
     let (code, out, err) = bridge.cli(&["calls", "--config", &config, "show", &id]);
     assert_eq!(code, 0, "{err}");
@@ -71,10 +67,10 @@ async fn calls_show_names_the_last_error_of_a_dead_letter() {
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_find_looks_up_a_number_in_any_writing_and_a_name() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     bridge.deliver(&fixture("known_contact")).await;
     bridge.deliver(&fixture("inbound_answered")).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let config = bridge.config_path().display().to_string();
     for query in ["+33 6 45 89 12 07", "0645891207", "marchand", "Sophie"] {
         let (code, out, err) = bridge.cli(&["calls", "--config", &config, "find", query]);
@@ -90,11 +86,8 @@ async fn calls_find_looks_up_a_number_in_any_writing_and_a_name() {
     assert!(err.contains("no call matches"), "{err}");
 }
 
-async fn page(bridge: &Bridge, path: &str) -> String {
-    let response = bridge
-        .http
-        .get(format!("http://{}{path}", bridge.admin))
-        .send()
+async fn page(bridge: &App, path: &str) -> String {
+    let response = reqwest::get(format!("http://{}{path}", bridge.admin))
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "{path}");
@@ -104,10 +97,10 @@ async fn page(bridge: &Bridge, path: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_status_page_finds_a_call_and_shows_its_trace() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     bridge.deliver(&fixture("known_contact")).await;
     bridge.deliver(&fixture("inbound_answered")).await;
-    bridge.drained().await;
+    bridge.drain().await;
 
     let home = page(&bridge, "/").await;
     assert!(home.contains("action=/calls"), "no search form:\n{home}");

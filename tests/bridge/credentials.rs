@@ -67,6 +67,8 @@ fn a_token_file_the_service_cannot_read_says_permission_denied_and_what_to_do() 
     assert!(err.contains("LoadCredential"), "no way out named: {err}");
 }
 
+/// A process of its own: the bridge reads `CREDENTIALS_DIRECTORY` from its environment, which
+/// a test cannot set for one in-process bridge without setting it for every other test.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_tokens_file_does_not_hide_the_aircall_token_credential() {
     let sandbox = Sandbox::start().await;

@@ -12,8 +12,6 @@ use crate::app::*;
 use crate::expected::expected;
 use crate::helpers::*;
 
-const WAIT: Duration = Duration::from_secs(60);
-
 /// Every item on the boards matches what the events say, and there is one per call/contact.
 pub async fn assert_boards_match(sandbox: &Sandbox, envelopes: &[Value]) {
     let want = expected(envelopes);
@@ -103,15 +101,17 @@ async fn kill_9_while_clients_post(clients: usize) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_monday_outage_is_waited_out_and_aircall_never_sees_an_error() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[("BRIDGE__MONDAY__TIMEOUT_SECS", "1")]).await;
+    let bridge = spawn_app_with(&sandbox, &[("BRIDGE__MONDAY__TIMEOUT_SECS", "1")]).await;
     let day = realistic_day(AIRCALL_TOKEN, 3, 30, 1_795_168_800);
     let (first, second) = day.split_at(day.len() / 2);
     sandbox.faults(json!({ "outage": true })).await;
     bridge.deliver(first).await; // asserts 200 for each
-                                 // Timeouts too: monday hangs longer than the bridge waits.
+                                 // Every call of the first half has met the outage (its retry waits for the clock).
+    bridge.settle().await;
+    // Timeouts too: monday hangs longer than the bridge waits.
     sandbox.faults(json!({ "outage": false, "queue": [{"kind": "timeout", "ms": 1500}, {"kind": "timeout", "ms": 1500}, {"kind": "http_503"}] })).await;
     bridge.deliver(second).await;
-    bridge.drained().await;
+    bridge.drain_through_retries().await;
     assert_boards_match(&sandbox, &day).await;
     let metrics = bridge.metrics().await;
     assert!(
@@ -133,11 +133,11 @@ async fn under_a_small_rate_limit_the_backlog_drains_with_few_429s() {
         .set_limits(json!({ "minute_requests": 20, "minute_window_secs": 5, "complexity_budget": 200000, "complexity_window_secs": 5 }))
         .await;
     sandbox.faults(json!({ "outage": true })).await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let day = realistic_day(AIRCALL_TOKEN, 4, 20, 1_795_168_800);
     bridge.deliver(&day).await;
     sandbox.faults(json!({ "outage": false })).await;
-    bridge.drained().await;
+    bridge.drain_through_retries().await;
     assert_boards_match(&sandbox, &day).await;
     let stats = sandbox.stats().await;
     let limited: u64 = stats["requests"]["rate_limited"]
@@ -152,15 +152,16 @@ async fn under_a_small_rate_limit_the_backlog_drains_with_few_429s() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_answer_lost_after_the_write_does_not_create_a_second_item() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("inbound_answered");
     sandbox
         .faults(json!({ "queue": [{"kind": "apply_then_drop"}] }))
         .await;
     bridge.deliver(&events[..1]).await;
-    bridge.drained().await;
+    // The create's answer is lost: the bridge waits (by its clock) before looking it up.
+    bridge.drain_through_retries().await;
     bridge.deliver(&events[1..]).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let id = events[0]["data"]["id"].as_u64().unwrap();
     let items = sandbox.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
@@ -173,7 +174,7 @@ async fn an_item_deleted_on_the_board_is_recreated_or_left_alone_per_config() {
     for recreate in [true, false] {
         let sandbox = Sandbox::start().await;
         let flag = recreate.to_string();
-        let bridge = Bridge::start(
+        let bridge = spawn_app_with(
             &sandbox,
             &[("BRIDGE__WORKER__RECREATE_DELETED_ITEMS", &flag)],
         )
@@ -181,11 +182,11 @@ async fn an_item_deleted_on_the_board_is_recreated_or_left_alone_per_config() {
         let events = fixture("inbound_answered");
         let id = events[0]["data"]["id"].as_u64().unwrap();
         bridge.deliver(&events[..4]).await;
-        bridge.drained().await;
+        bridge.drain().await;
         let first = sandbox.items_for(CALLS_BOARD, id).await.pop().unwrap();
         sandbox.delete_item(first["id"].as_str().unwrap()).await;
         bridge.deliver(&events[4..]).await;
-        bridge.drained().await;
+        bridge.drain_through_retries().await;
         let active: Vec<Value> = sandbox
             .items_for(CALLS_BOARD, id)
             .await
@@ -263,16 +264,13 @@ async fn a_permanent_error_goes_to_the_dead_letter_and_the_rest_flows() {
     let sandbox = Sandbox::start().await;
     // A label the board does not have: monday answers ColumnValueException for that call only.
     let config = example_with_a_missing_label();
-    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &config, &[]).await;
     let voicemail = fixture("inbound_missed_voicemail");
     let answered = fixture("inbound_answered");
     bridge.deliver(&voicemail).await;
     bridge.deliver(&answered).await;
-    eventually(WAIT, "the dead letter", || async {
-        (bridge.metric("bridge_dead_events").await >= 1.0).then_some(())
-    })
-    .await;
-    bridge.drained().await;
+    bridge.retry_until_dead(1).await;
+    bridge.drain().await;
     let ok = sandbox
         .items_for(CALLS_BOARD, answered[0]["data"]["id"].as_u64().unwrap())
         .await;
@@ -281,7 +279,7 @@ async fn a_permanent_error_goes_to_the_dead_letter_and_the_rest_flows() {
         Some("Answered"),
         "the rest of the queue flowed"
     );
-    let error = bridge.events_in("dead").await[0].error.clone().unwrap();
+    let error = bridge.dead_letters().await[0].error.clone().unwrap();
     assert!(error.contains("ColumnValueException"), "{error}");
 }
 

@@ -276,11 +276,11 @@ async fn tags_fill_a_tags_column_with_ids_resolved_once_per_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreadable_synced_record_stops_the_call_instead_of_posting_its_comments_again() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     let events = fixture("tagged_commented_after_end");
     let id = call_id(&events);
     bridge.deliver(&events).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let before = update_bodies(&sandbox.items_for(CALLS_BOARD, id).await[0]);
     assert_eq!(before.len(), 2);
 
@@ -291,17 +291,14 @@ async fn an_unreadable_synced_record_stops_the_call_instead_of_posting_its_comme
     // monday's idempotency cache no longer covers the first posts.
     sandbox.set_clock(json!({ "advance_secs": 31 * 60 })).await;
     bridge.deliver(&redelivered(&events, 3600)).await;
-    eventually(Duration::from_secs(20), "the dead letter", || async {
-        (bridge.metric("bridge_dead_events ").await > 0.0).then_some(())
-    })
-    .await;
+    let dead = bridge.retry_until_dead(1).await;
     let after = update_bodies(&sandbox.items_for(CALLS_BOARD, id).await[0]);
     assert_eq!(after, before, "nothing posted again");
+    // The dead letter says why, and what to do (the process harness read this from its log).
+    let error = dead[0].error.clone().unwrap_or_default();
     assert!(
-        bridge
-            .log()
-            .contains("cannot read what the bridge last wrote to item"),
-        "{}",
-        bridge.log()
+        error.contains("cannot read what the bridge last wrote to item")
+            && error.contains("restore it from a backup"),
+        "{error}"
     );
 }

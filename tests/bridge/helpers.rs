@@ -544,21 +544,7 @@ impl Bridge {
     /// Runs SQL on the bridge's database behind its back (to damage it or make it fail), in
     /// the dialect of this run's backend; returns the rows the last statement changed.
     pub async fn execute_sql(&self, sqlite: &str, postgres: &str) -> u64 {
-        match &self.db {
-            Some(db) => {
-                let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-                    .await
-                    .unwrap();
-                tokio::spawn(connection);
-                client.execute(postgres, &[]).await.unwrap()
-            }
-            None => {
-                let db = rusqlite::Connection::open(self.db_path()).unwrap();
-                db.busy_timeout(Duration::from_secs(5)).unwrap();
-                db.execute_batch(sqlite).unwrap();
-                db.changes()
-            }
-        }
+        execute_sql(self.db.as_ref(), &self.db_path(), sqlite, postgres).await
     }
 
     /// The journal's events in `state` (pending, done or dead), newest first.
@@ -588,14 +574,7 @@ impl Bridge {
     /// Posts every envelope and checks each was acknowledged.
     pub async fn deliver(&self, envelopes: &[Value]) {
         for e in envelopes {
-            let r = self.post(e).await;
-            assert_eq!(
-                r.status(),
-                200,
-                "{}: {}",
-                e["event"],
-                r.text().await.unwrap()
-            );
+            assert_acknowledged(self.post(e).await, e).await;
         }
     }
 
@@ -613,24 +592,10 @@ impl Bridge {
         let deadline = Instant::now() + Duration::from_secs(60);
         while self.metric("bridge_queue_pending_events ").await != 0.0 {
             if Instant::now() > deadline {
-                let store = self.store().await;
-                let mut errors = Vec::new();
-                for e in store.recent_entities(1_000).await.unwrap() {
-                    if e.state == "pending" {
-                        let d = store.entity(e.kind, &e.entity_id).await.unwrap().unwrap();
-                        errors.push(format!(
-                            "{} {}: {} attempts {} due {}",
-                            d.kind,
-                            d.entity_id,
-                            d.last_error.unwrap_or_else(|| "-".into()),
-                            d.attempts,
-                            d.due_ms
-                        ));
-                    }
-                }
                 panic!(
-                    "the queue did not drain:\n{}\npending: {errors:#?}",
-                    self.metrics().await
+                    "the queue did not drain:\n{}\npending: {:#?}",
+                    self.metrics().await,
+                    describe_pending(&self.store().await).await
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -652,6 +617,87 @@ impl Drop for Bridge {
         let _ = self.child.wait();
         if std::thread::panicking() {
             eprintln!("--- bridge log ---\n{}", self.log());
+        }
+    }
+}
+
+/// What a test does with a bridge, whichever harness runs it: for helpers shared by tests in
+/// process and tests that need the process (a kill -9 among the rest of a file).
+#[allow(async_fn_in_trait)] // Only these tests implement it; no Send bound needed.
+pub trait Webhooks {
+    async fn post(&self, envelope: &Value) -> reqwest::Response;
+    async fn deliver(&self, envelopes: &[Value]);
+    async fn metric(&self, prefix: &str) -> f64;
+    async fn drain(&self);
+}
+
+impl Webhooks for Bridge {
+    async fn post(&self, envelope: &Value) -> reqwest::Response {
+        Bridge::post(self, envelope).await
+    }
+    async fn deliver(&self, envelopes: &[Value]) {
+        Bridge::deliver(self, envelopes).await
+    }
+    async fn metric(&self, prefix: &str) -> f64 {
+        Bridge::metric(self, prefix).await
+    }
+    async fn drain(&self) {
+        Bridge::drained(self).await
+    }
+}
+
+/// Checks the receiver acknowledged `envelope` (200); else fails saying which event and what
+/// the receiver answered. Both harnesses' `deliver`.
+pub async fn assert_acknowledged(response: reqwest::Response, envelope: &Value) {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "{}: {body}", envelope["event"]);
+}
+
+/// Each entity still pending in `store` with its last error, attempts and due time: what a
+/// drain that timed out shows (both harnesses), so the failure says what is stuck and why.
+pub async fn describe_pending(store: &Store) -> Vec<String> {
+    let mut pending = Vec::new();
+    for e in store.recent_entities(1_000).await.unwrap() {
+        if e.state != "pending" {
+            continue;
+        }
+        if let Some(d) = store.entity(e.kind, &e.entity_id).await.unwrap() {
+            pending.push(format!(
+                "{} {}: {} attempts {} due {}",
+                d.kind,
+                d.entity_id,
+                d.last_error.unwrap_or_else(|| "-".into()),
+                d.attempts,
+                d.due_ms
+            ));
+        }
+    }
+    pending
+}
+
+/// Runs SQL on a bridge's database behind its back (to damage it or make it fail), in the
+/// dialect of this run's backend: `db` on PostgreSQL, else the SQLite file at `sqlite_path`.
+/// Returns the rows the last statement changed.
+pub async fn execute_sql(
+    db: Option<&test_support::ScratchDatabase>,
+    sqlite_path: &Path,
+    sqlite: &str,
+    postgres: &str,
+) -> u64 {
+    match db {
+        Some(db) => {
+            let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client.execute(postgres, &[]).await.unwrap()
+        }
+        None => {
+            let db = rusqlite::Connection::open(sqlite_path).unwrap();
+            db.busy_timeout(Duration::from_secs(5)).unwrap();
+            db.execute_batch(sqlite).unwrap();
+            db.changes()
         }
     }
 }

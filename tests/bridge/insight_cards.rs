@@ -13,6 +13,7 @@ use aircall_sandbox::AircallSandboxHandle;
 use serde_json::{json, Value};
 
 use crate::aircall_api::*;
+use crate::app::*;
 use crate::helpers::*;
 
 /// Thomas Girard's number (tests/fixtures/aircall/contact_lifecycle.json).
@@ -97,7 +98,7 @@ async fn faults(api: &AircallSandboxHandle, body: Value) {
 
 /// Waits until the bridge counted `n` in the card metric series `series` (a prefix with its
 /// labels, e.g. `bridge_insight_cards_skipped_total{reason="duplicate"}`).
-async fn counted(bridge: &Bridge, series: &str, n: f64) {
+async fn counted(bridge: &impl Webhooks, series: &str, n: f64) {
     eventually(Duration::from_secs(10), series, || async {
         (bridge.metric(series).await >= n).then_some(())
     })
@@ -106,14 +107,14 @@ async fn counted(bridge: &Bridge, series: &str, n: f64) {
 }
 
 /// The contact, and an earlier answered call from the same number, synced to the boards.
-async fn known_caller(bridge: &Bridge) {
+async fn known_caller(bridge: &impl Webhooks) {
     let contact = fixture("contact_lifecycle");
     bridge.deliver(&contact[..2]).await;
     bridge.deliver(&call(1_930_000_001, KNOWN)).await;
-    bridge.drained().await;
+    bridge.drain().await;
 }
 
-/// The monday and Aircall stand-ins, and a bridge with cards on that knows the caller.
+/// The monday and Aircall stand-ins, and a bridge process with cards on that knows the caller.
 async fn with_a_known_caller() -> (Sandbox, AircallSandboxHandle, Bridge) {
     let sandbox = Sandbox::start().await;
     let api = aircall(1000, 60).await;
@@ -124,8 +125,20 @@ async fn with_a_known_caller() -> (Sandbox, AircallSandboxHandle, Bridge) {
     (sandbox, api, bridge)
 }
 
+/// As [`with_a_known_caller`], the bridge in process, with `changes` to its settings.
+async fn app_with_a_known_caller(changes: &[(&str, &str)]) -> (Sandbox, AircallSandboxHandle, App) {
+    let sandbox = Sandbox::start().await;
+    let api = aircall(1000, 60).await;
+    let api_url = api.api_url();
+    let mut env = with_api(&api_url, API_TOKEN);
+    env.extend_from_slice(changes);
+    let bridge = spawn_app_with_config(&sandbox, &config(""), &env).await;
+    known_caller(&bridge).await;
+    (sandbox, api, bridge)
+}
+
 /// Posts `envelope` and says how long the 200 took.
-async fn acknowledged(bridge: &Bridge, envelope: &Value) -> Duration {
+async fn acknowledged(bridge: &impl Webhooks, envelope: &Value) -> Duration {
     let started = Instant::now();
     let answer = bridge.post(envelope).await;
     let took = started.elapsed();
@@ -211,7 +224,7 @@ async fn a_known_caller_gets_one_card_linking_the_item_with_the_last_call_within
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_anonymous_and_late_callers_get_no_card_unless_unknown_callers_are_asked_for() {
-    let (sandbox, api, bridge) = with_a_known_caller().await;
+    let (sandbox, api, bridge) = app_with_a_known_caller(&[]).await;
     let api_url = api.api_url();
     // The earlier call's own ringing events came at fixture time: late already.
     let late_before = bridge
@@ -255,7 +268,7 @@ async fn unknown_anonymous_and_late_callers_get_no_card_unless_unknown_callers_a
     }
 
     // With the unknown-caller card: the unknown number gets it, the anonymous one still none.
-    let bridge = Bridge::start_with_config(
+    let bridge = spawn_app_with_config(
         &sandbox,
         &config("unknown_caller = true"),
         &with_api(&api_url, API_TOKEN),
@@ -292,7 +305,7 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
     let api_url = api.api_url();
     let mut env = with_api(&api_url, API_TOKEN);
     env.push(("BRIDGE__INSIGHT_CARD__TIMEOUT", "1s"));
-    let bridge = Bridge::start_with_config(&sandbox, &config(""), &env).await;
+    let bridge = spawn_app_with_config(&sandbox, &config(""), &env).await;
     known_caller(&bridge).await;
 
     // Slow: Aircall answers after 5 s, the card gives up after 1 s; the 200 came first.
@@ -357,13 +370,13 @@ async fn a_slow_failing_or_rate_limiting_aircall_never_delays_or_fails_the_webho
     }
     assert_eq!(bridge.metric("bridge_insight_cards_sent_total").await, 0.0);
     // The calls themselves still reach monday.
-    bridge.drained().await;
+    bridge.drain().await;
     assert_eq!(sandbox.items_for(CALLS_BOARD, 1_932_000_004).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_outbound_call_gets_the_callee_s_card_only_when_outbound_cards_are_on() {
-    let (_sandbox, api, mut bridge) = with_a_known_caller().await;
+    let (_sandbox, api, bridge) = app_with_a_known_caller(&[]).await;
     let off = dialling(1_933_000_001, KNOWN);
     knows(&api, &off).await;
     acknowledged(&bridge, &off).await;
@@ -379,9 +392,9 @@ async fn an_outbound_call_gets_the_callee_s_card_only_when_outbound_cards_are_on
         "off by default"
     );
 
-    bridge
-        .restart_with(&[("BRIDGE__INSIGHT_CARD__OUTBOUND", "true")])
-        .await;
+    // On: a bridge of its own with outbound cards, knowing the same caller.
+    let (_sandbox, api, bridge) =
+        app_with_a_known_caller(&[("BRIDGE__INSIGHT_CARD__OUTBOUND", "true")]).await;
     let id = 1_933_000_002;
     let on = dialling(id, KNOWN);
     knows(&api, &on).await;

@@ -6,12 +6,11 @@
 //! Long on purpose: the AI-insight scenarios (each event, orders, duplicates), sharing the set-up
 //! at the top.
 
-use std::time::Duration;
-
 use aircall_sandbox::{sample_insights, AircallSandboxHandle};
 use serde_json::{json, Value};
 
 pub(crate) use crate::aircall_api::*;
+use crate::app::*;
 use crate::helpers::*;
 
 /// The AI events of a call, as Aircall sends them (`call_id` a string on `summary.created`).
@@ -77,12 +76,10 @@ pub(crate) async fn fetches(api: &AircallSandboxHandle, call_id: u64, resource: 
     requests_at(api, &format!("/v1/calls/{call_id}/{resource}")).await
 }
 
-/// `bridge_ai_fetches_total` of one outcome, over every resource.
-pub(crate) async fn fetch_outcomes(bridge: &Bridge, outcome: &str) -> f64 {
+/// `bridge_ai_fetches_total` of one outcome on a /metrics page, over every resource.
+pub(crate) fn fetch_outcomes(metrics: &str, outcome: &str) -> f64 {
     let label = format!("outcome=\"{outcome}\"");
-    bridge
-        .metrics()
-        .await
+    metrics
         .lines()
         .filter(|l| l.starts_with("bridge_ai_fetches_total{") && l.contains(&label))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -149,7 +146,7 @@ async fn ai_events_before_after_and_amid_the_call_shuffled_and_duplicated_make_o
     let api = aircall(1000, 60).await;
     let api_url = api.api_url();
     let bridge =
-        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
+        spawn_app_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     let (before, after, shuffled) = (1_900_000_001, 1_900_000_002, 1_900_000_003);
     for id in [before, after, shuffled] {
         seed(&api, id, None).await;
@@ -158,11 +155,11 @@ async fn ai_events_before_after_and_amid_the_call_shuffled_and_duplicated_make_o
 
     // All AI events before the call's own; then the call.
     bridge.deliver(&ai_events(before, ts + 100)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     bridge.deliver(&call(before)).await;
     // The call, ended and synced; then its AI events.
     bridge.deliver(&call(after)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     bridge.deliver(&ai_events(after, ts + 100)).await;
     // Everything shuffled, every envelope twice.
     let mut mixed: Vec<Value> = call(shuffled)
@@ -173,13 +170,13 @@ async fn ai_events_before_after_and_amid_the_call_shuffled_and_duplicated_make_o
     use rand::seq::SliceRandom;
     mixed.shuffle(&mut rand::thread_rng());
     bridge.deliver(&mixed).await;
-    bridge.drained().await;
+    bridge.drain().await;
     for id in [before, after, shuffled] {
         assert_complete(&sandbox, &api, id).await;
     }
     // A replay of the AI events (newer timestamps): fetched again, posted nothing twice.
     bridge.deliver(&ai_events(after, ts + 7200)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, after).await.remove(0);
     assert_eq!(transcript_updates(&item), 1, "{item:#}");
     assert_eq!(action_item_updates(&item), 1, "{item:#}");
@@ -192,7 +189,7 @@ async fn each_ai_event_alone_makes_the_item_with_its_insight() {
     let api = aircall(1000, 60).await;
     let api_url = api.api_url();
     let bridge =
-        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
+        spawn_app_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     let events = ai_events(0, 1_795_168_900);
     let resources = [
         "transcription",
@@ -212,7 +209,7 @@ async fn each_ai_event_alone_makes_the_item_with_its_insight() {
         };
         bridge.deliver(&[event]).await;
     }
-    bridge.drained().await;
+    bridge.drain().await;
     for (n, resource) in resources.iter().enumerate() {
         let id = 1_910_000_000 + n as u64;
         let items = sandbox.items_for(CALLS_BOARD, id).await;
@@ -236,13 +233,16 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
     let api = aircall(1000, 60).await;
     let api_url = api.api_url();
     let bridge =
-        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
+        spawn_app_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     // Nothing generated: 404 for each resource, the call synced without them.
     let id = 1_920_000_001;
     bridge.deliver(&call(id)).await;
     bridge.deliver(&ai_events(id, 1_795_168_900)).await;
-    bridge.drained().await;
-    assert_eq!(fetch_outcomes(&bridge, "not_generated").await, 5.0);
+    bridge.drain().await;
+    assert_eq!(
+        fetch_outcomes(&bridge.metrics().await, "not_generated"),
+        5.0
+    );
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
     assert!(text(&item, "ai_summary").is_none());
     // No AI Assist: 403 while /v1/ping passes.
@@ -258,11 +258,14 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
     seed(&api, id, None).await;
     seed(&api, next, None).await;
     bridge.deliver(&ai_events(id, 1_795_168_900)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     bridge.deliver(&ai_events(next, 1_795_168_900)).await;
-    bridge.drained().await;
-    assert_eq!(fetch_outcomes(&bridge, "no_ai_assist").await, 1.0);
-    assert_eq!(fetch_outcomes(&bridge, "skipped_no_ai_assist").await, 9.0);
+    bridge.drain().await;
+    assert_eq!(fetch_outcomes(&bridge.metrics().await, "no_ai_assist"), 1.0);
+    assert_eq!(
+        fetch_outcomes(&bridge.metrics().await, "skipped_no_ai_assist"),
+        9.0
+    );
     let mut asked = 0;
     for resource in [
         "transcription",
@@ -279,15 +282,11 @@ async fn not_generated_and_no_ai_assist_are_answers_and_bad_credentials_an_error
 
     // Credentials Aircall refuses: an error, retried, then the dead letter saying why.
     let bad =
-        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, "wrong-token"))
-            .await;
+        spawn_app_with_config(&sandbox, &with_topics(), &with_api(&api_url, "wrong-token")).await;
     let id = 1_920_000_003;
     bad.deliver(&ai_events(id, 1_795_168_900)).await;
-    eventually(Duration::from_secs(30), "the dead letter", || async {
-        (bad.metric("bridge_dead_events").await >= 1.0).then_some(())
-    })
-    .await;
-    let error = last_error(&bad, id).await;
+    bad.retry_until_dead(1).await;
+    let error = last_error(bad.store(), id).await;
     assert!(
         error.contains("AI insights") && error.contains("credentials"),
         "{error}"

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::app::*;
 use crate::helpers::*;
 use crate::insights::{ai_events, aircall, call, seed, with_api, with_topics, API_TOKEN};
 
@@ -13,7 +14,7 @@ async fn ai_events_alone_fetch_their_call_once_for_the_item_s_base_fields() {
     let api_url = api.api_url();
     let mut env = with_api(&api_url, API_TOKEN);
     env.push(("BRIDGE__WORKER__INSIGHTS_DEBOUNCE", "50ms"));
-    let bridge = Bridge::start_with_config(&sandbox, &with_topics(), &env).await;
+    let bridge = spawn_app_with_config(&sandbox, &with_topics(), &env).await;
     let id = 1_940_000_001;
     seed(&api, id, None).await;
     // Aircall knows the ended call (its last payload), the bridge never got its webhooks.
@@ -28,7 +29,7 @@ async fn ai_events_alone_fetch_their_call_once_for_the_item_s_base_fields() {
 
     let events = ai_events(id, 1_795_169_200);
     bridge.deliver(&events).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let items = sandbox.items_for(CALLS_BOARD, id).await;
     assert_eq!(items.len(), 1, "{items:#?}");
     let item = &items[0];
@@ -62,7 +63,7 @@ async fn ai_events_alone_fetch_their_call_once_for_the_item_s_base_fields() {
 
     // The call's own webhooks later change nothing the fetch got right, and fetch nothing.
     bridge.deliver(&call(id)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);
     assert_eq!(text(&item, "status").as_deref(), Some("Answered"));
     let requests: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))

@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+use aircall_monday_bridge::clock::Clock;
+
 use serde_json::{json, Value};
 
+use crate::app::*;
 use crate::helpers::*;
 use crate::insights::*;
 
@@ -15,12 +18,12 @@ async fn a_rate_limited_aircall_api_is_waited_out_and_each_resource_fetched_once
     let api = aircall(2, 1).await;
     let api_url = api.api_url();
     let bridge =
-        Bridge::start_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
+        spawn_app_with_config(&sandbox, &with_topics(), &with_api(&api_url, API_TOKEN)).await;
     let id = 1_930_000_001;
     seed(&api, id, None).await;
     bridge.deliver(&call(id)).await;
     bridge.deliver(&ai_events(id, 1_795_168_900)).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let stats: Value = reqwest::get(format!("http://{}/_aircall/requests", api.addr()))
         .await
         .unwrap()
@@ -120,10 +123,10 @@ async fn ai_events_in_a_burst_are_fetched_once_after_the_debounce() {
     let api_url = api.api_url();
     let mut env = with_api(&api_url, API_TOKEN);
     env.push(("BRIDGE__WORKER__INSIGHTS_DEBOUNCE", "2s"));
-    let bridge = Bridge::start_with_config(&sandbox, &with_topics(), &env).await;
+    let bridge = spawn_app_with_config(&sandbox, &with_topics(), &env).await;
     let id = 1_950_000_001;
     seed(&api, id, None).await;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = bridge.clock.now_ms() / 1000;
     let mut first = ai_events(id, now);
     let mut again = ai_events(id, now + 1);
     for e in &mut again {
@@ -131,16 +134,28 @@ async fn ai_events_in_a_burst_are_fetched_once_after_the_debounce() {
     }
     first.append(&mut again);
     bridge.deliver(&first).await;
-    // Not before the burst has settled.
-    assert_eq!(fetches(&api, id, "summary").await, 0);
-    bridge.drained().await;
-    for resource in [
+    // Not before the burst has settled: the debounce runs from the newest event, by the
+    // bridge's clock. Up to 100 ms before it ends the worker has done all it can and
+    // fetched nothing; then the clock passes it.
+    let newest = first.iter().filter_map(|e| e["timestamp"].as_i64()).max();
+    let settled_ms = newest.unwrap() * 1000 + 2000;
+    bridge
+        .clock
+        .advance(settled_ms - 100 - bridge.clock.now_ms());
+    bridge.settle().await;
+    let resources = [
         "transcription",
         "summary",
         "sentiments",
         "topics",
         "action_items",
-    ] {
+    ];
+    for resource in resources {
+        assert_eq!(fetches(&api, id, resource).await, 0, "{resource}");
+    }
+    bridge.clock.advance(100);
+    bridge.drain().await;
+    for resource in resources {
         assert_eq!(fetches(&api, id, resource).await, 1, "{resource}");
     }
     let item = sandbox.items_for(CALLS_BOARD, id).await.remove(0);

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::app::*;
 use crate::helpers::*;
 use crate::raw::{self, Stalled};
 
@@ -176,9 +177,9 @@ async fn the_configured_backlog_reaches_listen() {
 }
 
 /// Half a request's headers, then nothing: actix's header timeout, not a handler, answers it.
-async fn open_slow_headers(bridge: &Bridge) -> tokio::net::TcpStream {
+async fn open_slow_headers(public: std::net::SocketAddr) -> tokio::net::TcpStream {
     use tokio::io::AsyncWriteExt;
-    let mut s = tokio::net::TcpStream::connect(bridge.public).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(public).await.unwrap();
     s.write_all(b"POST /webhooks/aircall HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .unwrap();
@@ -203,7 +204,7 @@ async fn answer_then_close(mut s: tokio::net::TcpStream) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_limits_actix_enforces_itself_are_counted_in_metrics() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(
+    let bridge = spawn_app_with(
         &sandbox,
         &[
             ("BRIDGE__SERVER__WORKERS", "1"),
@@ -227,8 +228,8 @@ async fn the_limits_actix_enforces_itself_are_counted_in_metrics() {
 
     // Two slow headers fill both slots; actix answers each 408 after a second and closes it.
     let slow = [
-        open_slow_headers(&bridge).await,
-        open_slow_headers(&bridge).await,
+        open_slow_headers(bridge.public).await,
+        open_slow_headers(bridge.public).await,
     ];
     for s in slow {
         assert_eq!(answer_then_close(s).await, "HTTP/1.1 408 Request Timeout");

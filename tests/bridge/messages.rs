@@ -1,5 +1,6 @@
 //! Messages an operator meets on a bad day: each names what is wrong, where, and what to do.
 
+use crate::app::*;
 use crate::helpers::*;
 
 fn example() -> String {
@@ -70,21 +71,15 @@ fn a_placeholder_token_that_hides_the_credential_is_refused() {
 }
 
 /// The error of the first dead event.
-async fn dead_letter_error(bridge: &Bridge) -> String {
-    eventually(
-        std::time::Duration::from_secs(20),
-        "a dead letter",
-        || async { (bridge.metric("bridge_dead_events").await >= 1.0).then_some(()) },
-    )
-    .await;
-    let dead = bridge.events_in("dead").await;
+async fn dead_letter_error(bridge: &App) -> String {
+    let dead = bridge.retry_until_dead(1).await;
     dead.last().and_then(|e| e.error.clone()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dead_letter_for_a_missing_label_names_the_column_and_the_label() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start_with_config(&sandbox, &example_with_a_missing_label(), &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &example_with_a_missing_label(), &[]).await;
     bridge.deliver(&fixture("inbound_missed_voicemail")).await;
     let error = dead_letter_error(&bridge).await;
     assert!(error.contains("ColumnValueException"), "{error}");
@@ -96,7 +91,7 @@ async fn a_dead_letter_for_a_missing_label_names_the_column_and_the_label() {
 async fn a_dead_letter_for_a_missing_group_names_the_group() {
     let sandbox = Sandbox::start().await;
     let config = example().replace("group_id = \"call_back\"", "group_id = \"callback\"");
-    let bridge = Bridge::start_with_config(&sandbox, &config, &[]).await;
+    let bridge = spawn_app_with_config(&sandbox, &config, &[]).await;
     bridge.deliver(&fixture("inbound_missed_voicemail")).await;
     let error = dead_letter_error(&bridge).await;
     assert!(error.contains("group \"callback\""), "{error}");

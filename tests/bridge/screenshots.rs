@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use aircall_monday_bridge::demo::day::realistic_day;
 
+use crate::app::*;
 use crate::helpers::*;
 use crate::status_page::{Cdp, Chromium};
 
@@ -56,10 +57,10 @@ async fn the_board_page_fits_1400_px_and_the_pages_are_captured() {
         "http://{}/boards/{{board_id}}#item-{{item_id}}",
         sandbox.handle.addr()
     );
-    let bridge = Bridge::start(&sandbox, &[("BRIDGE__SERVER__ITEM_LINK", &item_link)]).await;
+    let bridge = spawn_app_with(&sandbox, &[("BRIDGE__SERVER__ITEM_LINK", &item_link)]).await;
     let day = realistic_day(AIRCALL_TOKEN, 2026, 24, 1_795_168_800);
     bridge.deliver(&day).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let call = day
         .iter()
         .find(|e| e["event"] == "call.created" && e["data"]["raw_digits"].is_string())

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::app::*;
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -186,7 +187,7 @@ async fn the_status_page_replays_a_dead_letter_from_a_browser_click() {
         "http://{}/boards/{{board_id}}#item-{{item_id}}",
         sandbox.handle.addr()
     );
-    let bridge = Bridge::start_with_config(
+    let bridge = spawn_app_with_config(
         &sandbox,
         &wrong,
         &[("BRIDGE__SERVER__ITEM_LINK", &item_link)],
@@ -199,11 +200,9 @@ async fn the_status_page_replays_a_dead_letter_from_a_browser_click() {
     bridge
         .deliver(std::slice::from_ref(voicemail.last().unwrap()))
         .await;
-    eventually(WAIT, "the dead letter", || async {
-        (bridge.metric("bridge_dead_events ").await == 1.0).then_some(())
-    })
-    .await;
-    bridge.drained().await;
+    assert_eq!(bridge.retry_until_dead(1).await.len(), 1);
+    bridge.drain().await;
+    assert_eq!(bridge.metric("bridge_dead_events ").await, 1.0);
 
     // Another site cannot post the form, with or without the token.
     let admin = format!("http://{}", bridge.admin);
@@ -235,9 +234,7 @@ async fn the_status_page_replays_a_dead_letter_from_a_browser_click() {
     }
 
     // Fix the mapping first, as the page says.
-    bridge
-        .reload(&std::fs::read_to_string(repo_path("config/example.toml")).unwrap())
-        .await;
+    bridge.reload(&std::fs::read_to_string(repo_path("config/example.toml")).unwrap());
 
     if !crate::tools::available("chromium", "apt-get install -y chromium") {
         return;
@@ -295,7 +292,7 @@ async fn the_status_page_replays_a_dead_letter_from_a_browser_click() {
     })
     .await;
     assert!(value(&item, "voicemail").is_some(), "{item:#}");
-    bridge.drained().await;
+    bridge.drain().await;
     assert_eq!(bridge.metric("bridge_dead_events ").await, 0.0);
     assert_eq!(bridge.metric("bridge_replayed_events_total").await, 1.0);
 }

@@ -5,31 +5,24 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::app::*;
 use crate::helpers::*;
 
-async fn get(bridge: &Bridge, path: &str) -> (u16, String) {
-    let response = bridge
-        .http
-        .get(format!("http://{}{path}", bridge.admin))
-        .send()
+async fn get(bridge: &App, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}{path}", bridge.admin))
         .await
         .unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// A bridge with a dead letter (a label the board lacks) and one rejected webhook (a bad token).
-async fn a_bad_day(sandbox: &Sandbox) -> Bridge {
-    let bridge = Bridge::start_with_config(sandbox, &example_with_a_missing_label(), &[]).await;
+async fn a_bad_day(sandbox: &Sandbox) -> App {
+    let bridge = spawn_app_with_config(sandbox, &example_with_a_missing_label(), &[]).await;
     let mut forged = fixture("inbound_answered")[0].clone();
     forged["token"] = "not-the-token".into();
     assert_eq!(bridge.post(&forged).await.status(), 401);
     bridge.deliver(&fixture("inbound_missed_voicemail")).await;
-    eventually(
-        std::time::Duration::from_secs(20),
-        "the dead letter",
-        || async { (bridge.metric("bridge_dead_events ").await >= 1.0).then_some(()) },
-    )
-    .await;
+    bridge.retry_until_dead(1).await;
     bridge
 }
 
@@ -78,9 +71,9 @@ async fn a_dead_letter_makes_sync_unhealthy_everywhere_but_readiness() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_quiet_bridge_shows_no_banner() {
     let sandbox = Sandbox::start().await;
-    let bridge = Bridge::start(&sandbox, &[]).await;
+    let bridge = spawn_app(&sandbox).await;
     bridge.deliver(&fixture("inbound_answered")).await;
-    bridge.drained().await;
+    bridge.drain().await;
     let (_, page) = get(&bridge, "/").await;
     assert!(!page.contains("id=sync-banner"), "{page}");
     assert_eq!(bridge.metric("bridge_sync_healthy").await, 1.0);
