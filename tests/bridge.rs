@@ -76,6 +76,8 @@ mod mounts;
 mod notify;
 #[path = "bridge/ops.rs"]
 mod ops;
+#[path = "bridge/outage.rs"]
+mod outage;
 #[path = "bridge/raw.rs"]
 mod raw;
 #[path = "bridge/recordings.rs"]

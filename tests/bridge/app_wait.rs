@@ -90,6 +90,16 @@ impl App {
         .await
     }
 
+    /// For `real` time, moves the bridge's clock to the next retry whenever nothing is due, so
+    /// the worker tries what is waiting as often as it can.
+    pub async fn keep_retrying_for(&self, real: Duration) {
+        let until = Instant::now() + real;
+        self.retry_until("the time to pass", || async {
+            (Instant::now() >= until).then_some(())
+        })
+        .await
+    }
+
     /// Polls `done` until it answers; whenever nothing is due by the bridge's clock, moves
     /// the clock to the earliest due time of what is pending. Fails after 120 s of real time,
     /// saying what is still pending.

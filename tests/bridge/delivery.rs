@@ -105,8 +105,9 @@ async fn a_monday_outage_is_waited_out_and_aircall_never_sees_an_error() {
     let day = realistic_day(AIRCALL_TOKEN, 3, 30, 1_795_168_800);
     let (first, second) = day.split_at(day.len() / 2);
     sandbox.faults(json!({ "outage": true })).await;
-    bridge.deliver(first).await; // asserts 200 for each
-                                 // Every call of the first half has met the outage (its retry waits for the clock).
+    // Each answered 200; every call of the first half meets the outage (its retry then waits
+    // for the clock).
+    bridge.deliver(first).await;
     bridge.settle().await;
     // Timeouts too: monday hangs longer than the bridge waits.
     sandbox.faults(json!({ "outage": false, "queue": [{"kind": "timeout", "ms": 1500}, {"kind": "timeout", "ms": 1500}, {"kind": "http_503"}] })).await;
