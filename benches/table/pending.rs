@@ -35,6 +35,7 @@ fn trace_store(dir: &Path) {
     let out = Command::new("sqlite3")
         .arg(dir.join("bridge.db"))
         .arg("SELECT name, count(*), sum(pgsize), sum(unused) FROM dbstat GROUP BY name ORDER BY 3 DESC")
+        .arg("SELECT 'entities with a stored state', count(observed), count(*), avg(length(observed)) FROM entities")
         .output();
     match out {
         Ok(o) => eprintln!(

@@ -57,7 +57,11 @@ pub(super) fn by_number(
     )?;
     let rows = stmt
         .query_map(params![number, kind, limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get::<_, Option<super::payload::Payload>>(2)?.map(|p| p.0),
+            ))
         })?
         .collect::<Result<Vec<(String, i64, Option<String>)>, _>>()?;
     rows.into_iter()

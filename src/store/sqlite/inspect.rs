@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal;
+use super::payload::Payload;
 use crate::store::StoreError;
 use crate::store::{Entity, EntityDetail, EventRow};
 
@@ -22,7 +23,7 @@ pub(super) fn entity(
                 Ok(EntityDetail {
                     kind: r.get(0)?,
                     entity_id: r.get(1)?,
-                    observed: r.get(2)?,
+                    observed: r.get::<_, Option<Payload>>(2)?.map(|p| p.0),
                     pending: r.get(3)?,
                     dead: r.get(4)?,
                     attempts: r.get(5)?,
@@ -49,7 +50,7 @@ pub(super) fn entity_events(
     let rows = stmt
         .query_map(params![kind, id], |r| {
             Ok(EventRow {
-                data: Some(r.get::<_, super::payload::Payload>(9)?.0),
+                data: Some(r.get::<_, Payload>(9)?.0),
                 ..journal::row(r)?
             })
         })?
@@ -67,7 +68,9 @@ pub(super) fn observed_states(
           WHERE kind = ?1 AND observed IS NOT NULL ORDER BY updated_ms DESC LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![kind, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![kind, limit as i64], |r| {
+            Ok((r.get(0)?, r.get::<_, Payload>(1)?.0))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

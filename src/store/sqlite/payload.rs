@@ -1,6 +1,6 @@
-//! Stored payloads, compressed: an event's `data` is JSON of 1 to 2 KB that zstd brings to
-//! under half. Written as a BLOB (a zstd frame); rows written before are TEXT and are read as
-//! they are, so an old store needs no migration.
+//! Stored payloads, compressed: an event's `data` and an entity's `observed` state are JSON of
+//! 1 to 2 KB that zstd brings to under half. Written as a BLOB (a zstd frame); rows written
+//! before are TEXT and are read as they are, so an old store needs no migration.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
@@ -84,6 +84,72 @@ mod tests {
         );
         let claim = store.claim(20, 1_000, "w").await.unwrap().unwrap();
         assert_eq!(claim.events[0].data, data);
+    }
+
+    /// Failed before: a folded state was stored as its text (11,309 bytes for this one of
+    /// 11,310), on every call a retry or a sync had written.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_observed_state_is_stored_compressed_and_read_back_whole() {
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/aircall/inbound_answered.json"
+        ))
+        .unwrap();
+        // Any JSON will do (a day of webhooks here): the store keeps the state opaque.
+        let observed = fixture.replace([' ', '\n'], "");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bridge.db");
+        let store = Store::open(&path).unwrap();
+        store
+            .append(NewEvent {
+                kind: crate::store::Entity::Call,
+                entity_id: "1".into(),
+                event: "call.created".into(),
+                timestamp: 10,
+                received_ms: 10,
+                data: "{}".into(),
+                dedup_key: "k".into(),
+            })
+            .await
+            .unwrap();
+        let claim = store.claim(20, 1_000, "w").await.unwrap().unwrap();
+        store
+            .complete(
+                crate::store::Completion {
+                    row: claim.row,
+                    owner: claim.owner.clone(),
+                    event_ids: vec![],
+                    observed: observed.clone(),
+                    links: vec![],
+                    intents: vec![],
+                    outcome: crate::store::Outcome::Retry {
+                        due_ms: 30,
+                        error: "monday down".into(),
+                        counts: true,
+                    },
+                    numbers: None,
+                },
+                25,
+            )
+            .await
+            .unwrap();
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let stored: i64 = db
+            .query_row("SELECT length(observed) FROM entities", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            (stored as usize) < observed.len() / 2,
+            "{stored} bytes stored for {}",
+            observed.len()
+        );
+        let again = store.claim(40, 1_000, "w").await.unwrap().unwrap();
+        assert_eq!(again.observed.as_deref(), Some(observed.as_str()));
+        let detail = store
+            .entity(crate::store::Entity::Call, "1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(detail.observed.as_deref(), Some(observed.as_str()));
     }
 
     /// Rows written before compression are text, and read as they are.

@@ -5,6 +5,7 @@ use crate::store::Entity;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::intents;
+use super::payload::{compress, Payload};
 use crate::store::StoreError;
 use crate::store::{Appended, Claim, Completion, Link, NewEvent, Outcome, QueueStats, StoredEvent};
 
@@ -24,7 +25,7 @@ pub(super) fn append(c: &Connection, e: &NewEvent) -> Result<Appended, StoreErro
             e.event,
             e.timestamp,
             e.received_ms,
-            super::payload::compress(&e.data)
+            compress(&e.data)
         ])?;
     if inserted == 0 {
         return Ok(Appended::Duplicate);
@@ -88,7 +89,7 @@ pub(super) fn claim(
                     r.get::<_, i64>(0)?,
                     r.get::<_, Entity>(1)?,
                     r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<Payload>>(3)?.map(|p| p.0),
                     r.get::<_, u32>(4)?,
                 ))
             },
@@ -108,7 +109,7 @@ pub(super) fn claim(
                 id: r.get(0)?,
                 event: r.get(1)?,
                 timestamp: r.get(2)?,
-                data: r.get::<_, super::payload::Payload>(3)?.0,
+                data: r.get::<_, Payload>(3)?.0,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -205,6 +206,8 @@ pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result
         }
         Ok(())
     };
+    // Compressed as the events' payloads are: the folded state is JSON of the same size.
+    let observed = compress(&done.observed);
     let still_pending = "EXISTS (SELECT 1 FROM events e WHERE e.entity_kind = entities.kind
                            AND e.entity_id = entities.entity_id AND e.state = 'pending')";
     match &done.outcome {
@@ -217,7 +220,7 @@ pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result
                         updated_ms = ?3
                       WHERE id = ?1"
                 ),
-                params![done.row, done.observed, now_ms],
+                params![done.row, observed, now_ms],
             )?;
         }
         Outcome::Retry {
@@ -230,7 +233,7 @@ pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result
                     lease_owner = NULL, last_error = ?4, updated_ms = ?5,
                     attempts = CASE WHEN ?6 THEN attempts ELSE MAX(attempts - 1, 0) END
                   WHERE id = ?1",
-                params![done.row, done.observed, due_ms, error, now_ms, counts],
+                params![done.row, observed, due_ms, error, now_ms, counts],
             )?;
         }
         Outcome::Dead { error } => {
@@ -243,7 +246,7 @@ pub(super) fn complete(c: &Connection, done: &Completion, now_ms: i64) -> Result
                         lease_until_ms = 0, lease_owner = NULL, last_error = ?4, updated_ms = ?3
                       WHERE id = ?1"
                 ),
-                params![done.row, done.observed, now_ms, error],
+                params![done.row, observed, now_ms, error],
             )?;
         }
     }
