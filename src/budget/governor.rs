@@ -18,6 +18,9 @@
 //!
 //! Long on purpose: `decide` is one projection and the three modes in the order they are
 //! tried; cut, the margins and the excess taken off each would no longer read together.
+//!
+//! (Over 300 lines on purpose: the modes and the projection that chooses between them; what it
+//! spends beyond its modes is in `governor/spend.rs`, the tests beside it.)
 
 use super::Share;
 use spend::Spend;

@@ -63,10 +63,6 @@ impl Outage {
         *self = Outage::default();
         was_held
     }
-
-    pub(super) fn holding(&self) -> bool {
-        self.next_probe.is_some()
-    }
 }
 
 #[cfg(test)]
@@ -115,7 +111,7 @@ mod tests {
         assert!((100..=140).contains(&spacings.len()), "{}", spacings.len());
         assert!(o.answered());
         assert_eq!(o.wait(now), None);
-        assert!(!o.holding());
+        assert_eq!(o.wait(now), None, "nothing is held after an answer");
         assert!(!o.failed(now), "the count starts again after an answer");
     }
 }

@@ -1,5 +1,8 @@
 //! One request to monday, end to end: wait for the throttle, post, read the budgets from the
 //! headers, count and time it, and turn whatever came back into data or a classified error.
+//!
+//! (Over 300 lines on purpose: sending one request, counting it against the day and the
+//! metrics, and classifying its answer read the same answer and belong together.)
 
 use std::time::{Duration, Instant};
 

@@ -44,7 +44,7 @@ impl DayPlan {
 pub struct Day {
     pub day_secs: u64,
     /// Requests the account spent that day (the bridge's and any other integration's), as the
-    /// sandbox counts them when the wait ends (a wait past the day's end reads the next day).
+    /// sandbox counted them at the last look before the day ended.
     pub requests: u64,
     /// Requests the bridge sent the sandbox, failed and refused ones included.
     pub bridge_requests: u64,
@@ -200,6 +200,7 @@ pub async fn compressed_day(plan: &DayPlan) -> Day {
         .collect();
     let give_up = day_end + 15_000;
     let mut by_day_end = None;
+    let mut used_by_day_end = None;
     let (calls_final, finished) = loop {
         let items = sandbox.items(CALLS_BOARD).await;
         let on_board: BTreeMap<u64, Option<String>> = items
@@ -214,6 +215,8 @@ pub async fn compressed_day(plan: &DayPlan) -> Day {
         // Seen only before the day ended; a first look after it counts nothing as on time.
         if now < day_end {
             by_day_end = Some(done);
+            // Read after the end, the sandbox's count is the next day's.
+            used_by_day_end = sandbox.stats().await["daily_used"].as_u64();
         }
         if done == wanted.len() || now > give_up {
             break (done, now);
@@ -237,7 +240,7 @@ pub async fn compressed_day(plan: &DayPlan) -> Day {
         .unwrap_or(0);
     let report = Day {
         day_secs,
-        requests: stats["daily_used"].as_u64().unwrap_or(0),
+        requests: used_by_day_end.unwrap_or_else(|| stats["daily_used"].as_u64().unwrap_or(0)),
         bridge_requests: stats["requests"]["requests_total"].as_u64().unwrap_or(0),
         daily_limit_refusals: refusals,
         calls: wanted.len(),
