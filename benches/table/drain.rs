@@ -50,10 +50,27 @@ fn backlog_of(events: usize) -> Vec<Value> {
 }
 
 /// Waits for an empty queue; unlike `Bridge::drained`, as long as a minute-limited drain takes.
-async fn drained_within(bridge: &Bridge, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while bridge.metric("bridge_queue_pending_events ").await != 0.0 {
+/// With `trace`, says every 2 s what the sandbox has taken and what is pending.
+async fn drained_within(bridge: &Bridge, sandbox: &Sandbox, limit: Duration, trace: bool) {
+    let started = Instant::now();
+    let deadline = started + limit;
+    let mut said = started;
+    loop {
+        let pending = bridge.metric("bridge_queue_pending_events ").await;
+        if pending == 0.0 {
+            return;
+        }
         assert!(Instant::now() < deadline, "the backlog did not drain");
+        if trace && said.elapsed() >= Duration::from_secs(2) {
+            let stats = sandbox.stats().await;
+            eprintln!(
+                "drain {:>5.1} s: complexity {} requests {} pending {pending}",
+                started.elapsed().as_secs_f64(),
+                stats["complexity_used"],
+                stats["requests"]["requests_total"],
+            );
+            said = Instant::now();
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -83,37 +100,11 @@ pub async fn run(events: usize, plan: PlanLimits) -> Drain {
     let limited_before = answered_429(&sandbox.stats().await);
     sandbox.faults(json!({ "outage": false })).await;
     let started = Instant::now();
-    let tracing = std::env::var_os("BENCH_TRACE").is_some().then(|| {
-        let (stats_url, metrics) = (
-            format!("http://{}/_sandbox/stats", sandbox.handle.addr()),
-            bridge.admin,
-        );
-        tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            loop {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                let stats: Value = http
-                    .get(&stats_url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                let text = get_text(&http, &format!("http://{metrics}/metrics")).await;
-                eprintln!(
-                    "drain {:>5.1} s: complexity {} requests {} pending {}",
-                    started.elapsed().as_secs_f64(),
-                    stats["complexity_used"],
-                    stats["requests"]["requests_total"],
-                    series_sum(&text, "bridge_queue_pending_events ")
-                );
-            }
-        })
-    });
-    drained_within(&bridge, Duration::from_secs(600)).await;
-    if let Some(t) = tracing {
-        t.abort();
+    let trace = std::env::var_os("BENCH_TRACE").is_some();
+    drained_within(&bridge, &sandbox, Duration::from_secs(600), trace).await;
+    let took = started.elapsed();
+    if trace {
+        eprintln!("monday requests during the outage: {during_outage}");
         for line in bridge.metrics().await.lines() {
             if line.starts_with("bridge_monday_requests_total")
                 || line.starts_with("bridge_monday_request_seconds_sum")
@@ -125,7 +116,6 @@ pub async fn run(events: usize, plan: PlanLimits) -> Drain {
             }
         }
     }
-    let took = started.elapsed();
     if std::env::var_os("BENCH_LOG").is_some() {
         eprintln!("{}", bridge.log());
     }

@@ -59,18 +59,36 @@ impl FromSql for Payload {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use crate::store::{NewEvent, Store};
+
+    /// A day of one call's webhooks, as Aircall sends them.
+    fn day_of_webhooks() -> String {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/aircall/inbound_answered.json"
+        ))
+        .unwrap()
+    }
+
+    /// What `length_sql` reads from the file is under half of `text`'s length.
+    fn assert_stored_in_under_half(path: &Path, length_sql: &str, text: &str) {
+        let db = rusqlite::Connection::open(path).unwrap();
+        let stored: i64 = db.query_row(length_sql, [], |r| r.get(0)).unwrap();
+        assert!(
+            (stored as usize) < text.len() / 2,
+            "{stored} bytes stored for {}",
+            text.len()
+        );
+    }
 
     /// Failed before compression: the payload was stored as its text, 1,554 bytes of a
     /// 1,654-byte webhook, which with the row's indexes made 1.8x the body on disk per event.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_payload_is_stored_compressed_and_read_back_whole() {
-        let fixture = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/aircall/inbound_answered.json"
-        ))
-        .unwrap();
+        let fixture = day_of_webhooks();
         let day: Vec<serde_json::Value> = serde_json::from_str(&fixture).unwrap();
         let ended = day.iter().find(|e| e["event"] == "call.ended").unwrap();
         let data = ended["data"].to_string();
@@ -89,15 +107,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let db = rusqlite::Connection::open(&path).unwrap();
-        let stored: i64 = db
-            .query_row("SELECT length(data) FROM events", [], |r| r.get(0))
-            .unwrap();
-        assert!(
-            (stored as usize) < data.len() / 2,
-            "{stored} bytes stored for {}",
-            data.len()
-        );
+        assert_stored_in_under_half(&path, "SELECT length(data) FROM events", &data);
         let claim = store.claim(20, 1_000, "w").await.unwrap().unwrap();
         assert_eq!(claim.events[0].data, data);
     }
@@ -106,11 +116,7 @@ mod tests {
     /// 11,310), on every call a retry or a sync had written.
     #[tokio::test(flavor = "multi_thread")]
     async fn an_observed_state_is_stored_compressed_and_read_back_whole() {
-        let fixture = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/aircall/inbound_answered.json"
-        ))
-        .unwrap();
+        let fixture = day_of_webhooks();
         // Any JSON will do (a day of webhooks here): the store keeps the state opaque.
         let observed = fixture.replace([' ', '\n'], "");
         let dir = tempfile::tempdir().unwrap();
@@ -149,15 +155,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let db = rusqlite::Connection::open(&path).unwrap();
-        let stored: i64 = db
-            .query_row("SELECT length(observed) FROM entities", [], |r| r.get(0))
-            .unwrap();
-        assert!(
-            (stored as usize) < observed.len() / 2,
-            "{stored} bytes stored for {}",
-            observed.len()
-        );
+        assert_stored_in_under_half(&path, "SELECT length(observed) FROM entities", &observed);
         let again = store.claim(40, 1_000, "w").await.unwrap().unwrap();
         assert_eq!(again.observed.as_deref(), Some(observed.as_str()));
         let detail = store
