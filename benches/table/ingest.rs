@@ -61,8 +61,9 @@ pub async fn figures(s: &Scale, rows: &mut Vec<Row>) {
     let store_dir = bridge.dir.path().to_path_buf();
 
     // One client: each webhook waits for its own commit, so the disk sets the pace.
-    let (mut ceiling, mut ours, mut sqlite, mut fsync) = (None, None, 0f64, 0f64);
+    let (mut ceiling, mut ours, mut sqlite, mut fsync, mut store) = (None, None, 0f64, 0f64, 0f64);
     for _ in 0..s.rounds {
+        store = store.max(probes::store_appends_per_sec(&store_dir, &bodies, s.probe_run).await);
         ceiling = Some(best(ceiling, closed(noop, &bodies, 1, s).await));
         sqlite = sqlite.max(probes::sqlite_commits_per_sec(
             &store_dir,
@@ -83,6 +84,15 @@ pub async fn figures(s: &Scale, rows: &mut Vec<Row>) {
             ))
             .ratio(ours.rate / sqlite)
             .target(">= 0.8", ours.rate / sqlite >= 0.8),
+    );
+    rows.push(
+        Row::new(
+            "1",
+            "durable acks/s, 1 client, vs the bridge's store alone (no HTTP)",
+        )
+        .bridge(per_sec(ours.rate))
+        .baseline(format!("store appends {}", per_sec(store)))
+        .ratio(ours.rate / store),
     );
     rows.push(
         Row::new("1", "durable acks/s, 1 client, vs no-op")
