@@ -7,6 +7,7 @@
 //! store knows nothing of calls, mappings or monday: observed state, synced values and
 //! requests are opaque JSON owned by `mapping` and `worker`.
 
+mod payload;
 pub(crate) mod postgres;
 mod sqlite;
 mod types;

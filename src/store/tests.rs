@@ -8,6 +8,7 @@ use super::*;
 
 mod callers;
 use callers::*;
+mod postgres_payloads;
 
 /// Runs each named test on SQLite and on PostgreSQL.
 macro_rules! on_both_backends {

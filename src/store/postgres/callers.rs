@@ -64,7 +64,7 @@ pub(super) async fn by_number(
 ) -> Result<Vec<NumberMatch>, StoreError> {
     let stmt = c
         .prepare_cached(
-            "SELECT n.entity_id, n.at_ms, e.observed FROM numbers n
+            "SELECT n.entity_id, n.at_ms, e.observed, e.observed_z FROM numbers n
                LEFT JOIN entities e ON e.kind = n.kind AND e.entity_id = n.entity_id
               WHERE n.number = $1 AND n.kind = $2
               ORDER BY n.at_ms DESC, n.entity_id DESC LIMIT $3",
@@ -82,7 +82,7 @@ pub(super) async fn by_number(
             links: super::queries::links(c, kind, &entity_id).await?,
             entity_id,
             at_ms: row.get(1),
-            observed: row.get(2),
+            observed: super::stored_text(&row, 2, 3)?,
         });
     }
     Ok(found)

@@ -26,7 +26,9 @@ fn row(r: &Row, with_data: bool) -> Result<EventRow, StoreError> {
         state: word(r, 6)?,
         error: r.get(7),
         done_ms: r.get(8),
-        data: with_data.then(|| r.get(9)),
+        data: with_data
+            .then(|| super::stored_payload(r, 9, 10))
+            .transpose()?,
     })
 }
 
@@ -114,7 +116,7 @@ pub(super) async fn list(
 pub(super) async fn show(c: &impl GenericClient, id: i64) -> Result<Option<EventRow>, StoreError> {
     let found = c
         .query_opt(
-            &format!("SELECT {COLUMNS}, data FROM events WHERE id = $1"),
+            &format!("SELECT {COLUMNS}, data, data_z FROM events WHERE id = $1"),
             &[&id],
         )
         .await
@@ -248,7 +250,7 @@ pub(super) async fn entity(
     let row = c
         .query_opt(
             "SELECT kind, entity_id, observed, pending, dead, attempts, due_ms, lease_until_ms,
-                    last_error, updated_ms
+                    last_error, updated_ms, observed_z
                FROM entities WHERE kind = $1 AND entity_id = $2",
             &[&kind, &id],
         )
@@ -258,7 +260,7 @@ pub(super) async fn entity(
         Ok(EntityDetail {
             kind: word(&r, 0)?,
             entity_id: r.get(1),
-            observed: r.get(2),
+            observed: super::stored_text(&r, 2, 10)?,
             pending: r.get::<_, bool>(3) as i64,
             dead: r.get::<_, bool>(4) as i64,
             attempts: r.get::<_, i32>(5) as i64,
@@ -279,7 +281,7 @@ pub(super) async fn entity_events(
     let rows = c
         .query(
             &format!(
-                "SELECT {COLUMNS}, data FROM events WHERE entity_kind = $1 AND entity_id = $2 \
+                "SELECT {COLUMNS}, data, data_z FROM events WHERE entity_kind = $1 AND entity_id = $2 \
                  ORDER BY id"
             ),
             &[&kind, &id],
@@ -296,11 +298,17 @@ pub(super) async fn observed_states(
 ) -> Result<Vec<(String, String)>, StoreError> {
     let rows = c
         .query(
-            "SELECT entity_id, observed FROM entities
-              WHERE kind = $1 AND observed IS NOT NULL ORDER BY updated_ms DESC LIMIT $2",
+            "SELECT entity_id, observed, observed_z FROM entities
+              WHERE kind = $1 AND (observed IS NOT NULL OR observed_z IS NOT NULL)
+              ORDER BY updated_ms DESC LIMIT $2",
             &[&kind, &(limit as i64)],
         )
         .await
         .map_err(db_err)?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    rows.iter()
+        .map(|r| {
+            let state = super::stored_text(r, 1, 2)?.unwrap_or_default();
+            Ok((r.get(0), state))
+        })
+        .collect()
 }

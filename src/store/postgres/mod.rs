@@ -42,6 +42,34 @@ pub(super) struct PgStore {
 /// A driver error: unavailable when the connection is gone (the database restarted or is
 /// unreachable), a database error otherwise. The server's words and SQLSTATE go into the text:
 /// the driver's own `Display` is only "db error", which says nothing in a log.
+/// A payload or state kept as a pair of columns (`store::payload`): the text written before
+/// compression, or the zstd frame written since. `None` when both are NULL.
+pub(super) fn stored_text(
+    row: &tokio_postgres::Row,
+    text: usize,
+    frame: usize,
+) -> Result<Option<String>, StoreError> {
+    if let Some(text) = row.try_get::<_, Option<String>>(text).map_err(db_err)? {
+        return Ok(Some(text));
+    }
+    match row.try_get::<_, Option<Vec<u8>>>(frame).map_err(db_err)? {
+        Some(bytes) => super::payload::decompress(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// As [`stored_text`], for an event's payload, which is never missing.
+pub(super) fn stored_payload(
+    row: &tokio_postgres::Row,
+    text: usize,
+    frame: usize,
+) -> Result<String, StoreError> {
+    stored_text(row, text, frame)?
+        .ok_or_else(|| StoreError::Corrupt("an event without its payload".into()))
+}
+
 pub(super) fn db_err(e: tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
         Some(db) if !e.is_closed() => {

@@ -9,7 +9,8 @@ use crate::store::Entity;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::db_err;
+use super::{db_err, stored_payload, stored_text};
+use crate::store::payload::compress;
 use crate::store::{
     Appended, Checkpoint, Claim, Completion, Intent, Link, NewEvent, Outcome, StoreError,
     StoredEvent,
@@ -23,7 +24,7 @@ pub(super) async fn append(c: &impl GenericClient, e: &NewEvent) -> Result<Appen
         .prepare_cached(
             "WITH stored AS (
                 INSERT INTO events
-                    (dedup_key, entity_kind, entity_id, event, event_ts, received_ms, data)
+                    (dedup_key, entity_kind, entity_id, event, event_ts, received_ms, data_z)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (dedup_key) DO NOTHING
                 RETURNING entity_kind, entity_id, received_ms)
@@ -48,7 +49,7 @@ pub(super) async fn append(c: &impl GenericClient, e: &NewEvent) -> Result<Appen
                 &e.event,
                 &e.timestamp,
                 &e.received_ms,
-                &e.data,
+                &compress(&e.data),
             ],
         )
         .await
@@ -80,7 +81,7 @@ pub(super) async fn claim_many(
              UPDATE entities e
                 SET lease_until_ms = $1 + $2, lease_owner = $3, attempts = e.attempts + 1
                FROM due WHERE e.id = due.id
-             RETURNING e.id, e.kind, e.entity_id, e.observed, e.attempts, e.due_ms",
+             RETURNING e.id, e.kind, e.entity_id, e.observed, e.attempts, e.due_ms, e.observed_z",
         )
         .await
         .map_err(db_err)?;
@@ -102,7 +103,7 @@ pub(super) async fn claim_many(
             entity_id,
             owner: owner.to_string(),
             attempts: r.get::<_, i32>(4) as u32,
-            observed: r.get(3),
+            observed: stored_text(&r, 3, 6)?,
         });
     }
     Ok(claims)
@@ -115,22 +116,23 @@ async fn pending_events(
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let stmt = c
         .prepare_cached(
-            "SELECT id, event, event_ts, data FROM events
+            "SELECT id, event, event_ts, data, data_z FROM events
               WHERE entity_kind = $1 AND entity_id = $2 AND state = 'pending'
               ORDER BY event_ts, id",
         )
         .await
         .map_err(db_err)?;
     let rows = c.query(&stmt, &[&kind, &entity_id]).await.map_err(db_err)?;
-    Ok(rows
-        .iter()
-        .map(|r| StoredEvent {
-            id: r.get(0),
-            event: r.get(1),
-            timestamp: r.get(2),
-            data: r.get(3),
+    rows.iter()
+        .map(|r| {
+            Ok(StoredEvent {
+                id: r.get(0),
+                event: r.get(1),
+                timestamp: r.get(2),
+                data: stored_payload(r, 3, 4)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub(super) async fn links(
@@ -320,6 +322,8 @@ pub(super) async fn complete(
         .await
         .map_err(db_err)
     };
+    // Compressed as the events' payloads are: the folded state is JSON of the same size.
+    let observed = compress(&done.observed);
     let still_pending = "EXISTS (SELECT 1 FROM events e WHERE e.entity_kind = entities.kind
                            AND e.entity_id = entities.entity_id AND e.state = 'pending')";
     match &done.outcome {
@@ -327,12 +331,12 @@ pub(super) async fn complete(
             mark("done", None).await?;
             c.execute(
                 &format!(
-                    "UPDATE entities SET observed = $2, pending = {still_pending}, attempts = 0,
+                    "UPDATE entities SET observed = NULL, observed_z = $2, pending = {still_pending}, attempts = 0,
                         due_ms = $3, lease_until_ms = 0, lease_owner = NULL, last_error = NULL,
                         updated_ms = $3
                       WHERE id = $1"
                 ),
-                &[&done.row, &done.observed, &now_ms],
+                &[&done.row, &observed, &now_ms],
             )
             .await
             .map_err(db_err)?;
@@ -343,11 +347,11 @@ pub(super) async fn complete(
             counts,
         } => {
             c.execute(
-                "UPDATE entities SET observed = $2, due_ms = $3, lease_until_ms = 0,
+                "UPDATE entities SET observed = NULL, observed_z = $2, due_ms = $3, lease_until_ms = 0,
                     lease_owner = NULL, last_error = $4, updated_ms = $5,
                     attempts = CASE WHEN $6 THEN attempts ELSE GREATEST(attempts - 1, 0) END
                   WHERE id = $1",
-                &[&done.row, &done.observed, due_ms, error, &now_ms, counts],
+                &[&done.row, &observed, due_ms, error, &now_ms, counts],
             )
             .await
             .map_err(db_err)?;
@@ -357,12 +361,12 @@ pub(super) async fn complete(
             // Events that arrived during the attempt still get their own try.
             c.execute(
                 &format!(
-                    "UPDATE entities SET observed = $2, pending = {still_pending},
+                    "UPDATE entities SET observed = NULL, observed_z = $2, pending = {still_pending},
                         dead = NOT {still_pending}, attempts = 0, due_ms = $3,
                         lease_until_ms = 0, lease_owner = NULL, last_error = $4, updated_ms = $3
                       WHERE id = $1"
                 ),
-                &[&done.row, &done.observed, &now_ms, error],
+                &[&done.row, &observed, &now_ms, error],
             )
             .await
             .map_err(db_err)?;

@@ -1,57 +1,21 @@
-//! Stored payloads, compressed: an event's `data` and an entity's `observed` state are JSON of
-//! 1 to 2 KB that zstd brings to under half. Written as a BLOB (a zstd frame); rows written
-//! before are TEXT and are read as they are, so an old store needs no migration.
+//! Payloads and states as SQLite stores them (`store::payload`): a zstd frame as a BLOB in the
+//! same column where rows written before hold TEXT, read either way.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
-/// zstd's level 3 (its default): on a 1.5 KB call, the same size as level 9 at a fraction of
-/// the time, a few microseconds.
-const LEVEL: i32 = 3;
-
-thread_local! {
-    /// One compression context per thread (the writer's, in practice): making one for every
-    /// payload (`zstd::bulk::compress`) was 3 % of the bridge's CPU under a burst, most of it
-    /// clearing the context's tables.
-    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// The bytes stored for `json`.
-pub(super) fn compress(json: &str) -> Vec<u8> {
-    COMPRESSOR.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        // Making a context and compressing into memory fail only when they cannot allocate.
-        let compressor = cell.get_or_insert_with(|| {
-            zstd::bulk::Compressor::new(LEVEL).expect("a zstd compression context")
-        });
-        compressor
-            .compress(json.as_bytes())
-            .expect("zstd compression into memory")
-    })
-}
+pub(super) use crate::store::payload::compress;
+use crate::store::payload::decompress;
 
 /// A payload read back from the `data` column, whichever way it was stored.
 pub(super) struct Payload(pub(super) String);
-
-#[derive(Debug, thiserror::Error)]
-enum PayloadError {
-    #[error("stored payload is not a zstd frame: {0}")]
-    Frame(#[source] std::io::Error),
-    #[error("stored payload is not UTF-8: {0}")]
-    Text(#[source] std::string::FromUtf8Error),
-}
 
 impl FromSql for Payload {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
             ValueRef::Text(_) => String::column_result(value).map(Payload),
-            ValueRef::Blob(bytes) => {
-                let raw = zstd::stream::decode_all(bytes)
-                    .map_err(|e| FromSqlError::Other(Box::new(PayloadError::Frame(e))))?;
-                String::from_utf8(raw)
-                    .map(Payload)
-                    .map_err(|e| FromSqlError::Other(Box::new(PayloadError::Text(e))))
-            }
+            ValueRef::Blob(bytes) => decompress(bytes)
+                .map(Payload)
+                .map_err(|e| FromSqlError::Other(Box::new(e))),
             _ => Err(FromSqlError::InvalidType),
         }
     }
