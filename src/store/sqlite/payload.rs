@@ -37,6 +37,19 @@ mod tests {
         .unwrap()
     }
 
+    /// One event of call 1.
+    fn call_event(event: &str, data: &str) -> NewEvent {
+        NewEvent {
+            kind: crate::store::Entity::Call,
+            entity_id: "1".into(),
+            event: event.into(),
+            timestamp: 10,
+            received_ms: 10,
+            data: data.into(),
+            dedup_key: "k".into(),
+        }
+    }
+
     /// What `length_sql` reads from the file is under half of `text`'s length.
     fn assert_stored_in_under_half(path: &Path, length_sql: &str, text: &str) {
         let db = rusqlite::Connection::open(path).unwrap();
@@ -59,18 +72,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bridge.db");
         let store = Store::open(&path).unwrap();
-        store
-            .append(NewEvent {
-                kind: crate::store::Entity::Call,
-                entity_id: "1".into(),
-                event: "call.ended".into(),
-                timestamp: 10,
-                received_ms: 10,
-                data: data.clone(),
-                dedup_key: "k".into(),
-            })
-            .await
-            .unwrap();
+        store.append(call_event("call.ended", &data)).await.unwrap();
         assert_stored_in_under_half(&path, "SELECT length(data) FROM events", &data);
         let claim = store.claim(20, 1_000, "w").await.unwrap().unwrap();
         assert_eq!(claim.events[0].data, data);
@@ -87,15 +89,7 @@ mod tests {
         let path = dir.path().join("bridge.db");
         let store = Store::open(&path).unwrap();
         store
-            .append(NewEvent {
-                kind: crate::store::Entity::Call,
-                entity_id: "1".into(),
-                event: "call.created".into(),
-                timestamp: 10,
-                received_ms: 10,
-                data: "{}".into(),
-                dedup_key: "k".into(),
-            })
+            .append(call_event("call.created", "{}"))
             .await
             .unwrap();
         let claim = store.claim(20, 1_000, "w").await.unwrap().unwrap();
