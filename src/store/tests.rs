@@ -60,6 +60,22 @@ pub(crate) async fn postgres_store() -> Option<(test_support::ScratchDatabase, S
     Some((db, store))
 }
 
+/// One call's webhooks as Aircall sends them, as text (about 11 KB).
+pub(super) fn day_of_webhooks() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/aircall/inbound_answered.json"
+    ))
+    .unwrap()
+}
+
+/// The `data` of that call's `call.ended`: 1,554 bytes of JSON.
+pub(super) fn call_ended_payload() -> String {
+    let day: Vec<serde_json::Value> = serde_json::from_str(&day_of_webhooks()).unwrap();
+    let ended = day.iter().find(|e| e["event"] == "call.ended").unwrap();
+    ended["data"].to_string()
+}
+
 fn event(entity_id: &str, key: &str, ts: i64) -> NewEvent {
     NewEvent {
         kind: Entity::Call,

@@ -26,16 +26,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::store::tests::{call_ended_payload, day_of_webhooks};
     use crate::store::{NewEvent, Store};
-
-    /// A day of one call's webhooks, as Aircall sends them.
-    fn day_of_webhooks() -> String {
-        std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/aircall/inbound_answered.json"
-        ))
-        .unwrap()
-    }
 
     /// One event of call 1.
     fn call_event(event: &str, data: &str) -> NewEvent {
@@ -65,10 +57,7 @@ mod tests {
     /// 1,654-byte webhook, which with the row's indexes made 1.8x the body on disk per event.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_payload_is_stored_compressed_and_read_back_whole() {
-        let fixture = day_of_webhooks();
-        let day: Vec<serde_json::Value> = serde_json::from_str(&fixture).unwrap();
-        let ended = day.iter().find(|e| e["event"] == "call.ended").unwrap();
-        let data = ended["data"].to_string();
+        let data = call_ended_payload();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bridge.db");
         let store = Store::open(&path).unwrap();
@@ -82,9 +71,8 @@ mod tests {
     /// 11,310), on every call a retry or a sync had written.
     #[tokio::test(flavor = "multi_thread")]
     async fn an_observed_state_is_stored_compressed_and_read_back_whole() {
-        let fixture = day_of_webhooks();
         // Any JSON will do (a day of webhooks here): the store keeps the state opaque.
-        let observed = fixture.replace([' ', '\n'], "");
+        let observed = day_of_webhooks().replace([' ', '\n'], "");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bridge.db");
         let store = Store::open(&path).unwrap();

@@ -3,18 +3,6 @@
 
 use super::*;
 
-/// A `call.ended` payload as Aircall sends it: 1,554 bytes of JSON.
-fn call_ended() -> String {
-    let day = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/aircall/inbound_answered.json"
-    ))
-    .unwrap();
-    let day: Vec<serde_json::Value> = serde_json::from_str(&day).unwrap();
-    let ended = day.iter().find(|e| e["event"] == "call.ended").unwrap();
-    ended["data"].to_string()
-}
-
 /// Failed before: `data` and `observed` were TEXT stored whole. TOAST compresses nothing in a
 /// row under about 2 KB: `pg_column_size` was 1,558 bytes for these 1,554 (psql, PostgreSQL 15).
 #[tokio::test(flavor = "multi_thread")]
@@ -22,7 +10,7 @@ async fn a_payload_and_a_state_are_stored_compressed_and_read_back_whole() {
     let Some((db, store)) = postgres_store().await else {
         return;
     };
-    let json = call_ended();
+    let json = call_ended_payload();
     store
         .append(NewEvent {
             data: json.clone(),
